@@ -1,0 +1,37 @@
+/* cli.h - the parsed command line shared by the subcommands. */
+#ifndef OVERCOMMITD_CLI_H
+#define OVERCOMMITD_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "roots.h"
+
+#define CLI_MAX_PATHS 64
+
+enum out_format { FMT_TEXT = 0, FMT_JSON };
+
+struct cli {
+	const char *command;
+	const char *policy_dirs[CLI_MAX_PATHS];
+	size_t npolicy_dirs;
+	const char *args[CLI_MAX_PATHS];  /* validate's PATHs */
+	size_t nargs;
+	struct roots roots;
+	const char *state_dir;
+	enum out_format format;
+	int verbosity;                    /* -1 quiet, 0, 1 verbose */
+};
+
+/* exit codes (DESIGN §5) */
+#define EXIT_OK 0
+#define EXIT_ERR 1
+#define EXIT_CHANGES 2
+
+int cmd_recommend(const struct cli *c);
+int cmd_apply(const struct cli *c);
+int cmd_status(const struct cli *c);
+int cmd_validate(const struct cli *c);
+int cmd_restore(const struct cli *c);
+int cmd_run(const struct cli *c);
+
+#endif

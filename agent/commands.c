@@ -1,0 +1,203 @@
+/* commands.c - the one-shot subcommands: each is load policy -> observe ->
+ * plan -> report, and apply/restore add the single applier. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cli.h"
+#include "diag.h"
+#include "journal.h"
+#include "log.h"
+#include "plan.h"
+#include "policy.h"
+#include "report.h"
+#include "snapshot.h"
+
+/* Every problem as FILE:LINE: message on stderr, then the caller exits 1. */
+static int load_policy(const char *const *paths, size_t n, struct policy *pol)
+{
+	struct diags d;
+	diags_init(&d);
+	int rc = policy_load(paths, n, true, pol, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msg[i]);
+	if (rc < 0 && d.n == 0)
+		log_errno(LOG_LVL_ERR, rc, "loading policies");
+	if (rc < 0)
+		fprintf(stderr, "overcommitd: %zu problem%s in policy; nothing done\n", d.n,
+			d.n == 1 ? "" : "s");
+	diags_free(&d);
+	return rc;
+}
+
+struct session {
+	struct policy pol;
+	struct snapshot snap;
+	struct plan plan;
+};
+
+static int observe_and_plan(const struct cli *c, struct session *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (load_policy(c->policy_dirs, c->npolicy_dirs, &s->pol) < 0)
+		return -EINVAL;
+	int rc = snapshot_take(&c->roots, &s->pol, &s->snap);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "observing %s", c->roots.procfs);
+		policy_free(&s->pol);
+		return rc;
+	}
+	rc = plan_build(&s->pol, &s->snap, &s->plan);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "planning");
+		snapshot_free(&s->snap);
+		policy_free(&s->pol);
+	}
+	return rc;
+}
+
+static void session_end(struct session *s)
+{
+	plan_free(&s->plan);
+	snapshot_free(&s->snap);
+	policy_free(&s->pol);
+}
+
+static int render(const struct cli *c, const struct report_in *in)
+{
+	int rc = c->format == FMT_JSON ? report_json(stdout, in) : report_text(stdout, in);
+	if (rc < 0)
+		log_errno(LOG_LVL_ERR, rc, "writing the report");
+	return rc;
+}
+
+/* Report a plan without writing: recommend, status, and apply under
+ * enforce = no.  Exit 2 when changes are recommended (not for status). */
+static int report_only(const struct cli *c, struct session *s, enum report_mode mode)
+{
+	struct report_in in = { .mode = mode, .pol = &s->pol, .snap = &s->snap, .plan = &s->plan,
+				.verbose = c->verbosity > 0, .enforce_off = mode == RPT_APPLY };
+	int rc = render(c, &in);
+	int code = rc < 0 ? EXIT_ERR : mode == RPT_STATUS ? EXIT_OK
+				     : s->plan.nact ? EXIT_CHANGES : EXIT_OK;
+	session_end(s);
+	return code;
+}
+
+static int recommend_like(const struct cli *c, enum report_mode mode)
+{
+	struct session s;
+	if (observe_and_plan(c, &s) < 0)
+		return EXIT_ERR;
+	return report_only(c, &s, mode);
+}
+
+int cmd_recommend(const struct cli *c)
+{
+	return recommend_like(c, RPT_RECOMMEND);
+}
+
+int cmd_status(const struct cli *c)
+{
+	return recommend_like(c, RPT_STATUS);
+}
+
+int cmd_apply(const struct cli *c)
+{
+	struct session s;
+	if (observe_and_plan(c, &s) < 0)
+		return EXIT_ERR;
+	if (!s.pol.host.enforce) {
+		/* recommend-only policy: say so, write nothing (DESIGN §6 enforce) */
+		log_warn("enforce = no in [host]: apply only reports; nothing is written");
+		return report_only(c, &s, RPT_APPLY);
+	}
+	struct journal j;
+	int rc = journal_open(c->state_dir, &j);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "state journal in %s", c->state_dir);
+		session_end(&s);
+		return EXIT_ERR;
+	}
+	struct apply_result *res = calloc(s.plan.nact ? s.plan.nact : 1, sizeof(*res));
+	if (!res) {
+		journal_close(&j);
+		session_end(&s);
+		return EXIT_ERR;
+	}
+	int failed = apply_plan(&c->roots, &s.plan, &j, res);
+	if (failed < 0)
+		log_errno(LOG_LVL_ERR, failed, "state journal %s: stopped before the next write",
+			  j.path);
+	struct report_in in = { .mode = RPT_APPLY, .pol = &s.pol, .snap = &s.snap, .plan = &s.plan,
+				.res = res, .verbose = c->verbosity > 0 };
+	rc = render(c, &in);
+	for (size_t i = 0; i < s.plan.nact; i++)
+		if (res[i].status == AP_FAILED)
+			log_errno(LOG_LVL_ERR, res[i].err, "%s %s", action_kind_name(s.plan.act[i].kind),
+				  s.plan.act[i].target);
+	free(res);
+	journal_close(&j);
+	session_end(&s);
+	return (failed != 0 || rc < 0) ? EXIT_ERR : EXIT_OK;
+}
+
+int cmd_validate(const struct cli *c)
+{
+	struct policy pol;
+	const char *const *paths = c->nargs ? c->args : c->policy_dirs;
+	size_t n = c->nargs ? c->nargs : c->npolicy_dirs;
+	if (load_policy(paths, n, &pol) < 0)
+		return EXIT_ERR;
+	if (c->verbosity >= 0)
+		printf("policy ok: %zu file%s, %zu service%s\n", pol.nfiles, pol.nfiles == 1 ? "" : "s",
+		       pol.nsvc, pol.nsvc == 1 ? "" : "s");
+	policy_free(&pol);
+	return EXIT_OK;
+}
+
+static const char *jkind_name(enum jkind k)
+{
+	static const char *const n[] = { "sysctl", "oom_score_adj", "memory_high",
+					 "memory_max", "cgroup_attach", "cgroup_create" };
+	return (size_t)k < sizeof(n) / sizeof(n[0]) ? n[k] : "unknown";
+}
+
+static void restore_line(const struct jentry *e, enum apply_status st, const char *detail, void *arg)
+{
+	(void)arg;
+	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), jkind_name(e->kind), e->key,
+	       e->original, detail[0] ? ": " : "", detail);
+}
+
+int cmd_restore(const struct cli *c)
+{
+	struct journal j;
+	int rc = journal_open(c->state_dir, &j);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "state journal in %s", c->state_dir);
+		return EXIT_ERR;
+	}
+	if (j.n == 0) {
+		printf("nothing to restore: the journal in %s is empty\n", c->state_dir);
+		journal_close(&j);
+		return EXIT_OK;
+	}
+	struct restore_result r = { 0 };
+	rc = restore_all(&c->roots, &j, &r, restore_line, NULL);
+	printf("restored %zu, skipped %zu (target gone), failed %zu; %zu entr%s left in the journal\n",
+	       r.restored, r.skipped, r.failed, j.n, j.n == 1 ? "y" : "ies");
+	if (rc < 0)
+		log_errno(LOG_LVL_ERR, rc, "state journal %s", j.path);
+	journal_close(&j);
+	return (rc < 0 || r.failed) ? EXIT_ERR : EXIT_OK;
+}
+
+int cmd_run(const struct cli *c)
+{
+	(void)c;
+	log_err("run: the daemon is not part of this build yet; use recommend/apply");
+	return EXIT_ERR;
+}

@@ -1,0 +1,137 @@
+/* main.c - overcommitd's command line (DESIGN §5): options may stand before
+ * or after the command; GNU getopt's permutation gives us that. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: overcommitd [OPTIONS] COMMAND [PATH...]\n"
+	      "commands:\n"
+	      "  recommend          observe, plan, print; writes nothing (exit 2: changes recommended)\n"
+	      "  apply              apply the plan once (idempotent; originals journaled)\n"
+	      "  run                the daemon (foreground)\n"
+	      "  validate [PATH...] check policy files or directories; nothing else\n"
+	      "  status             what is observed now (host, services, COW figures)\n"
+	      "  restore            put back every value recorded in the state journal\n"
+	      "options:\n"
+	      "  --policy-dir DIR   policy directory or file (repeatable;\n"
+	      "                     default /etc/overcommitd/policies.d)\n"
+	      "  --procfs DIR --sysfs DIR --cgroupfs DIR\n"
+	      "                     kernel filesystem roots (default /proc /sys /sys/fs/cgroup)\n"
+	      "  --state-dir DIR    state journal directory (default /var/lib/overcommitd)\n"
+	      "  --format text|json output format (default text)\n"
+	      "  -v, --verbose  -q, --quiet  --version  -h, --help\n"
+	      "exit codes: 0 ok/compliant, 1 error, 2 changes recommended\n",
+	      out);
+}
+
+static int set_root(char *dst, size_t size, const char *val, const char *opt)
+{
+	if (snprintf(dst, size, "%s", val) >= (int)size) {
+		log_err("%s: path too long", opt);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_STATE, O_FORMAT, O_VERSION };
+	static const struct option opts[] = {
+		{ "policy-dir", required_argument, NULL, O_POLICY },
+		{ "procfs", required_argument, NULL, O_PROCFS },
+		{ "sysfs", required_argument, NULL, O_SYSFS },
+		{ "cgroupfs", required_argument, NULL, O_CGROUPFS },
+		{ "state-dir", required_argument, NULL, O_STATE },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { .state_dir = "/var/lib/overcommitd" };
+	roots_default(&c.roots);
+	log_init("overcommitd", 0);
+	int ch;
+	while ((ch = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		int bad = 0;
+		switch (ch) {
+		case O_POLICY:
+			if (c.npolicy_dirs == CLI_MAX_PATHS) {
+				log_err("--policy-dir: at most %d", CLI_MAX_PATHS);
+				return EXIT_ERR;
+			}
+			c.policy_dirs[c.npolicy_dirs++] = optarg;
+			break;
+		case O_PROCFS: bad = set_root(c.roots.procfs, sizeof(c.roots.procfs), optarg, "--procfs"); break;
+		case O_SYSFS: bad = set_root(c.roots.sysfs, sizeof(c.roots.sysfs), optarg, "--sysfs"); break;
+		case O_CGROUPFS:
+			bad = set_root(c.roots.cgroupfs, sizeof(c.roots.cgroupfs), optarg, "--cgroupfs");
+			break;
+		case O_STATE: c.state_dir = optarg; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				c.format = FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				c.format = FMT_JSON;
+			else {
+				log_err("--format: expected text or json, got '%s'", optarg);
+				return EXIT_ERR;
+			}
+			break;
+		case 'v': c.verbosity = 1; break;
+		case 'q': c.verbosity = -1; break;
+		case O_VERSION: printf("overcommitd %s\n", OVERCOMMITD_VERSION); return EXIT_OK;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_ERR;
+		}
+		if (bad)
+			return EXIT_ERR;
+	}
+	log_init("overcommitd", c.verbosity);
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_ERR;
+	}
+	c.command = argv[optind++];
+	for (; optind < argc; optind++) {
+		if (c.nargs == CLI_MAX_PATHS) {
+			log_err("too many arguments");
+			return EXIT_ERR;
+		}
+		c.args[c.nargs++] = argv[optind];
+	}
+	if (c.npolicy_dirs == 0)
+		c.policy_dirs[c.npolicy_dirs++] = "/etc/overcommitd/policies.d";
+
+	static const struct {
+		const char *name;
+		int (*fn)(const struct cli *);
+		bool takes_args;
+	} cmds[] = {
+		{ "recommend", cmd_recommend, false }, { "apply", cmd_apply, false },
+		{ "run", cmd_run, false },             { "validate", cmd_validate, true },
+		{ "status", cmd_status, false },       { "restore", cmd_restore, false },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(c.command, cmds[i].name) != 0)
+			continue;
+		if (c.nargs && !cmds[i].takes_args) {
+			log_err("%s: unexpected argument '%s'", c.command, c.args[0]);
+			return EXIT_ERR;
+		}
+		int rc = cmds[i].fn(&c);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			log_err("writing output failed");
+			return EXIT_ERR;
+		}
+		return rc;
+	}
+	log_err("unknown command '%s' (try --help)", c.command);
+	return EXIT_ERR;
+}

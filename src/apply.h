@@ -1,0 +1,48 @@
+/* apply.h - the only code that writes to the kernel (DESIGN §3).
+ * Read-compare-write; every write() and close() checked; the original goes
+ * to the journal before the first write of a target. */
+#ifndef OVERCOMMITD_APPLY_H
+#define OVERCOMMITD_APPLY_H
+
+#include <stddef.h>
+#include "journal.h"
+#include "plan.h"
+#include "roots.h"
+
+enum apply_status {
+	AP_DONE = 0,     /* written and read back */
+	AP_UNCHANGED,    /* already at the desired value */
+	AP_SKIPPED,      /* target vanished (process exited, pid reused): not an error */
+	AP_FAILED,       /* error: see err */
+};
+
+struct apply_result {
+	enum apply_status status;
+	int err;              /* negative errno for AP_FAILED */
+	char detail[256];     /* human text: what happened */
+};
+
+/* Apply every action of plan in a safe order (sizes before entering strict
+ * mode, ratio/kbytes pairs, cgroups before their limits).  res has
+ * plan->nact entries, in plan order.  Returns the number of failed actions
+ * (0 = success) or a negative errno when the journal cannot be written (then
+ * nothing after that point was written). */
+int apply_plan(const struct roots *r, const struct plan *plan, struct journal *j,
+	       struct apply_result *res);
+
+struct restore_result {
+	size_t restored, skipped, failed;
+};
+
+/* Write back every journaled original, newest first; each entry restored (or
+ * whose target is gone for good) is removed from the journal; failures stay.
+ * Returns 0 or a negative errno on journal I/O failure. */
+int restore_all(const struct roots *r, struct journal *j, struct restore_result *out,
+		void (*report)(const struct jentry *e, enum apply_status st, const char *detail,
+			       void *arg),
+		void *arg);
+
+/* The cgroup a pid is in now (v2 path), for journaling attach. */
+int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size);
+
+#endif

@@ -1,0 +1,20 @@
+/* log.h - one small logging module (OpenBSD log.c style): printf-checked,
+ * to stderr; with syslog priority prefixes ("<3>") when stderr is the
+ * journal (JOURNAL_STREAM), so journald keeps the levels. */
+#ifndef OVERCOMMITD_LOG_H
+#define OVERCOMMITD_LOG_H
+
+enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+
+void log_init(const char *progname, int verbosity /* -1 quiet, 0, 1 verbose */);
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* message + ": " + strerror(-err) */
+void log_errno(enum log_level lvl, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,10 @@
+/* origin.h - where in the policy a value came from, carried into every action. */
+#ifndef OVERCOMMITD_ORIGIN_H
+#define OVERCOMMITD_ORIGIN_H
+
+struct origin {
+	const char *file; /* owned by the policy (interned); NULL = built-in default */
+	int line;         /* 1-based; 0 = built-in default */
+};
+
+#endif

@@ -1,0 +1,78 @@
+/* plan.h - the planner's output: risks and actions, each with reason and
+ * the policy FILE:LINE that asked for it (DESIGN §3, §5). */
+#ifndef OVERCOMMITD_PLAN_H
+#define OVERCOMMITD_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+#include "origin.h"
+#include "policy.h"
+#include "snapshot.h"
+
+enum action_kind {
+	ACT_SYSCTL = 0,
+	ACT_OOM_SCORE_ADJ,
+	ACT_MEMORY_HIGH,
+	ACT_MEMORY_MAX,
+	ACT_CGROUP_ATTACH,
+};
+
+#define PLAN_TEXT_MAX 512
+
+struct action {
+	enum action_kind kind;
+	char target[PROC_PATH_MAX];  /* sysctl name | "pid 123 (redis-server)" | cgroup path */
+	char current[PROC_PATH_MAX];          /* as the kernel file shows it ("max", "50", "/") */
+	char desired[PROC_PATH_MAX];          /* what will be written */
+	char reason[PLAN_TEXT_MAX];  /* why, with the numbers */
+	struct origin policy;        /* who asked */
+	const char *service;         /* NULL for host actions; points into the policy */
+	/* ACT_SYSCTL */
+	int knob;                    /* enum vm_knob */
+	/* ACT_OOM_SCORE_ADJ, ACT_CGROUP_ATTACH: identity (pid + start time) */
+	int pid;
+	uint64_t start_time;
+	/* ACT_MEMORY_HIGH, ACT_MEMORY_MAX, ACT_CGROUP_ATTACH: the cgroup path */
+	char cgroup[PROC_PATH_MAX];
+};
+
+struct risk {
+	char kind[32];               /* fork_fails | commit_near_limit | unprotected | ... */
+	const char *service;         /* NULL for host-wide */
+	char message[PLAN_TEXT_MAX];
+};
+
+struct svc_eval {                /* derived per-service figures for reports */
+	uint64_t commit_kb;          /* sum of proc_commit_kb over the service's processes */
+	uint64_t anon_kb;            /* cgroup anon if own cgroup, else sum RssAnon */
+	double cow_amplification;    /* commit_kb / anon_kb (0 if anon 0) */
+	size_t forks;                /* children of the main process now */
+	struct fork_check fork;      /* of the main process, under current sysctls */
+	struct fork_check fork_after;/* same under the planned sysctls */
+};
+
+struct plan {
+	struct action *act;
+	size_t nact, capact;
+	struct risk *risk;
+	size_t nrisk, caprisk;
+	struct svc_eval *eval;       /* one per snapshot service */
+	size_t neval;
+	/* host figures */
+	uint64_t commit_limit_kb;    /* from sysctls now */
+	int64_t commit_headroom_kb;  /* CommitLimit - Committed_AS now */
+	uint64_t commit_limit_after_kb; /* under the planned sysctls */
+	int mode_after;
+	struct vm_sysctls vm_after;
+	char host_summary[PLAN_TEXT_MAX]; /* one sentence: the decision for the host and why */
+};
+
+/* Pure: (policy, snapshot) -> plan.  No I/O, no clock, no globals.
+ * Returns 0 or -ENOMEM. */
+int plan_build(const struct policy *pol, const struct snapshot *s, struct plan *out);
+void plan_free(struct plan *p);
+
+const char *action_kind_name(enum action_kind k); /* "sysctl", "oom_score_adj", ... */
+
+#endif

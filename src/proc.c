@@ -1,0 +1,437 @@
+/* proc.c - /proc/PID parsers (buffers in, fuzz targets) and thin readers.
+ * Only cheap files are read (stat, status, oom_score_adj, cgroup, cmdline,
+ * exe): never smaps, which stalls large processes (DESIGN §2). */
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define CAP_SYS_ADMIN_BIT 21
+
+/* ---- parsers ---------------------------------------------------------- */
+
+/* Copy s[0..len) to a bounded NUL-terminated token; -EINVAL if it does not fit. */
+static int token_copy(char *dst, size_t size, const char *s, size_t len)
+{
+	if (len == 0 || len >= size)
+		return -EINVAL;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+int proc_stat_parse(const char *buf, struct proc_stat *st)
+{
+	const char *open = strchr(buf, '(');
+	const char *close = strrchr(buf, ')');
+	if (!open || !close || close < open)
+		return -EINVAL;
+	/* "PID (": digits then one space */
+	const char *q = buf;
+	while (isdigit((unsigned char)*q))
+		q++;
+	if (q == buf || q + 1 != open || *q != ' ')
+		return -EINVAL;
+
+	memset(st, 0, sizeof(*st));
+	size_t clen = (size_t)(close - open - 1);
+	if (clen >= sizeof(st->comm))
+		clen = sizeof(st->comm) - 1; /* hostile only: the kernel caps comm at 15 */
+	memcpy(st->comm, open + 1, clen);
+	st->comm[clen] = '\0';
+
+	/* fields after ')' are numbered from 3 (state) */
+	const char *p = close + 1;
+	bool have_start = false;
+	for (int field = 3; field <= 22; field++) {
+		while (*p == ' ' || *p == '\n')
+			p++;
+		size_t len = strcspn(p, " \n");
+		if (len == 0)
+			return -EINVAL; /* truncated */
+		char tok[32];
+		if (field == 3) {
+			if (len != 1 || !isalpha((unsigned char)*p))
+				return -EINVAL;
+			st->state = *p;
+		} else if (field == 4) {
+			int64_t v;
+			if (token_copy(tok, sizeof(tok), p, len) < 0 ||
+			    parse_i64(tok, 0, INT_MAX, &v) < 0)
+				return -EINVAL;
+			st->ppid = (int)v;
+		} else if (field == 22) {
+			if (token_copy(tok, sizeof(tok), p, len) < 0 ||
+			    parse_u64(tok, UINT64_MAX, &st->start_time) < 0)
+				return -EINVAL;
+			have_start = true;
+		}
+		p += len;
+	}
+	return have_start ? 0 : -EINVAL;
+}
+
+/* Strict unsigned hex (CapEff is 16 hex digits). */
+static int parse_hex_u64(const char *s, uint64_t *out)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	uint64_t v = 0;
+	int n = 0;
+	for (; isxdigit((unsigned char)*s); s++, n++) {
+		if (n == 16)
+			return -EINVAL;
+		unsigned d = isdigit((unsigned char)*s) ? (unsigned)(*s - '0')
+							 : (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		v = v << 4 | d;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (n == 0 || *s != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* "   45440 kB" -> 45440 */
+static int parse_kb(const char *s, uint64_t *out)
+{
+	char v[32];
+	size_t len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len < 3 || memcmp(s + len - 3, " kB", 3) != 0)
+		return -EINVAL;
+	if (token_copy(v, sizeof(v), s, len - 3) < 0)
+		return -EINVAL;
+	/* 1 EiB in KiB: keeps sums and products of these values in range */
+	return parse_u64(v, (uint64_t)1 << 50, out) < 0 ? -EINVAL : 0;
+}
+
+enum st_key { SK_UID, SK_TGID, SK_VMSIZE, SK_VMDATA, SK_VMSTK, SK_RSSANON, SK_CAPEFF, SK_N };
+static const char *const st_keys[SK_N] = {
+	"Uid", "Tgid", "VmSize", "VmData", "VmStk", "RssAnon", "CapEff",
+};
+
+static int status_value(enum st_key k, const char *v, struct proc_status *st)
+{
+	int64_t i;
+	switch (k) {
+	case SK_UID: {
+		/* "real effective saved fs": the first is the real uid */
+		char first[16];
+		size_t len = strcspn(v + strspn(v, " \t"), " \t");
+		if (token_copy(first, sizeof(first), v + strspn(v, " \t"), len) < 0 ||
+		    parse_i64(first, 0, (int64_t)UINT32_MAX - 1, &i) < 0)
+			return -EINVAL;
+		st->uid = (uid_t)i;
+		return 0;
+	}
+	case SK_TGID:
+		if (parse_i64(v, 0, INT_MAX, &i) < 0)
+			return -EINVAL;
+		st->tgid = (int)i;
+		return 0;
+	case SK_VMSIZE: return parse_kb(v, &st->vm_size_kb);
+	case SK_VMDATA: return parse_kb(v, &st->vm_data_kb);
+	case SK_VMSTK: return parse_kb(v, &st->vm_stk_kb);
+	case SK_RSSANON: return parse_kb(v, &st->rss_anon_kb);
+	case SK_CAPEFF: return parse_hex_u64(v, &st->cap_eff);
+	case SK_N: break;
+	}
+	return -EINVAL;
+}
+
+/* A key we use twice is an error (the kernel prints each once). "Name:" is
+ * not used: it is escaped differently from comm; comm comes from stat. */
+int proc_status_parse(const char *buf, struct proc_status *st)
+{
+	unsigned seen = 0;
+	memset(st, 0, sizeof(*st));
+	for (const char *line = buf; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *colon = memchr(line, ':', len);
+		if (colon) {
+			size_t klen = (size_t)(colon - line);
+			for (int k = 0; k < SK_N; k++) {
+				if (strlen(st_keys[k]) != klen || memcmp(st_keys[k], line, klen) != 0)
+					continue;
+				char v[96];
+				if (seen & (1u << k) ||
+				    token_copy(v, sizeof(v), colon + 1, len - klen - 1) < 0 ||
+				    status_value((enum st_key)k, v, st) < 0)
+					return -EINVAL;
+				seen |= 1u << k;
+				break;
+			}
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	unsigned need = 1u << SK_UID | 1u << SK_TGID;
+	return (seen & need) == need ? 0 : -EINVAL;
+}
+
+int proc_cgroup_parse(const char *buf, char *out, size_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	bool found = false;
+	for (const char *line = buf; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		/* v1 lines are "N:ctrl,...:/path" with N > 0: ignored */
+		if (len >= 3 && memcmp(line, "0::", 3) == 0) {
+			if (found || len - 3 >= size || line[3] != '/')
+				return -EINVAL;
+			memcpy(out, line + 3, len - 3);
+			out[len - 3] = '\0';
+			found = true;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return 0;
+}
+
+void proc_cmdline_join(const char *buf, size_t len, char *out, size_t size)
+{
+	if (size == 0)
+		return;
+	while (len > 0 && buf[len - 1] == '\0') /* the terminator(s) of the last arg */
+		len--;
+	size_t n = len < size - 1 ? len : size - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = buf[i] ? buf[i] : ' ';
+	out[n] = '\0';
+}
+
+/* ---- derived values ----------------------------------------------------- */
+
+uint64_t proc_commit_kb(const struct proc_info *p)
+{
+	return p->status.vm_data_kb + p->status.vm_stk_kb;
+}
+
+bool proc_has_cap_sys_admin(const struct proc_info *p)
+{
+	return (p->status.cap_eff >> CAP_SYS_ADMIN_BIT) & 1;
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suf)
+{
+	size_t sl = strlen(suf);
+	return len > sl && memcmp(s + len - sl, suf, sl) == 0;
+}
+
+/* Walk components from the end: inside a unit, processes may sit in a
+ * sub-group (/system.slice/docker.service/payload). */
+const char *proc_unit(const struct proc_info *p, size_t *len)
+{
+	const char *s = p->cgroup;
+	size_t end = strnlen(s, sizeof(p->cgroup));
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && s[start - 1] != '/')
+			start--;
+		size_t clen = end - start;
+		if (has_suffix(s + start, clen, ".service") || has_suffix(s + start, clen, ".scope")) {
+			if (len)
+				*len = clen;
+			return s + start;
+		}
+		end = start > 0 ? start - 1 : 0;
+	}
+	return NULL;
+}
+
+/* ---- readers ------------------------------------------------------------ */
+
+/* A pid whose files disappear mid-read has exited: one error for callers. */
+static int gone(int rc)
+{
+	return rc == -ENOENT || rc == -ESRCH ? -ENOENT : rc;
+}
+
+static ssize_t read_pid_file(const struct roots *r, int pid, const char *name,
+			     char *buf, size_t size)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "%d/%s", pid, name);
+	return read_file_at(r->procfs, rel, buf, size);
+}
+
+/* cmdline can be as long as ARG_MAX: read only the prefix we keep. */
+static ssize_t read_prefix(const struct roots *r, int pid, const char *name,
+			   char *buf, size_t size)
+{
+	char rel[64], path[PATH_MAX + 64];
+	snprintf(rel, sizeof(rel), "%d/%s", pid, name);
+	int rc = path_join(path, sizeof(path), r->procfs, rel);
+	if (rc < 0)
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = 0;
+	while (len < size) {
+		ssize_t n = read(fd, buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)len;
+}
+
+static void read_exe(const struct roots *r, int pid, struct proc_info *p)
+{
+	char rel[64], path[PATH_MAX + 64];
+	p->exe[0] = '\0';
+	snprintf(rel, sizeof(rel), "%d/exe", pid);
+	if (path_join(path, sizeof(path), r->procfs, rel) < 0)
+		return;
+	/* kernel threads (ENOENT) and other users' processes (EACCES): empty */
+	ssize_t n = readlink(path, p->exe, sizeof(p->exe));
+	if (n <= 0 || (size_t)n >= sizeof(p->exe)) {
+		p->exe[0] = '\0';
+		return;
+	}
+	p->exe[n] = '\0';
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+	if ((size_t)n > dl && strcmp(p->exe + n - dl, deleted) == 0)
+		p->exe[n - dl] = '\0';
+}
+
+int proc_read_opts(const struct roots *r, int pid, unsigned what, struct proc_info *p)
+{
+	char buf[16384];
+	ssize_t n;
+	p->pid = pid;
+	if (what & PROC_READ_STAT) {
+		if ((n = read_pid_file(r, pid, "stat", buf, sizeof(buf))) < 0)
+			return gone((int)n);
+		if (proc_stat_parse(buf, &p->st) < 0)
+			return -EINVAL;
+	}
+	if (what & PROC_READ_STATUS) {
+		if ((n = read_pid_file(r, pid, "status", buf, sizeof(buf))) < 0)
+			return gone((int)n);
+		if (proc_status_parse(buf, &p->status) < 0)
+			return -EINVAL;
+	}
+	if (what & PROC_READ_OOM) {
+		int64_t v;
+		if ((n = read_pid_file(r, pid, "oom_score_adj", buf, 64)) < 0)
+			return gone((int)n);
+		if (parse_i64(buf, -1000, 1000, &v) < 0)
+			return -EINVAL;
+		p->oom_score_adj = (int)v;
+	}
+	if (what & PROC_READ_CGROUP) {
+		if ((n = read_pid_file(r, pid, "cgroup", buf, sizeof(buf))) < 0)
+			return gone((int)n);
+		/* an overlong or odd path: treat as "no v2 cgroup", not a dead process */
+		if (proc_cgroup_parse(buf, p->cgroup, sizeof(p->cgroup)) < 0)
+			p->cgroup[0] = '\0';
+	}
+	if (what & PROC_READ_CMDLINE) {
+		n = read_prefix(r, pid, "cmdline", buf, sizeof(p->cmdline));
+		if (n == -ENOENT || n == -ESRCH)
+			return -ENOENT;
+		proc_cmdline_join(buf, n > 0 ? (size_t)n : 0, p->cmdline, sizeof(p->cmdline));
+	}
+	if (what & PROC_READ_EXE)
+		read_exe(r, pid, p);
+	return 0;
+}
+
+int proc_read(const struct roots *r, int pid, struct proc_info *p)
+{
+	memset(p, 0, sizeof(*p));
+	return proc_read_opts(r, pid, PROC_READ_ALL, p);
+}
+
+int proc_read_start_time(const struct roots *r, int pid, uint64_t *start)
+{
+	char buf[4096];
+	struct proc_stat st;
+	ssize_t n = read_pid_file(r, pid, "stat", buf, sizeof(buf));
+	if (n < 0)
+		return gone((int)n);
+	if (proc_stat_parse(buf, &st) < 0)
+		return -EINVAL;
+	*start = st.start_time;
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int proc_list_pids(const struct roots *r, int **pids)
+{
+	*pids = NULL;
+	DIR *d = opendir(r->procfs);
+	if (!d)
+		return -errno;
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+	int e;
+	for (;;) {
+		errno = 0; /* readdir reports errors only through errno */
+		struct dirent *de = readdir(d);
+		if (!de) {
+			e = errno;
+			break;
+		}
+		uint64_t pid;
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    parse_u64(de->d_name, INT_MAX, &pid) < 0 || pid == 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			int *nv = ncap <= INT_MAX ? realloc(v, ncap * sizeof(*v)) : NULL;
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n++] = (int)pid;
+	}
+	closedir(d);
+	if (e != 0) {
+		free(v);
+		return -e;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_int);
+	*pids = v;
+	return (int)n;
+}

@@ -1,0 +1,355 @@
+/* report.c - text for people, JSON (json-c) for fleet tooling. */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "util.h"
+
+#define KB(v) fmt_kb((v), (char[24]){ 0 }, 24)
+#define SKB(v) fmt_skb((v), (char[24]){ 0 }, 24)
+
+const char *apply_status_name(enum apply_status st)
+{
+	switch (st) {
+	case AP_DONE: return "done";
+	case AP_UNCHANGED: return "unchanged";
+	case AP_SKIPPED: return "skipped";
+	case AP_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+static const char *mode_word(int64_t mode)
+{
+	static const char *const w[] = { "heuristic", "always", "strict" };
+	return mode >= 0 && mode <= 2 ? w[mode] : "unknown";
+}
+
+static void origin_str(const struct origin *o, char *buf, size_t size)
+{
+	if (o->file && o->line > 0)
+		snprintf(buf, size, "%s:%d", o->file, o->line);
+	else if (o->file)
+		snprintf(buf, size, "%s", o->file);
+	else
+		snprintf(buf, size, "built-in default");
+}
+
+static const char *svc_name(const struct report_in *in, size_t i)
+{
+	return in->pol->svc[in->snap->svc[i].policy_idx].name;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static void text_host(FILE *out, const struct report_in *in)
+{
+	const struct snapshot *s = in->snap;
+	const struct plan *p = in->plan;
+	const int64_t *v = s->vm.v;
+	fprintf(out, "host: vm.overcommit_memory=%" PRId64 " (%s), overcommit_ratio=%" PRId64
+		     ", overcommit_kbytes=%" PRId64 ", user_reserve_kbytes=%" PRId64
+		     ", admin_reserve_kbytes=%" PRId64 "\n",
+		v[VM_OVERCOMMIT_MEMORY], mode_word(v[VM_OVERCOMMIT_MEMORY]), v[VM_OVERCOMMIT_RATIO],
+		v[VM_OVERCOMMIT_KBYTES], v[VM_USER_RESERVE_KBYTES], v[VM_ADMIN_RESERVE_KBYTES]);
+	fprintf(out, "      RAM %s (available %s), swap %s; CommitLimit %s, Committed_AS %s, "
+		     "headroom %s\n",
+		KB(s->mem.mem_total_kb), KB(s->mem.mem_available_kb), KB(s->mem.swap_total_kb),
+		KB(p->commit_limit_kb), KB(s->mem.committed_as_kb), SKB(p->commit_headroom_kb));
+	if (!s->cgroup2)
+		fprintf(out, "      cgroup v2 memory controller: not available\n");
+}
+
+static void text_services(FILE *out, const struct report_in *in)
+{
+	const struct snapshot *s = in->snap;
+	for (size_t i = 0; i < s->nsvc; i++) {
+		const struct svc_obs *o = &s->svc[i];
+		const struct svc_eval *e = &in->plan->eval[i];
+		if (o->main_idx < 0) {
+			fprintf(out, "service %s: not running\n", svc_name(in, i));
+			continue;
+		}
+		const struct proc_info *m = &o->procs[o->main_idx];
+		fprintf(out, "service %s: pid %d (%s), %zu process%s, %zu child%s of main; cgroup %s%s\n",
+			svc_name(in, i), m->pid, m->st.comm, o->nprocs, o->nprocs == 1 ? "" : "es",
+			e->forks, e->forks == 1 ? "" : "ren", o->cgroup[0] ? o->cgroup : "(none)",
+			o->own_cgroup ? "" : " (not its own)");
+		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d\n",
+			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj);
+		fprintf(out, "      fork needs %s of commit: %s now (headroom %s)",
+			KB(e->fork.need_kb), e->fork.fits ? "fits" : "FAILS", SKB(e->fork.headroom_kb));
+		if (in->mode != RPT_STATUS && in->plan->nact)
+			fprintf(out, ", %s after the plan (headroom %s)",
+				e->fork_after.fits ? "fits" : "still FAILS",
+				SKB(e->fork_after.headroom_kb));
+		fputc('\n', out);
+	}
+}
+
+int report_text(FILE *out, const struct report_in *in)
+{
+	const struct plan *p = in->plan;
+	text_host(out, in);
+	text_services(out, in);
+	if (p->nrisk) {
+		fprintf(out, "\nrisks (%zu):\n", p->nrisk);
+		for (size_t i = 0; i < p->nrisk; i++)
+			fprintf(out, "  ! %s\n", p->risk[i].message);
+	}
+	fprintf(out, "\ndecision: %s\n", p->host_summary);
+	if (in->mode == RPT_STATUS) {
+		fprintf(out, "%zu change%s recommended%s\n", p->nact, p->nact == 1 ? "" : "s",
+			p->nact ? " (overcommitd recommend shows them)" : "");
+		return ferror(out) ? -EIO : 0;
+	}
+	if (p->nact == 0) {
+		fprintf(out, "compliant: no change needed\n");
+		return ferror(out) ? -EIO : 0;
+	}
+	fprintf(out, "\nchanges (%zu)%s:\n", p->nact,
+		in->mode == RPT_APPLY && !in->enforce_off ? ""
+							  : " — dry run, nothing written");
+	for (size_t i = 0; i < p->nact; i++) {
+		const struct action *a = &p->act[i];
+		char at[512];
+		origin_str(&a->policy, at, sizeof(at));
+		fprintf(out, "  %zu. %s %s: %s -> %s", i + 1, action_kind_name(a->kind), a->target,
+			a->current, a->desired);
+		if (in->res)
+			fprintf(out, "  [%s%s%s]", apply_status_name(in->res[i].status),
+				in->res[i].detail[0] ? ": " : "", in->res[i].detail);
+		fprintf(out, "\n     why: %s\n     policy: %s\n", a->reason, at);
+	}
+	if (in->enforce_off)
+		fprintf(out, "\nenforce = no: apply wrote nothing (set enforce = yes in [host])\n");
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static int add(json_object *o, const char *k, json_object *v)
+{
+	if (!v)
+		return -ENOMEM;
+	if (json_object_object_add(o, k, v) != 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* add, unless an earlier add failed (then v is just released): keeps the
+ * long field lists below flat */
+static void put(json_object *o, const char *k, json_object *v, int *rc)
+{
+	if (*rc) {
+		json_object_put(v);
+		return;
+	}
+	*rc = add(o, k, v);
+}
+
+static void put_null(json_object *o, const char *k, int *rc)
+{
+	if (*rc == 0 && json_object_object_add(o, k, NULL) != 0)
+		*rc = -ENOMEM;
+}
+
+static json_object *jstr(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+static json_object *jbytes(uint64_t b)
+{
+	return b == CG_UNLIMITED ? json_object_new_string("max") : json_object_new_int64((int64_t)b);
+}
+
+static json_object *json_host(const struct report_in *in)
+{
+	const struct snapshot *s = in->snap;
+	const struct plan *p = in->plan;
+	json_object *h = json_object_new_object();
+	if (!h)
+		return NULL;
+	int rc = 0;
+	for (int k = 0; k < VM_NKNOBS; k++) /* "vm.x" -> "x" */
+		put(h, vm_knob_name((enum vm_knob)k) + 3, json_object_new_int64(s->vm.v[k]), &rc);
+	put(h, "mem_total_kb", json_object_new_int64((int64_t)s->mem.mem_total_kb), &rc);
+	put(h, "mem_available_kb", json_object_new_int64((int64_t)s->mem.mem_available_kb), &rc);
+	put(h, "swap_total_kb", json_object_new_int64((int64_t)s->mem.swap_total_kb), &rc);
+	put(h, "hugetlb_kb", json_object_new_int64((int64_t)s->mem.hugetlb_kb), &rc);
+	put(h, "commit_limit_kb", json_object_new_int64((int64_t)p->commit_limit_kb), &rc);
+	put(h, "meminfo_commit_limit_kb",
+		       json_object_new_int64((int64_t)s->mem.commit_limit_kb), &rc);
+	put(h, "committed_as_kb", json_object_new_int64((int64_t)s->mem.committed_as_kb), &rc);
+	put(h, "commit_headroom_kb", json_object_new_int64(p->commit_headroom_kb), &rc);
+	put(h, "cgroup2_memory", json_object_new_boolean(s->cgroup2), &rc);
+	put(h, "overcommit_memory_after", json_object_new_int(p->mode_after), &rc);
+	put(h, "commit_limit_after_kb",
+		       json_object_new_int64((int64_t)p->commit_limit_after_kb), &rc);
+	put(h, "decision", jstr(p->host_summary), &rc);
+	if (rc) {
+		json_object_put(h);
+		return NULL;
+	}
+	return h;
+}
+
+static json_object *json_service(const struct report_in *in, size_t i)
+{
+	const struct svc_obs *o = &in->snap->svc[i];
+	const struct svc_eval *e = &in->plan->eval[i];
+	const struct pol_service *ps = &in->pol->svc[o->policy_idx];
+	json_object *j = json_object_new_object();
+	json_object *pids = json_object_new_array();
+	if (!j || !pids) {
+		json_object_put(j);
+		json_object_put(pids);
+		return NULL;
+	}
+	int rc = 0;
+	put(j, "name", jstr(ps->name), &rc);
+	for (size_t k = 0; k < o->nprocs && rc == 0; k++)
+		rc = json_object_array_add(pids, json_object_new_int(o->procs[k].pid)) ? -ENOMEM : 0;
+	put(j, "pids", pids, &rc); /* releases pids itself on failure */
+	bool run = o->main_idx >= 0;
+	const struct proc_info *m = run ? &o->procs[o->main_idx] : NULL;
+	char at[512];
+	origin_str(&ps->at, at, sizeof(at));
+	put(j, "running", json_object_new_boolean(run), &rc);
+	if (run)
+		put(j, "main_pid", json_object_new_int(m->pid), &rc);
+	else
+		put_null(j, "main_pid", &rc);
+	put(j, "main_comm", jstr(run ? m->st.comm : ""), &rc);
+	put(j, "cgroup", jstr(o->cgroup), &rc);
+	put(j, "own_cgroup", json_object_new_boolean(o->own_cgroup), &rc);
+	put(j, "commit_kb", json_object_new_int64((int64_t)e->commit_kb), &rc);
+	put(j, "anon_kb", json_object_new_int64((int64_t)e->anon_kb), &rc);
+	put(j, "cow_amplification", json_object_new_double(e->cow_amplification), &rc);
+	put(j, "forks", json_object_new_int64((int64_t)e->forks), &rc);
+	put(j, "oom_score_adj", json_object_new_int(run ? m->oom_score_adj : 0), &rc);
+	put(j, "fork_need_kb", json_object_new_int64((int64_t)e->fork.need_kb), &rc);
+	put(j, "fork_headroom_kb", json_object_new_int64(e->fork.headroom_kb), &rc);
+	put(j, "fork_fits", json_object_new_boolean(run && e->fork.fits), &rc);
+	put(j, "fork_headroom_after_kb", json_object_new_int64(e->fork_after.headroom_kb), &rc);
+	put(j, "fork_fits_after", json_object_new_boolean(run && e->fork_after.fits), &rc);
+	if (o->cg.present) {
+		put(j, "memory_current", jbytes(o->cg.current), &rc);
+		put(j, "memory_high", jbytes(o->cg.high), &rc);
+		put(j, "memory_max", jbytes(o->cg.max), &rc);
+	}
+	put(j, "policy", jstr(at), &rc);
+	if (rc) {
+		json_object_put(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_object *json_action(const struct report_in *in, size_t i)
+{
+	const struct action *a = &in->plan->act[i];
+	json_object *j = json_object_new_object();
+	if (!j)
+		return NULL;
+	char at[512];
+	origin_str(&a->policy, at, sizeof(at));
+	int rc = 0;
+	put(j, "kind", jstr(action_kind_name(a->kind)), &rc);
+	put(j, "target", jstr(a->target), &rc);
+	put(j, "current", jstr(a->current), &rc);
+	put(j, "desired", jstr(a->desired), &rc);
+	put(j, "reason", jstr(a->reason), &rc);
+	put(j, "policy", jstr(at), &rc);
+	if (a->service)
+		put(j, "service", jstr(a->service), &rc);
+	if (a->pid)
+		put(j, "pid", json_object_new_int(a->pid), &rc);
+	if (a->cgroup[0])
+		put(j, "cgroup", jstr(a->cgroup), &rc);
+	if (in->res) {
+		put(j, "result", jstr(apply_status_name(in->res[i].status)), &rc);
+		put(j, "detail", jstr(in->res[i].detail), &rc);
+	}
+	if (rc) {
+		json_object_put(j);
+		return NULL;
+	}
+	return j;
+}
+
+static json_object *json_risk(const struct risk *r)
+{
+	json_object *j = json_object_new_object();
+	if (!j)
+		return NULL;
+	int rc = 0;
+	put(j, "kind", jstr(r->kind), &rc);
+	if (r->service)
+		put(j, "service", jstr(r->service), &rc);
+	else
+		put_null(j, "service", &rc);
+	put(j, "message", jstr(r->message), &rc);
+	if (rc) {
+		json_object_put(j);
+		return NULL;
+	}
+	return j;
+}
+
+static int fill_array(json_object *root, const char *key, size_t n,
+		      json_object *(*make)(const struct report_in *, size_t), const struct report_in *in)
+{
+	json_object *arr = json_object_new_array();
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = make(in, i);
+		if (!e || json_object_array_add(arr, e) != 0) {
+			json_object_put(e);
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+	}
+	return add(root, key, arr);
+}
+
+static json_object *risk_at(const struct report_in *in, size_t i)
+{
+	return json_risk(&in->plan->risk[i]);
+}
+
+int report_json(FILE *out, const struct report_in *in)
+{
+	static const char *const modes[] = { "recommend", "apply", "status" };
+	json_object *root = json_object_new_object();
+	if (!root)
+		return -ENOMEM;
+	int rc = 0;
+	put(root, "version", jstr(OVERCOMMITD_VERSION), &rc);
+	put(root, "command", jstr(modes[in->mode]), &rc);
+	put(root, "host", json_host(in), &rc);
+	if (rc == 0)
+		rc = fill_array(root, "services", in->snap->nsvc, json_service, in);
+	if (rc == 0)
+		rc = fill_array(root, "risks", in->plan->nrisk, risk_at, in);
+	if (rc == 0)
+		rc = fill_array(root, "actions", in->plan->nact, json_action, in);
+	put(root, "changes", json_object_new_int64((int64_t)in->plan->nact), &rc);
+	if (in->mode == RPT_APPLY)
+		put(root, "written", json_object_new_boolean(!in->enforce_off), &rc);
+	if (rc == 0) {
+		const char *txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+									  JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (!txt || fprintf(out, "%s\n", txt) < 0)
+			rc = -EIO;
+	}
+	json_object_put(root);
+	return rc;
+}

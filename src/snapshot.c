@@ -1,0 +1,337 @@
+/* snapshot.c - one read of the host and of the services the policy names.
+ *
+ * Cost: /proc/PID/stat is read for every pid (comm, ppid, start time); the
+ * other small files only for pids whose comm passes some service's
+ * match_comm, and exe/cmdline only when a service matches on them.  A scan of
+ * 10,000 processes is then ~10,000 small reads, never smaps (DESIGN §2). */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* A service's match_user resolved once per snapshot (NSS lookups are slow). */
+struct user_key {
+	bool ok;
+	uid_t uid;
+};
+
+static struct user_key resolve_user(const char *name)
+{
+	struct user_key k = { false, 0 };
+	uint64_t v;
+	if (parse_u64(name, UINT32_MAX - 1, &v) == 0) {
+		k.ok = true;
+		k.uid = (uid_t)v;
+		return k;
+	}
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	/* an unknown user (or an NSS failure) matches nothing */
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res) {
+		k.ok = true;
+		k.uid = res->pw_uid;
+	}
+	return k;
+}
+
+static bool matches(const struct pol_service *s, const struct user_key *user,
+		    const struct proc_info *p)
+{
+	bool any = false;
+	if (s->match_comm.v) {
+		any = true;
+		if (strcmp(p->st.comm, s->match_comm.v) != 0)
+			return false;
+	}
+	if (s->match_exe.v) {
+		any = true;
+		if (p->exe[0] == '\0' || strcmp(p->exe, s->match_exe.v) != 0)
+			return false;
+	}
+	if (s->match_unit.v) {
+		any = true;
+		size_t len = 0;
+		const char *u = proc_unit(p, &len);
+		if (!u || strlen(s->match_unit.v) != len || memcmp(u, s->match_unit.v, len) != 0)
+			return false;
+	}
+	if (s->match_user.v) {
+		any = true;
+		if (!user->ok || p->status.uid != user->uid)
+			return false;
+	}
+	if (s->match_cmdline.v) {
+		any = true;
+		if (fnmatch(s->match_cmdline.v, p->cmdline, 0) != 0)
+			return false;
+	}
+	return any; /* a service without match_* keys matches nothing */
+}
+
+bool svc_matches(const struct pol_service *s, const struct proc_info *p)
+{
+	struct user_key user = { false, 0 };
+	if (s->match_user.v)
+		user = resolve_user(s->match_user.v);
+	return matches(s, &user, p);
+}
+
+/* ---- scan state --------------------------------------------------------- */
+
+struct lite {                 /* every pid: what matching and parentage need */
+	int pid;
+	struct proc_stat st;
+};
+
+struct scan {
+	const struct roots *r;
+	const struct policy *pol;
+	struct user_key *users;   /* per service */
+	unsigned extra;           /* PROC_READ_EXE / PROC_READ_CMDLINE when needed */
+	struct lite *all;
+	size_t nall;
+	struct proc_info *cand;   /* fully read, matched at least one service */
+	size_t ncand;
+};
+
+static const unsigned REST = PROC_READ_STATUS | PROC_READ_OOM | PROC_READ_CGROUP;
+
+static bool comm_candidate(const struct policy *pol, const char *comm)
+{
+	for (size_t i = 0; i < pol->nsvc; i++) {
+		const char *c = pol->svc[i].match_comm.v;
+		if (!c || strcmp(c, comm) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Read the rest of one pid whose stat we have.  -ENOENT etc.: skip it. */
+static int read_rest(const struct scan *sc, const struct lite *l, struct proc_info *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = l->st;
+	return proc_read_opts(sc->r, l->pid, REST | sc->extra, p);
+}
+
+static int scan_pids(struct scan *sc)
+{
+	int *pids;
+	int n = proc_list_pids(sc->r, &pids);
+	if (n < 0)
+		return n;
+	sc->all = calloc(n > 0 ? (size_t)n : 1, sizeof(*sc->all));
+	sc->cand = NULL;
+	size_t cap = 0;
+	if (!sc->all) {
+		free(pids);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		struct proc_info p;
+		/* vanished (or unparsable) processes are skipped, not errors */
+		if (proc_read_opts(sc->r, pids[i], PROC_READ_STAT, &p) < 0)
+			continue;
+		struct lite *l = &sc->all[sc->nall++];
+		l->pid = pids[i];
+		l->st = p.st;
+		if (!comm_candidate(sc->pol, l->st.comm) || read_rest(sc, l, &p) < 0)
+			continue;
+		bool any = false;
+		for (size_t k = 0; k < sc->pol->nsvc && !any; k++)
+			any = matches(&sc->pol->svc[k], &sc->users[k], &p);
+		if (!any)
+			continue;
+		if (sc->ncand == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct proc_info *nc = realloc(sc->cand, ncap * sizeof(*nc));
+			if (!nc) {
+				free(pids);
+				return -ENOMEM;
+			}
+			sc->cand = nc;
+			cap = ncap;
+		}
+		sc->cand[sc->ncand++] = p;
+	}
+	free(pids);
+	return 0;
+}
+
+/* ---- one service ---------------------------------------------------------- */
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+static bool older(const struct proc_info *a, const struct proc_info *b)
+{
+	if (a->st.start_time != b->st.start_time)
+		return a->st.start_time < b->st.start_time;
+	return a->pid < b->pid;
+}
+
+/* Main: matched, parent not matched (a prefork master, not its workers);
+ * ties -> oldest, then smallest pid.  A ppid cycle (only in hostile trees)
+ * falls back to the oldest matched process. */
+static size_t pick_main(const struct proc_info *m, size_t nm, const int *mpids)
+{
+	ssize_t best = -1;
+	for (int pass = 0; pass < 2 && best < 0; pass++) {
+		for (size_t j = 0; j < nm; j++) {
+			if (pass == 0 && bsearch(&m[j].st.ppid, mpids, nm, sizeof(int), cmp_int))
+				continue;
+			if (best < 0 || older(&m[j], &m[best]))
+				best = (ssize_t)j;
+		}
+	}
+	return (size_t)best;
+}
+
+static bool is_child(const struct lite *l, int main_pid, const int *mpids, size_t nm)
+{
+	return l->st.ppid == main_pid && !bsearch(&l->pid, mpids, nm, sizeof(int), cmp_int);
+}
+
+static void policy_cgroup_path(const struct pol_service *s, char *out, size_t size)
+{
+	const char *c = s->cgroup.v;
+	if (c)
+		snprintf(out, size, "/%s", c + strspn(c, "/"));
+	else
+		snprintf(out, size, "/overcommitd/%s", s->name ? s->name : "");
+	size_t len = strlen(out);
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+}
+
+static bool is_own_cgroup(const char *cg, const char *policy_cg)
+{
+	const char *last = strrchr(cg, '/');
+	last = last ? last + 1 : cg;
+	size_t len = strlen(last);
+	if ((len > 8 && strcmp(last + len - 8, ".service") == 0) ||
+	    (len > 6 && strcmp(last + len - 6, ".scope") == 0))
+		return true;
+	return strcmp(cg, policy_cg) == 0;
+}
+
+static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, struct svc_obs *o)
+{
+	const struct pol_service *s = &sc->pol->svc[idx];
+	o->policy_idx = idx;
+	o->main_idx = -1;
+	char pcg[PROC_PATH_MAX + 16];
+	policy_cgroup_path(s, pcg, sizeof(pcg));
+	if (cgroup2)
+		(void)cg_memory_read(sc->r, pcg, &o->policy_cg); /* unreadable = absent */
+
+	size_t nm = 0;
+	for (size_t j = 0; j < sc->ncand; j++)
+		nm += matches(s, &sc->users[idx], &sc->cand[j]);
+	if (nm == 0)
+		return 0;
+
+	o->procs = calloc(nm, sizeof(*o->procs));
+	int *mpids = calloc(nm, sizeof(*mpids));
+	if (!o->procs || !mpids) {
+		free(mpids);
+		return -ENOMEM;
+	}
+	for (size_t j = 0; j < sc->ncand; j++) {
+		if (matches(s, &sc->users[idx], &sc->cand[j])) {
+			mpids[o->nmatched] = sc->cand[j].pid; /* ascending: cand is */
+			o->procs[o->nmatched++] = sc->cand[j];
+		}
+	}
+	o->nprocs = o->nmatched;
+	size_t mi = pick_main(o->procs, nm, mpids);
+	o->main_idx = (ssize_t)mi;
+	int main_pid = o->procs[mi].pid;
+
+	/* children of main that did not match (redis' "redis-rdb-bgsave") */
+	size_t nchild = 0;
+	for (size_t j = 0; j < sc->nall; j++)
+		nchild += is_child(&sc->all[j], main_pid, mpids, nm);
+	if (nchild > 0) {
+		struct proc_info *np = realloc(o->procs, (nm + nchild) * sizeof(*np));
+		if (!np) {
+			free(mpids);
+			return -ENOMEM;
+		}
+		o->procs = np;
+	}
+	for (size_t j = 0; j < sc->nall && nchild > 0; j++)
+		if (is_child(&sc->all[j], main_pid, mpids, nm) &&
+		    read_rest(sc, &sc->all[j], &o->procs[o->nprocs]) == 0)
+			o->nprocs++; /* else: exited meanwhile */
+	free(mpids);
+
+	snprintf(o->cgroup, sizeof(o->cgroup), "%s", o->procs[mi].cgroup);
+	if (o->cgroup[0]) {
+		o->own_cgroup = is_own_cgroup(o->cgroup, pcg);
+		if (cgroup2)
+			(void)cg_memory_read(sc->r, o->cgroup, &o->cg);
+	}
+	return 0;
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+int snapshot_take(const struct roots *r, const struct policy *pol, struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	int rc = meminfo_read(r, &s->mem);
+	if (rc < 0)
+		return rc;
+	if ((rc = vm_sysctls_read(r, &s->vm)) < 0)
+		return rc;
+	s->cgroup2 = cg_v2_memory_available(r);
+
+	struct scan sc = { .r = r, .pol = pol };
+	sc.users = calloc(pol->nsvc ? pol->nsvc : 1, sizeof(*sc.users));
+	s->svc = calloc(pol->nsvc ? pol->nsvc : 1, sizeof(*s->svc));
+	if (!sc.users || !s->svc) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	s->nsvc = pol->nsvc;
+	for (size_t i = 0; i < pol->nsvc; i++) {
+		const struct pol_service *svc = &pol->svc[i];
+		if (svc->match_user.v)
+			sc.users[i] = resolve_user(svc->match_user.v);
+		if (svc->match_exe.v)
+			sc.extra |= PROC_READ_EXE;
+		if (svc->match_cmdline.v)
+			sc.extra |= PROC_READ_CMDLINE;
+	}
+	if ((rc = scan_pids(&sc)) < 0)
+		goto out;
+	s->nprocs_scanned = sc.nall;
+	for (size_t i = 0; i < pol->nsvc && rc == 0; i++)
+		rc = observe_service(&sc, i, s->cgroup2, &s->svc[i]);
+out:
+	free(sc.users);
+	free(sc.all);
+	free(sc.cand);
+	if (rc < 0)
+		snapshot_free(s);
+	return rc;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nsvc; i++)
+		free(s->svc[i].procs);
+	free(s->svc);
+	s->svc = NULL;
+	s->nsvc = 0;
+}

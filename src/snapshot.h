@@ -1,0 +1,48 @@
+/* snapshot.h - one consistent read of the host and of the services the policy
+ * names (DESIGN §3).  The planner consumes it; it holds no pointers into
+ * /proc state that could change under it. */
+#ifndef OVERCOMMITD_SNAPSHOT_H
+#define OVERCOMMITD_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "cgroup.h"
+#include "meminfo.h"
+#include "policy.h"
+#include "proc.h"
+#include "roots.h"
+#include "vmsysctl.h"
+
+struct svc_obs {
+	size_t policy_idx;        /* index into policy->svc */
+	struct proc_info *procs;  /* matched processes, then children of main (see below) */
+	size_t nprocs;
+	size_t nmatched;          /* procs[0..nmatched) matched the policy's match_* keys;
+	                             procs[nmatched..nprocs) are children of main that did not */
+	ssize_t main_idx;         /* the main process: matched, parent not matched,
+	                             oldest start time; -1 when the service is not running */
+	char cgroup[PROC_PATH_MAX];   /* cgroup v2 path of the main process ("" if none) */
+	bool own_cgroup;          /* systemd unit (.service/.scope) or the policy's cgroup */
+	struct cg_memory cg;      /* figures of that cgroup (present=false if none) */
+	struct cg_memory policy_cg; /* figures of the policy's cgroup when it exists
+	                             (differs from cg when the service is not in it yet) */
+};
+
+struct snapshot {
+	struct meminfo mem;
+	struct vm_sysctls vm;
+	bool cgroup2;             /* cgroupfs is cgroup2 with the memory controller */
+	struct svc_obs *svc;      /* one per policy service, same order */
+	size_t nsvc;
+	size_t nprocs_scanned;
+};
+
+/* Does process p match service s?  All present match_* keys must match. */
+bool svc_matches(const struct pol_service *s, const struct proc_info *p);
+
+/* Read meminfo, sysctls, scan procfs, match.  Processes that vanish while
+ * read are skipped.  Returns 0 or -errno (meminfo/sysctls unreadable). */
+int snapshot_take(const struct roots *r, const struct policy *pol, struct snapshot *s);
+void snapshot_free(struct snapshot *s);
+
+#endif

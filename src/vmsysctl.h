@@ -1,0 +1,27 @@
+/* vmsysctl.h - the five vm.* sysctls overcommitd reads and plans. */
+#ifndef OVERCOMMITD_VMSYSCTL_H
+#define OVERCOMMITD_VMSYSCTL_H
+
+#include <stdint.h>
+#include "roots.h"
+
+enum vm_knob {
+	VM_OVERCOMMIT_MEMORY = 0,
+	VM_OVERCOMMIT_RATIO,
+	VM_OVERCOMMIT_KBYTES,
+	VM_USER_RESERVE_KBYTES,
+	VM_ADMIN_RESERVE_KBYTES,
+	VM_NKNOBS
+};
+
+struct vm_sysctls {
+	int64_t v[VM_NKNOBS];
+};
+
+const char *vm_knob_name(enum vm_knob k);   /* "vm.overcommit_memory" */
+const char *vm_knob_relpath(enum vm_knob k); /* "sys/vm/overcommit_memory" (under procfs) */
+/* Parse one sysctl file's content (a single integer, newline optional). */
+int vm_value_parse(const char *buf, int64_t *v);
+int vm_sysctls_read(const struct roots *r, struct vm_sysctls *s);
+
+#endif

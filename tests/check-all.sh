@@ -1,0 +1,39 @@
+#!/bin/sh
+# The whole test suite: unit + CLI tests, the same under ASan/UBSan,
+# cppcheck, bounded fuzzing, and the real-kernel (qemu) tier.
+# Prints each stage's result and one closing line "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+pass=0
+fail=0
+stage() { # name, command...
+	name=$1
+	shift
+	echo "=== $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | tail -n 60
+	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -n "$line" ]; then
+		p=${line%% passed*}
+		f=${line#*passed, }
+		f=${f%% failed*}
+	elif [ "$rc" -eq 0 ]; then
+		p=1 f=0
+	else
+		p=0 f=1
+	fi
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	pass=$((pass + p))
+	fail=$((fail + f))
+	echo "=== $name: exit $rc ($p passed, $f failed)"
+}
+stage build make -j"$JOBS"
+stage unit+cli make -j"$JOBS" check
+stage sanitizers make -j"$JOBS" SANITIZE=1 check
+stage cppcheck make cppcheck
+stage fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+stage vm make vm-check
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,276 @@
+/* forker - allocate and touch N MiB of private anonymous memory, then fork.
+ *
+ * A test program for the real-kernel tier (tests/vm): under
+ * vm.overcommit_memory=2 a fork charges the child for all of the parent's
+ * private writable memory again (DESIGN §2), so a process holding N MiB needs
+ * about N MiB more commit headroom to fork.  The child exits at once.
+ *
+ *   forker [OPTIONS] once    allocate, fork once, print the result, exit
+ *   forker [OPTIONS] hold    allocate, then wait: every SIGUSR1 forks once and
+ *                            writes the result to the -o file; SIGTERM,
+ *                            SIGINT or SIGHUP end it (exit 0)
+ * Options:
+ *   -m MIB    private anonymous memory to map and touch (default 0)
+ *   -n COMM   process name (prctl PR_SET_NAME, 15 chars) for match_comm
+ *   -r FILE   hold: write "PID\n" to FILE once the memory is touched
+ *   -o FILE   hold: result file, replaced atomically (FILE.tmp + rename) after
+ *             each fork; remove it before sending SIGUSR1, wait until it exists
+ *   -u UID    after allocating, drop to UID/GID (no capabilities, so the
+ *             kernel subtracts admin_reserve_kbytes from the limit)
+ *
+ * Result line: "fork ok", "fork ENOMEM" or "fork error: <strerror>".
+ * Exit codes: 0 fork ok (once) / clean stop (hold); 1 usage or I/O error;
+ *             2 fork ENOMEM (once); 3 the allocation itself failed (ENOMEM);
+ *             4 fork failed otherwise (once).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { EX_OK = 0, EX_ERR = 1, EX_FORK_ENOMEM = 2, EX_ALLOC = 3, EX_FORK_OTHER = 4 };
+
+static void usage(void)
+{
+	fputs("usage: forker [-m MIB] [-n COMM] [-r READYFILE] [-o RESULTFILE] [-u UID] once|hold\n",
+	      stderr);
+}
+
+static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Write all of buf to fd; -1 with errno on failure. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Replace path with text atomically: path.tmp, then rename. */
+static int write_file_atomic(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	int fd, n;
+
+	n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, text, strlen(text)) < 0) {
+		int e = errno;
+		(void)close(fd);
+		(void)unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		int e = errno;
+		(void)unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		(void)unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Fork once; the child exits at once.  Returns 0 ok, else the fork errno.
+ * Fills line with the result line (without newline). */
+static int fork_once(char *line, size_t linesz)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0) {
+		int e = errno;
+		if (e == ENOMEM)
+			snprintf(line, linesz, "fork ENOMEM");
+		else
+			snprintf(line, linesz, "fork error: %s", strerror(e));
+		return e != 0 ? e : EIO;
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			snprintf(line, linesz, "fork error: waitpid: %s", strerror(errno));
+			return EIO;
+		}
+	}
+	snprintf(line, linesz, "fork ok");
+	return 0;
+}
+
+static int drop_to(uid_t uid)
+{
+	if (setgroups(0, NULL) < 0 || setgid((gid_t)uid) < 0 || setuid(uid) < 0)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long mib = 0, uid = 0;
+	const char *comm = NULL, *ready = NULL, *result = NULL, *mode;
+	int have_uid = 0, opt;
+	char line[128];
+
+	while ((opt = getopt(argc, argv, "m:n:r:o:u:h")) != -1) {
+		switch (opt) {
+		case 'm':
+			if (parse_ulong(optarg, 1UL << 30, &mib) < 0) {
+				fprintf(stderr, "forker: bad -m '%s'\n", optarg);
+				return EX_ERR;
+			}
+			break;
+		case 'n':
+			comm = optarg;
+			break;
+		case 'r':
+			ready = optarg;
+			break;
+		case 'o':
+			result = optarg;
+			break;
+		case 'u':
+			if (parse_ulong(optarg, 65534, &uid) < 0) {
+				fprintf(stderr, "forker: bad -u '%s'\n", optarg);
+				return EX_ERR;
+			}
+			have_uid = 1;
+			break;
+		case 'h':
+			usage();
+			return EX_OK;
+		default:
+			usage();
+			return EX_ERR;
+		}
+	}
+	if (optind != argc - 1) {
+		usage();
+		return EX_ERR;
+	}
+	mode = argv[optind];
+	if (strcmp(mode, "once") != 0 && strcmp(mode, "hold") != 0) {
+		usage();
+		return EX_ERR;
+	}
+	if (strcmp(mode, "hold") == 0 && result == NULL) {
+		fputs("forker: hold needs -o RESULTFILE\n", stderr);
+		return EX_ERR;
+	}
+	if (comm != NULL && prctl(PR_SET_NAME, comm, 0, 0, 0) < 0) {
+		fprintf(stderr, "forker: prctl(PR_SET_NAME): %s\n", strerror(errno));
+		return EX_ERR;
+	}
+
+	/* Block the control signals before anything else, so a SIGUSR1 that
+	 * arrives while we still allocate waits instead of killing us. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (strcmp(mode, "hold") == 0 && sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+		fprintf(stderr, "forker: sigprocmask: %s\n", strerror(errno));
+		return EX_ERR;
+	}
+
+	if (mib > 0) {
+		size_t len = (size_t)mib << 20;
+		long pg = sysconf(_SC_PAGESIZE);
+		unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			int e = errno;
+			printf("alloc %s\n", e == ENOMEM ? "ENOMEM" : strerror(e));
+			if (fflush(stdout) != 0)
+				return EX_ERR;
+			return e == ENOMEM ? EX_ALLOC : EX_ERR;
+		}
+		if (pg <= 0)
+			pg = 4096;
+		for (size_t off = 0; off < len; off += (size_t)pg)
+			p[off] = (unsigned char)(off >> 12 | 1);
+	}
+	if (have_uid && drop_to((uid_t)uid) < 0) {
+		fprintf(stderr, "forker: drop to uid %lu: %s\n", uid, strerror(errno));
+		return EX_ERR;
+	}
+
+	if (strcmp(mode, "once") == 0) {
+		int e = fork_once(line, sizeof line);
+		printf("%s\n", line);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return EX_ERR;
+		return e == 0 ? EX_OK : e == ENOMEM ? EX_FORK_ENOMEM : EX_FORK_OTHER;
+	}
+
+	if (ready != NULL) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+		if (write_file_atomic(ready, buf) < 0) {
+			fprintf(stderr, "forker: %s: %s\n", ready, strerror(errno));
+			return EX_ERR;
+		}
+	}
+	for (;;) {
+		int sig = 0;
+		int rc = sigwait(&set, &sig);
+		if (rc != 0) {
+			fprintf(stderr, "forker: sigwait: %s\n", strerror(rc));
+			return EX_ERR;
+		}
+		if (sig != SIGUSR1)
+			return EX_OK;
+		(void)fork_once(line, sizeof line);
+		char out[sizeof line + 1];
+		snprintf(out, sizeof out, "%s\n", line);
+		if (write_file_atomic(result, out) < 0) {
+			fprintf(stderr, "forker: %s: %s\n", result, strerror(errno));
+			return EX_ERR;
+		}
+	}
+}

@@ -1,0 +1,515 @@
+/* test_plan.c - the planner as a table of hosts: the seed scenario, compliant
+ * hosts, mode choices, and each safety invariant (DESIGN §7.1-7.3). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "plan.h"
+#include "policy.h"
+#include "snapshot.h"
+
+#define MiB 1024ULL
+#define GiB (1024ULL * 1024ULL)
+
+/* ---- building blocks ---------------------------------------------------- */
+
+struct world {
+	struct policy pol;
+	struct snapshot snap;
+	struct svc_obs svc[2];
+	struct proc_info procs[2][4];
+	struct plan plan;
+};
+
+static void load_policy(struct world *w, const char *ini)
+{
+	struct diags d;
+	diags_init(&d);
+	policy_init(&w->pol);
+	int rc = policy_parse_buffer("test.ini", ini, &w->pol, &d);
+	policy_finish(&w->pol, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msg[i]);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	diags_free(&d);
+}
+
+/* The seed host: strict mode, ratio 50, 2 GiB RAM, no swap, 900 MiB committed. */
+static void host_strict(struct world *w)
+{
+	struct snapshot *s = &w->snap;
+	s->mem.mem_total_kb = 2 * GiB;
+	s->mem.mem_free_kb = 1300 * MiB;
+	s->mem.mem_available_kb = 1350 * MiB;
+	s->mem.committed_as_kb = 900 * MiB;
+	s->mem.commit_limit_kb = 1 * GiB;
+	s->vm.v[VM_OVERCOMMIT_MEMORY] = 2;
+	s->vm.v[VM_OVERCOMMIT_RATIO] = 50;
+	s->vm.v[VM_OVERCOMMIT_KBYTES] = 0;
+	s->vm.v[VM_USER_RESERVE_KBYTES] = 128 * MiB;
+	s->vm.v[VM_ADMIN_RESERVE_KBYTES] = 8 * MiB;
+	s->cgroup2 = true;
+}
+
+static struct proc_info *add_proc(struct world *w, size_t svc, int pid, int ppid, const char *comm,
+				  uint64_t data_kb)
+{
+	struct svc_obs *o = &w->svc[svc];
+	struct proc_info *p = &w->procs[svc][o->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->st.ppid = ppid;
+	p->st.start_time = 1000 + (uint64_t)pid;
+	snprintf(p->st.comm, sizeof(p->st.comm), "%s", comm);
+	p->status.uid = 100;
+	p->status.tgid = pid;
+	p->status.vm_data_kb = data_kb;
+	p->status.vm_stk_kb = 132;
+	p->status.vm_size_kb = data_kb + 50 * MiB;
+	p->status.rss_anon_kb = data_kb - 20 * MiB;
+	snprintf(p->cgroup, sizeof(p->cgroup), "/");
+	return p;
+}
+
+/* redis: main pid 100 (600 MiB), a BGSAVE child pid 101 sharing it by COW */
+static void svc_redis(struct world *w, int with_child)
+{
+	struct svc_obs *o = &w->svc[0];
+	memset(o, 0, sizeof(*o));
+	o->procs = w->procs[0];
+	o->policy_idx = 0;
+	add_proc(w, 0, 100, 1, "redis-server", 600 * MiB);
+	o->nmatched = 1;
+	o->main_idx = 0;
+	if (with_child)
+		add_proc(w, 0, 101, 100, "redis-rdb-bgsave", 600 * MiB)->status.rss_anon_kb = 4 * MiB;
+	snprintf(o->cgroup, sizeof(o->cgroup), "/");
+	w->snap.svc = w->svc;
+	w->snap.nsvc = 1;
+}
+
+static void plan(struct world *w)
+{
+	assert_int_equal(plan_build(&w->pol, &w->snap, &w->plan), 0);
+}
+
+static void done(struct world *w)
+{
+	plan_free(&w->plan);
+	policy_free(&w->pol);
+}
+
+static const struct action *find(const struct plan *p, enum action_kind k, const char *target)
+{
+	for (size_t i = 0; i < p->nact; i++)
+		if (p->act[i].kind == k && (!target || strcmp(p->act[i].target, target) == 0))
+			return &p->act[i];
+	return NULL;
+}
+
+static ssize_t index_of(const struct plan *p, const struct action *a)
+{
+	return a ? a - p->act : -1;
+}
+
+static const struct risk *find_risk(const struct plan *p, const char *kind)
+{
+	for (size_t i = 0; i < p->nrisk; i++)
+		if (strcmp(p->risk[i].kind, kind) == 0)
+			return &p->risk[i];
+	return NULL;
+}
+
+static int64_t num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+static const char *REDIS =
+	"[host]\novercommit = auto\nfork_headroom = 110%\nenforce = yes\n"
+	"[service redis]\nmatch_comm = redis-server\noom_score_adj = -500\n"
+	"child_oom_score_adj = 800\nmemory_high = auto\n";
+
+/* ---- the seed scenario ---------------------------------------------------- */
+
+static void seed_strict_fork_does_not_fit(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	svc_redis(w, 0);
+	load_policy(w, REDIS);
+	plan(w);
+	const struct plan *p = &w->plan;
+	/* the model: 900 MiB + 600 MiB > 1 GiB - 8 MiB admin - min(650M/32, 128M) */
+	assert_false(p->eval[0].fork.fits);
+	assert_true(p->eval[0].fork.headroom_kb < 0);
+	const struct risk *r = find_risk(p, "fork_fails");
+	assert_non_null(r);
+	assert_string_equal(r->service, "redis");
+	assert_non_null(strstr(r->message, "redis-server (pid 100)"));
+	assert_non_null(strstr(r->message, "600 MiB"));
+	/* strict kept: no mode change; overcommit_kbytes raised just enough */
+	assert_null(find(p, ACT_SYSCTL, "vm.overcommit_memory"));
+	const struct action *k = find(p, ACT_SYSCTL, "vm.overcommit_kbytes");
+	assert_non_null(k);
+	int64_t kb = num(k->desired);
+	uint64_t need = 900 * MiB + 600 * MiB * 110 / 100 + 8 * MiB;
+	assert_true((uint64_t)kb >= need);
+	assert_true((uint64_t)kb <= need + 128 * MiB); /* "just enough": reserves + rounding */
+	assert_true((uint64_t)kb <= 2 * GiB);          /* RAM + swap can back it */
+	assert_int_equal(p->mode_after, 2);
+	assert_true(p->eval[0].fork_after.fits);
+	assert_non_null(strstr(k->reason, "redis"));
+	assert_string_equal(k->policy.file, "test.ini");
+	assert_int_equal(k->policy.line, 2); /* overcommit = auto */
+	/* protection: oom_score_adj of the main process, cgroup + memory.high */
+	const struct action *o = find(p, ACT_OOM_SCORE_ADJ, NULL);
+	assert_non_null(o);
+	assert_int_equal(o->pid, 100);
+	assert_int_equal(o->start_time, 1100);
+	assert_string_equal(o->desired, "-500");
+	const struct action *att = find(p, ACT_CGROUP_ATTACH, NULL);
+	assert_non_null(att);
+	assert_string_equal(att->cgroup, "/overcommitd/redis");
+	const struct action *h = find(p, ACT_MEMORY_HIGH, "/overcommitd/redis");
+	assert_non_null(h);
+	/* auto: anon 580 MiB x 1.25 = 725 MiB */
+	assert_int_equal(num(h->desired), 725 * 1024 * 1024);
+	assert_int_equal(h->policy.line, 9);
+	done(w);
+	free(w);
+}
+
+/* applying the plan's sysctls and re-planning finds nothing left to do */
+static void seed_replan_after_apply_is_compliant(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	svc_redis(w, 0);
+	load_policy(w, "[host]\novercommit = auto\n[service redis]\nmatch_comm = redis-server\n");
+	plan(w);
+	assert_true(w->plan.nact >= 1);
+	w->snap.vm = w->plan.vm_after;
+	plan_free(&w->plan);
+	plan(w);
+	assert_int_equal(w->plan.nact, 0);
+	assert_null(find_risk(&w->plan, "fork_fails"));
+	done(w);
+	free(w);
+}
+
+/* ---- compliant hosts ---------------------------------------------------- */
+
+static void compliant_heuristic_host(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	struct svc_obs *o = &w->svc[0];
+	w->procs[0][0].oom_score_adj = -500;
+	snprintf(o->cgroup, sizeof(o->cgroup), "/system.slice/redis-server.service");
+	snprintf(w->procs[0][0].cgroup, sizeof(w->procs[0][0].cgroup), "%s", o->cgroup);
+	o->own_cgroup = true;
+	o->cg.present = true;
+	o->cg.anon = 580ULL * 1024 * 1024;
+	o->cg.current = 600ULL * 1024 * 1024;
+	o->cg.high = 740ULL * 1024 * 1024; /* within 10% of auto's 725 MiB */
+	o->cg.max = CG_UNLIMITED;
+	load_policy(w, REDIS);
+	plan(w);
+	assert_int_equal(w->plan.nact, 0);
+	assert_int_equal(w->plan.nrisk, 0);
+	assert_true(w->plan.eval[0].fork.fits);
+	done(w);
+	free(w);
+}
+
+static void compliant_no_services(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	load_policy(w, "[host]\novercommit = auto\nenforce = no\n");
+	plan(w);
+	assert_int_equal(w->plan.nact, 0);
+	done(w);
+	free(w);
+}
+
+/* ---- mode choices --------------------------------------------------------- */
+
+/* auto never tightens a heuristic host */
+static void auto_keeps_heuristic(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	load_policy(w, REDIS);
+	plan(w);
+	assert_null(find(&w->plan, ACT_SYSCTL, NULL));
+	assert_int_equal(w->plan.mode_after, 0);
+	done(w);
+	free(w);
+}
+
+/* strict forced from heuristic: the size is written before the mode */
+static void strict_sizes_before_mode(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	load_policy(w, "[host]\novercommit = strict\n[service redis]\nmatch_comm = redis-server\n");
+	plan(w);
+	const struct action *m = find(&w->plan, ACT_SYSCTL, "vm.overcommit_memory");
+	const struct action *k = find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes");
+	assert_non_null(m);
+	assert_non_null(k);
+	assert_string_equal(m->desired, "2");
+	assert_true(index_of(&w->plan, k) < index_of(&w->plan, m));
+	assert_true(w->plan.eval[0].fork_after.fits);
+	done(w);
+	free(w);
+}
+
+/* auto under strict mode, when RAM + swap cannot back the fork: heuristic */
+static void auto_falls_back_when_unbackable(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.mem.committed_as_kb = 1500 * MiB;
+	svc_redis(w, 0);
+	load_policy(w, REDIS);
+	plan(w);
+	const struct action *m = find(&w->plan, ACT_SYSCTL, "vm.overcommit_memory");
+	assert_non_null(m);
+	assert_string_equal(m->desired, "0");
+	assert_null(find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes"));
+	assert_non_null(strstr(w->plan.host_summary, "falling back"));
+	assert_true(w->plan.eval[0].fork_after.fits);
+	done(w);
+	free(w);
+}
+
+/* strict forced when it cannot be backed: capped at RAM + swap, risk stays */
+static void strict_capped_at_backing(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.mem.committed_as_kb = 1500 * MiB;
+	svc_redis(w, 0);
+	load_policy(w, "[host]\novercommit = strict\n[service redis]\nmatch_comm = redis-server\n");
+	plan(w);
+	const struct action *k = find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes");
+	assert_non_null(k);
+	assert_int_equal(num(k->desired), 2 * GiB);
+	assert_non_null(find_risk(&w->plan, "fork_fails_after_plan"));
+	done(w);
+	free(w);
+}
+
+static void explicit_commit_ratio(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.mem.committed_as_kb = 300 * MiB;
+	load_policy(w, "[host]\novercommit = strict\ncommit_ratio = 80\n");
+	plan(w);
+	const struct action *r = find(&w->plan, ACT_SYSCTL, "vm.overcommit_ratio");
+	assert_non_null(r);
+	assert_string_equal(r->desired, "80");
+	assert_int_equal(r->policy.line, 3);
+	assert_null(find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes"));
+	done(w);
+	free(w);
+}
+
+static void mode1_unprotected_risk(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 1;
+	svc_redis(w, 0);
+	load_policy(w, REDIS);
+	plan(w);
+	const struct risk *r = find_risk(&w->plan, "unprotected");
+	assert_non_null(r);
+	assert_non_null(strstr(r->message, "redis-server (pid 100"));
+	done(w);
+	free(w);
+}
+
+/* ---- safety invariants -------------------------------------------------- */
+
+/* 1: never a CommitLimit below Committed_AS + margin, whatever the policy says */
+static void inv1_commit_limit_clamped(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	load_policy(w, "[host]\novercommit = strict\ncommit_limit = 10%\n");
+	plan(w);
+	const struct action *k = find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes");
+	/* 10% of 2 GiB = 205 MiB < Committed_AS 900 MiB: clamped, said so */
+	if (k) {
+		assert_true((uint64_t)num(k->desired) >= 900 * MiB + 64 * MiB);
+		assert_non_null(strstr(k->reason, "invariant 1"));
+	}
+	assert_true(w->plan.commit_limit_after_kb >= 900 * MiB + 64 * MiB);
+	done(w);
+	free(w);
+}
+
+/* 1, for every commit_limit on a grid: the limit after is never below the floor */
+static void inv1_grid(void **state)
+{
+	(void)state;
+	for (unsigned pct = 1; pct <= 100; pct += 3) {
+		for (uint64_t committed = 100 * MiB; committed < 2 * GiB; committed += 300 * MiB) {
+			struct world *w = calloc(1, sizeof(*w));
+			host_strict(w);
+			w->snap.mem.committed_as_kb = committed;
+			char ini[128];
+			snprintf(ini, sizeof(ini), "[host]\novercommit = strict\ncommit_limit = %u%%\n",
+				 pct);
+			load_policy(w, ini);
+			plan(w);
+			uint64_t after = w->plan.commit_limit_after_kb;
+			if (after < committed + 8 * MiB + 64 * MiB) {
+				fprintf(stderr, "pct %u committed %" PRIu64 " -> limit %" PRIu64 "\n",
+					pct, committed, after);
+				fail();
+			}
+			done(w);
+			free(w);
+		}
+	}
+}
+
+/* 2: a memory.high below current usage is never planned */
+static void inv2_memory_high_not_below_usage(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	struct svc_obs *o = &w->svc[0];
+	snprintf(o->cgroup, sizeof(o->cgroup), "/system.slice/redis-server.service");
+	o->own_cgroup = true;
+	o->cg.present = true;
+	o->cg.anon = 500ULL << 20;
+	o->cg.current = 550ULL << 20;
+	o->cg.high = CG_UNLIMITED;
+	o->cg.max = CG_UNLIMITED;
+	load_policy(w, "[service redis]\nmatch_comm = redis-server\nmemory_high = 100M\n"
+		       "memory_max = 200M\n");
+	plan(w);
+	assert_null(find(&w->plan, ACT_MEMORY_HIGH, NULL));
+	assert_null(find(&w->plan, ACT_MEMORY_MAX, NULL));
+	const struct risk *r = find_risk(&w->plan, "limit_below_usage");
+	assert_non_null(r);
+	assert_non_null(strstr(r->message, "invariant 2"));
+	done(w);
+	free(w);
+}
+
+/* 2, auto: raised to usage + margin rather than below it */
+static void inv2_auto_raised_to_usage(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	struct svc_obs *o = &w->svc[0];
+	snprintf(o->cgroup, sizeof(o->cgroup), "/system.slice/redis-server.service");
+	o->own_cgroup = true;
+	o->cg.present = true;
+	o->cg.anon = 300ULL << 20;
+	o->cg.current = 900ULL << 20; /* lots of page cache */
+	o->cg.high = CG_UNLIMITED;
+	o->cg.max = CG_UNLIMITED;
+	load_policy(w, REDIS);
+	plan(w);
+	const struct action *h = find(&w->plan, ACT_MEMORY_HIGH, NULL);
+	assert_non_null(h);
+	assert_true(num(h->desired) >= (int64_t)(900ULL << 20) + (int64_t)(90ULL << 20));
+	done(w);
+	free(w);
+}
+
+/* 3: oom_score_adj only for processes the policy names (main + its children) */
+static void inv3_oom_only_named(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	svc_redis(w, 1);
+	/* an unrelated process in the snapshot of another service with no oom keys */
+	struct svc_obs *o2 = &w->svc[1];
+	o2->procs = w->procs[1];
+	o2->policy_idx = 1;
+	add_proc(w, 1, 200, 1, "bash", 10 * MiB);
+	o2->nmatched = 1;
+	o2->main_idx = 0;
+	w->snap.nsvc = 2;
+	load_policy(w, "[service redis]\nmatch_comm = redis-server\noom_score_adj = -500\n"
+		       "child_oom_score_adj = 800\n[service shell]\nmatch_comm = bash\n");
+	plan(w);
+	size_t n = 0;
+	for (size_t i = 0; i < w->plan.nact; i++) {
+		const struct action *a = &w->plan.act[i];
+		if (a->kind != ACT_OOM_SCORE_ADJ)
+			continue;
+		n++;
+		assert_true(a->pid == 100 || a->pid == 101);
+		assert_string_equal(a->desired, a->pid == 100 ? "-500" : "800");
+	}
+	assert_int_equal(n, 2);
+	done(w);
+	free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(seed_strict_fork_does_not_fit),
+		cmocka_unit_test(seed_replan_after_apply_is_compliant),
+		cmocka_unit_test(compliant_heuristic_host),
+		cmocka_unit_test(compliant_no_services),
+		cmocka_unit_test(auto_keeps_heuristic),
+		cmocka_unit_test(strict_sizes_before_mode),
+		cmocka_unit_test(auto_falls_back_when_unbackable),
+		cmocka_unit_test(strict_capped_at_backing),
+		cmocka_unit_test(explicit_commit_ratio),
+		cmocka_unit_test(mode1_unprotected_risk),
+		cmocka_unit_test(inv1_commit_limit_clamped),
+		cmocka_unit_test(inv1_grid),
+		cmocka_unit_test(inv2_memory_high_not_below_usage),
+		cmocka_unit_test(inv2_auto_raised_to_usage),
+		cmocka_unit_test(inv3_oom_only_named),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,177 @@
+# lib.sh - helpers for the VM scenarios (busybox sh, sourced by /init before
+# each scenario; OC_TEST is the scenario's name, OC_RESULT its result file).
+#
+# A scenario ends with exactly one of
+#   pass            -> "PASS name"
+#   fail REASON     -> "FAIL name: REASON"   (exits the scenario)
+# and may report "INFO name: ..." lines with info (run.sh prints them).
+# On exit every background process it started (bg) is killed and the vm
+# sysctls go back to their boot values, using shell builtins only (under
+# strict overcommit a fork may fail; the cleanup must not need one).
+
+OC=/usr/sbin/overcommitd
+OCSTATE=/tmp/ocstate
+POL=/tmp/ocpol
+OUT=/tmp/oc.out
+ERR=/tmp/oc.err
+OC_BG_PIDS=
+VM_KNOBS="overcommit_memory overcommit_ratio overcommit_kbytes user_reserve_kbytes admin_reserve_kbytes"
+
+log() { echo "[$OC_TEST] $*"; }
+info() {
+	echo "INFO $OC_TEST: $*" >> "$OC_RESULT"
+	log "INFO $*"
+}
+pass() {
+	echo "PASS $OC_TEST" >> "$OC_RESULT"
+	log "PASS"
+	exit 0
+}
+fail() {
+	echo "FAIL $OC_TEST: $*" >> "$OC_RESULT"
+	log "FAIL: $*"
+	exit 1
+}
+
+# --- cleanup (builtins only) ------------------------------------------------
+oc_cleanup() {
+	for p in $OC_BG_PIDS; do kill -9 "$p" 2>/dev/null; done
+	for k in overcommit_memory overcommit_ratio user_reserve_kbytes admin_reserve_kbytes; do
+		if [ -r /run/oc/bootvm/$k ]; then
+			read -r v < /run/oc/bootvm/$k && echo "$v" > /proc/sys/vm/$k
+		fi
+	done
+	if [ -r /run/oc/bootvm/overcommit_kbytes ]; then
+		read -r v < /run/oc/bootvm/overcommit_kbytes
+		[ "$v" = 0 ] || echo "$v" > /proc/sys/vm/overcommit_kbytes
+	fi
+}
+trap oc_cleanup EXIT
+
+# bg CMD...: run in the background, remember the pid (BG_PID) for cleanup
+bg() {
+	"$@" &
+	BG_PID=$!
+	OC_BG_PIDS="$OC_BG_PIDS $BG_PID"
+}
+
+# --- kernel state -------------------------------------------------------------
+# vm KNOB: print /proc/sys/vm/KNOB.  Not with the shell's read builtin: it
+# reads one byte per read(), and sysctl int files return EOF at any offset > 0
+# (so "50" reads as "5").
+vm() { cat "/proc/sys/vm/$1"; }
+# vm_set KNOB VALUE: write and read back; fail on mismatch
+vm_set() {
+	echo "$2" > "/proc/sys/vm/$1" || fail "cannot write vm.$1=$2"
+	_v=$(cat "/proc/sys/vm/$1")
+	[ "$_v" = "$2" ] || fail "vm.$1 reads $_v after writing $2"
+}
+# vm_line: all knobs on one line, for logs
+vm_line() {
+	_l=
+	for k in $VM_KNOBS; do _l="$_l $k=$(cat "/proc/sys/vm/$k")"; done
+	echo "${_l# }"
+}
+# mi KEY: /proc/meminfo value in kB (builtins only)
+mi() {
+	while read -r _k _v _u; do
+		if [ "$_k" = "$1:" ]; then echo "$_v"; return 0; fi
+	done < /proc/meminfo
+	return 1
+}
+mi_line() {
+	echo "MemTotal=$(mi MemTotal) MemFree=$(mi MemFree) SwapTotal=$(mi SwapTotal)" \
+		"CommitLimit=$(mi CommitLimit) Committed_AS=$(mi Committed_AS)"
+}
+# cg_of PID: the process's cgroup v2 path ("/overcommitd/redis")
+cg_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
+
+# wait_file FILE SECONDS: until FILE exists; 1 on timeout
+wait_file() {
+	_n=$(($2 * 10))
+	while [ ! -e "$1" ]; do
+		[ "$_n" -gt 0 ] || return 1
+		_n=$((_n - 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# --- forker -------------------------------------------------------------------
+# start_forker MIB COMM [forker options]: a background forker holding MIB MiB,
+# named COMM; waits until the memory is touched.  Sets FK_PID.  Returns 1 if
+# it died (FK_ERR says why, e.g. "alloc ENOMEM").
+start_forker() {
+	_mib=$1 _comm=$2
+	shift 2
+	rm -f "/tmp/fk.$_comm.ready" "/tmp/fk.$_comm.result" "/tmp/fk.$_comm.out"
+	bg forker -m "$_mib" -n "$_comm" -r "/tmp/fk.$_comm.ready" -o "/tmp/fk.$_comm.result" \
+		"$@" hold > "/tmp/fk.$_comm.out" 2>&1
+	FK_PID=$BG_PID
+	FK_ERR=
+	while [ ! -e "/tmp/fk.$_comm.ready" ]; do
+		if ! kill -0 "$FK_PID" 2>/dev/null; then
+			wait "$FK_PID" 2>/dev/null
+			FK_ERR="forker exited $?: $(cat "/tmp/fk.$_comm.out" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+# fork_now COMM [PID]: make that forker fork once; FORK_RES = "fork ok" | "fork ENOMEM" | ...
+fork_now() {
+	_pid=${2:-$FK_PID}
+	rm -f "/tmp/fk.$1.result"
+	kill -USR1 "$_pid" || fail "forker $1 ($_pid) is gone"
+	wait_file "/tmp/fk.$1.result" 60 || fail "forker $1 ($_pid) did not report a fork result"
+	read -r FORK_RES < "/tmp/fk.$1.result"
+}
+stop_forker() {
+	kill -TERM "${1:-$FK_PID}" 2>/dev/null
+	wait "${1:-$FK_PID}" 2>/dev/null
+	return 0
+}
+
+# --- overcommitd ----------------------------------------------------------------
+need_oc() {
+	[ -x "$OC" ] || fail "overcommitd binary missing in the guest (build/overcommitd was not built when run.sh made the initramfs)"
+}
+# policy FILE: write stdin to $POL/FILE, root-owned, mode 0644
+policy() {
+	mkdir -p "$POL"
+	chmod 0755 "$POL"
+	cat > "$POL/$1" || fail "cannot write policy $1"
+	chmod 0644 "$POL/$1"
+	log "policy $POL/$1:"
+	sed 's/^/    /' "$POL/$1"
+}
+# oc COMMAND [ARGS]: overcommitd with this scenario's policy and state dirs;
+# stdout in $OUT, stderr in $ERR, exit code in OC_RC.  Both are logged.
+oc() {
+	need_oc
+	log "\$ overcommitd --policy-dir $POL --state-dir $OCSTATE $*"
+	"$OC" --policy-dir "$POL" --state-dir "$OCSTATE" "$@" > "$OUT" 2> "$ERR"
+	OC_RC=$?
+	head -n 300 "$OUT" | sed 's/^/  out| /'
+	head -n 100 "$ERR" | sed 's/^/  err| /'
+	log "exit $OC_RC"
+	return 0
+}
+# j PATH: a value out of the last JSON output (see tests/helpers/jget.c)
+j() { jget -f "$OUT" "$1"; }
+jc() { jget -c -f "$OUT" "$1"; }
+# json_ok: fail unless $OUT is one JSON document
+json_ok() {
+	jget -f "$OUT" . > /dev/null 2>&1 || fail "$1: output is not JSON: $(head -c 300 "$OUT")"
+}
+
+# kb_of SIZE: "600M" -> kB (K/M/G binary), for policy arithmetic
+kb_of() {
+	case $1 in
+	*K) echo "${1%K}" ;;
+	*M) echo $((${1%M} * 1024)) ;;
+	*G) echo $((${1%G} * 1048576)) ;;
+	*) echo $(($1 / 1024)) ;;
+	esac
+}

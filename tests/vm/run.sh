@@ -1,0 +1,280 @@
+#!/bin/sh
+# tests/vm/run.sh - the real-kernel test tier (issue 3, DESIGN §8).
+#
+# Boots Debian's own kernel (package linux-image-amd64, cached in $BUILD/vm)
+# under qemu TCG with a busybox initramfs holding build/overcommitd, its shared
+# libraries, redis-server/redis-cli, the test helpers (build/tests/helpers/*)
+# and the scenarios (tests/vm/scenarios/*.sh), runs every scenario inside the
+# guest and prints each one's "PASS name" / "FAIL name: reason" line, then
+# exactly one summary line "N passed, N failed".  Exit 1 on any failure or
+# guest hang (every boot runs under timeout(1)); the guest log tail follows.
+#
+# Usage: BUILD=build sh tests/vm/run.sh [SCENARIO...]
+#   SCENARIO: a name ("redis-bgsave") or file stem ("30-redis-bgsave"); default all.
+# Environment:
+#   BUILD           build tree (default build); kernel cache and logs in $BUILD/vm
+#   OC_VM_BOOT      each (default: one fresh boot per scenario, full isolation)
+#                   | once (all scenarios in one boot; init resets in between)
+#   OC_VM_MEM       guest RAM in MiB (default 2048; scenarios are sized for it)
+#   OC_VM_SMP       guest CPUs (default 2)
+#   OC_VM_KERNEL    use this bzImage instead of the Debian package
+#   OC_VM_VERBOSE=1 print each guest console log as well
+# Nothing here touches this machine's /proc/sys or cgroups: all of that
+# happens inside the guest.
+set -eu
+
+BUILD=${BUILD:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+VMDIR=$BUILD/vm
+MEM=${OC_VM_MEM:-2048}
+SMP=${OC_VM_SMP:-2}
+BOOTMODE=${OC_VM_BOOT:-each}
+BOOT_ALLOWANCE=90        # seconds a boot may take on top of the scenario budgets
+T0=$(date +%s)
+
+say() { printf 'vm: %s\n' "$*" >&2; }
+die() { say "error: $*"; echo "0 passed, 1 failed"; exit 1; }
+
+for t in qemu-system-x86_64 timeout cpio ldd dpkg-deb find sort; do
+	command -v "$t" >/dev/null 2>&1 || die "$t not found (apt-get install qemu-system-x86 cpio dpkg)"
+done
+
+# ---------------------------------------------------------------- kernel
+# The metapackage linux-image-amd64 depends on the real image package
+# (linux-image-6.1.0-NN-amd64); fetch both with apt-get download, unpack /boot
+# of the real one.  Cached: delete $VMDIR/kernel to refetch.
+fetch_kernel() {
+	kdir=$VMDIR/kernel
+	if [ -n "${OC_VM_KERNEL:-}" ]; then
+		[ -r "$OC_VM_KERNEL" ] || die "OC_VM_KERNEL=$OC_VM_KERNEL not readable"
+		KERNEL=$OC_VM_KERNEL
+		KVER=custom
+		return
+	fi
+	if [ -s "$kdir/vmlinuz" ] && [ -s "$kdir/version" ]; then
+		KERNEL=$kdir/vmlinuz
+		KVER=$(cat "$kdir/version")
+		return
+	fi
+	say "fetching the Debian kernel (apt-get download linux-image-amd64)"
+	rm -rf "$VMDIR/deb" "$kdir.tmp"
+	mkdir -p "$VMDIR/deb" "$kdir.tmp"
+	(cd "$VMDIR/deb" && apt-get -q -o APT::Sandbox::User=root download linux-image-amd64 >&2) ||
+		die "apt-get download linux-image-amd64 failed"
+	meta=$(ls "$VMDIR"/deb/linux-image-amd64_*.deb 2>/dev/null | head -n 1)
+	[ -n "$meta" ] || die "no linux-image-amd64 .deb downloaded"
+	# Depends: linux-image-6.1.0-56-amd64 (= 6.1.192-2)
+	real=$(dpkg-deb -f "$meta" Depends | tr ',|' '\n\n' | sed 's/(.*//; s/[[:space:]]//g' |
+		grep '^linux-image-[0-9]' | head -n 1)
+	[ -n "$real" ] || die "cannot find the real image package in $(dpkg-deb -f "$meta" Depends)"
+	(cd "$VMDIR/deb" && apt-get -q -o APT::Sandbox::User=root download "$real" >&2) ||
+		die "apt-get download $real failed"
+	deb=$(ls "$VMDIR"/deb/"$real"_*.deb | head -n 1)
+	dpkg-deb --fsys-tarfile "$deb" | (cd "$kdir.tmp" && tar -xf - ./boot) ||
+		die "unpacking $deb failed"
+	vmlinuz=$(ls "$kdir.tmp"/boot/vmlinuz-* | head -n 1)
+	[ -s "$vmlinuz" ] || die "no vmlinuz in $deb"
+	cp "$vmlinuz" "$kdir.tmp/vmlinuz"
+	cp "$kdir.tmp"/boot/config-* "$kdir.tmp/config"
+	printf '%s %s\n' "$real" "$(dpkg-deb -f "$deb" Version)" > "$kdir.tmp/version"
+	rm -rf "$kdir.tmp/boot" "$kdir"
+	mv "$kdir.tmp" "$kdir"
+	# everything the scenarios need must be built in: no modules in the initramfs
+	for opt in CGROUPS MEMCG PROC_FS SYSFS DEVTMPFS TMPFS BLK_DEV_INITRD SERIAL_8250_CONSOLE \
+		UNIX BINFMT_SCRIPT; do
+		grep -q "^CONFIG_$opt=y" "$kdir/config" ||
+			say "warning: CONFIG_$opt is not built in ($KVER); the tier may need modules"
+	done
+	KERNEL=$kdir/vmlinuz
+	KVER=$(cat "$kdir/version")
+}
+
+# ------------------------------------------------------------- initramfs
+STAGE=$VMDIR/initramfs
+INITRD=$VMDIR/initramfs.cpio
+
+# copy_bin SRC DEST: the binary plus every shared library ldd names (incl. the
+# dynamic loader), each at the path ldd prints.
+copy_bin() {
+	src=$1 dest=$2
+	mkdir -p "$STAGE$(dirname "$dest")"
+	cp -L "$src" "$STAGE$dest"
+	chmod 0755 "$STAGE$dest"
+	ldd "$src" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' |
+	while read -r lib; do
+		[ -e "$STAGE$lib" ] && continue
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+
+build_initramfs() {
+	rm -rf "$STAGE"
+	mkdir -p "$STAGE"
+	for d in bin sbin usr/bin usr/sbin lib lib64 etc proc sys dev tmp run root var/lib \
+		oc/bin oc/scenarios; do
+		mkdir -p "$STAGE/$d"
+	done
+	bb=${OC_VM_BUSYBOX:-/bin/busybox}
+	[ -x "$bb" ] || die "no static busybox at $bb (apt-get install busybox-static)"
+	if ldd "$bb" >/dev/null 2>&1; then
+		die "$bb is dynamically linked; install busybox-static"
+	fi
+	cp "$bb" "$STAGE/bin/busybox"
+	for a in sh mount mkdir; do ln -sf busybox "$STAGE/bin/$a"; done
+
+	if [ -x "$BUILD/overcommitd" ]; then
+		copy_bin "$BUILD/overcommitd" /usr/sbin/overcommitd
+	else
+		say "warning: $BUILD/overcommitd not built: scenarios that need it will FAIL"
+	fi
+	for b in redis-server redis-cli; do
+		p=$(command -v $b 2>/dev/null) || die "$b not found (apt-get install redis-server)"
+		copy_bin "$p" /usr/bin/$b
+	done
+	nh=0
+	for h in "$BUILD"/tests/helpers/*; do
+		[ -f "$h" ] && [ -x "$h" ] || continue
+		copy_bin "$h" "/oc/bin/$(basename "$h")"
+		nh=$((nh + 1))
+	done
+	[ -x "$STAGE/oc/bin/forker" ] && [ -x "$STAGE/oc/bin/jget" ] ||
+		die "test helpers missing in $BUILD/tests/helpers (run: make $BUILD/tests/helpers/forker $BUILD/tests/helpers/jget)"
+
+	cp "$HERE/init.sh" "$STAGE/init"
+	chmod 0755 "$STAGE/init"
+	cp "$HERE/lib.sh" "$STAGE/oc/lib.sh"
+	for s in $SCEN_FILES; do cp "$HERE/scenarios/$s" "$STAGE/oc/scenarios/$s"; done
+	if [ -d "$TOP/policies" ]; then
+		cp -R "$TOP/policies" "$STAGE/oc/policies"
+	fi
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		> "$STAGE/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$STAGE/etc/group"
+	printf '%s\n' "$KVER" > "$STAGE/oc/kernel-version"
+
+	(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$INITRD.tmp"
+	mv "$INITRD.tmp" "$INITRD"
+}
+
+# -------------------------------------------------------------- scenarios
+SCEN_FILES=
+for f in "$HERE"/scenarios/*.sh; do
+	[ -f "$f" ] || continue
+	SCEN_FILES="$SCEN_FILES $(basename "$f")"
+done
+[ -n "$SCEN_FILES" ] || die "no scenarios in $HERE/scenarios"
+
+# name of a scenario file: the stem without its NN- ordering prefix
+scen_name() { basename "$1" .sh | sed 's/^[0-9][0-9]*-//'; }
+# its guest time budget: a "# vm-timeout: SECONDS" line, default 120
+scen_budget() {
+	b=$(sed -n 's/^# vm-timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$HERE/scenarios/$1" | head -n 1)
+	echo "${b:-120}"
+}
+
+SELECTED=
+if [ $# -gt 0 ] || [ -n "${OC_VM_SCENARIOS:-}" ]; then
+	for want in "$@" ${OC_VM_SCENARIOS:-}; do
+		hit=
+		for s in $SCEN_FILES; do
+			if [ "$want" = "$(scen_name "$s")" ] || [ "$want" = "${s%.sh}" ] || [ "$want" = "$s" ]; then
+				SELECTED="$SELECTED $s"
+				hit=1
+			fi
+		done
+		[ -n "$hit" ] || die "no scenario named $want (have:$SCEN_FILES)"
+	done
+else
+	SELECTED=$SCEN_FILES
+fi
+
+# ------------------------------------------------------------------ boot
+LOGDIR=$VMDIR/logs
+PASSED=0
+FAILED=0
+SUMMARY=$LOGDIR/summary.txt
+
+# boot TAG FILE...: boot once, running those scenarios in order.
+boot() {
+	tag=$1
+	shift
+	budget=0
+	names=
+	for s in "$@"; do
+		budget=$((budget + $(scen_budget "$s") + 5))
+		names="$names${names:+,}$s"
+	done
+	limit=$((budget + BOOT_ALLOWANCE))
+	con=$LOGDIR/$tag.console.log
+	res=$LOGDIR/$tag.results.log
+	rm -f "$con" "$res"
+	: > "$res"
+	b0=$(date +%s)
+	set +e
+	timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -m "$MEM" -smp "$SMP" \
+		-nodefaults -display none -no-reboot \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 loglevel=4 oc.run=$names" \
+		-serial "file:$con" -serial "file:$res" </dev/null >"$LOGDIR/$tag.qemu.log" 2>&1
+	qrc=$?
+	set -e
+	# the guest tty turns \n into \r\n
+	tr -d '\r' < "$res" > "$res.tmp" && mv "$res.tmp" "$res"
+	b1=$(date +%s)
+	booted=$(sed -n 's/^@@OC BOOTED \([0-9.]*\).*/\1/p' "$res" | head -n 1)
+	say "boot $tag: ${booted:-?} s guest uptime at init, $((b1 - b0)) s wall (budget $limit s)"
+	# each scenario's result; INFO lines are printed as they are
+	hang=
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		hang="guest hang: timeout after $limit s"
+	elif ! grep -q '^@@OC DONE' "$res"; then
+		hang="guest stopped early (qemu exit $qrc)"
+	fi
+	bad=
+	for s in "$@"; do
+		n=$(scen_name "$s")
+		grep "^INFO $n:" "$res" | sed 's/^/  /' || true
+		line=$(grep -E "^(PASS $n\$|FAIL $n: )" "$res" | tail -n 1)
+		[ -n "$line" ] || line="FAIL $n: no result (${hang:-scenario produced no result line})"
+		echo "$line"
+		echo "$line" >> "$SUMMARY"
+		case $line in
+		PASS*) PASSED=$((PASSED + 1)) ;;
+		*) FAILED=$((FAILED + 1)); bad=1 ;;
+		esac
+	done
+	if [ -n "$hang" ]; then
+		say "$hang"
+		bad=1
+	fi
+	if [ -n "$bad" ] || [ "${OC_VM_VERBOSE:-0}" = 1 ]; then
+		say "guest console log ($con), last 80 lines:"
+		tail -n 80 "$con" | sed 's/^/  | /' >&2
+		[ -s "$LOGDIR/$tag.qemu.log" ] && sed 's/^/  qemu: /' "$LOGDIR/$tag.qemu.log" >&2
+	fi
+	return 0
+}
+
+fetch_kernel
+mkdir -p "$LOGDIR"
+: > "$SUMMARY"
+build_initramfs
+say "kernel $KVER; initramfs $(du -k "$INITRD" | cut -f1) KiB; ${MEM} MiB, $SMP CPUs, TCG; boot mode $BOOTMODE"
+
+case $BOOTMODE in
+each)
+	for s in $SELECTED; do boot "${s%.sh}" "$s"; done
+	;;
+once)
+	# shellcheck disable=SC2086
+	boot all $SELECTED
+	;;
+*) die "OC_VM_BOOT must be each or once" ;;
+esac
+
+say "total $(( $(date +%s) - T0 )) s; logs in $LOGDIR"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
