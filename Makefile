@@ -49,7 +49,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all check unit cli fuzz vm-check install uninstall clean deps cppcheck bench
+.PHONY: all check unit cli fuzz vm-check install uninstall clean deps cppcheck bench deb rpm pkg-check
 all: $(BUILD)/overcommitd
 
 $(BUILD)/liboc.a: $(LIB_OBJ)
@@ -81,7 +81,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
 	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(INI_CFLAGS) $(PKG_CFLAGS) \
+	clang -std=c11 -D_GNU_SOURCE -DOVERCOMMITD_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(INI_CFLAGS) $(PKG_CFLAGS) \
 	  -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
@@ -112,10 +112,25 @@ install: $(BUILD)/overcommitd
 	  [ -e "$$t" ] || install -m 0644 $$f "$$t"; \
 	done
 	install -m 0644 policies/examples/*.ini $(DESTDIR)$(DOCDIR)/examples/
+	# the unit is installed, never enabled here (the packages do that)
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR)
+	install -m 0644 packaging/man/overcommitd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 packaging/man/overcommitd.policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 packaging/systemd/overcommitd.service $(DESTDIR)$(UNITDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/overcommitd
 	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man8/overcommitd.8 $(DESTDIR)$(MANDIR)/man5/overcommitd.policy.5 \
+	  $(DESTDIR)$(UNITDIR)/overcommitd.service
+
+# packages, built in a copy under $(BUILD)/pkg (packaging/build-*.sh)
+deb:
+	BUILD=$(BUILD) sh packaging/build-deb.sh
+rpm:
+	BUILD=$(BUILD) sh packaging/build-rpm.sh
+pkg-check:
+	@BUILD=$(BUILD) sh tests/packaging/run.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -669,6 +669,40 @@ static int by_seq_desc(const void *a, const void *b)
 	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
 }
 
+/* Restore one entry (with its ratio/kbytes partner, returned in *partner). */
+static void restore_one(const struct roots *r, const struct journal *j, const struct jentry *e,
+			const char **partner, struct apply_result *res)
+{
+	*partner = NULL;
+	switch (e->kind) {
+	case J_SYSCTL: {
+		const struct jentry *ra = journal_find(j, J_SYSCTL, "vm.overcommit_ratio");
+		const struct jentry *kb = journal_find(j, J_SYSCTL, "vm.overcommit_kbytes");
+		if (ra && kb && (strcmp(e->key, ra->key) == 0 || strcmp(e->key, kb->key) == 0)) {
+			restore_pair(r, ra, kb, res);
+			*partner = strcmp(e->key, ra->key) == 0 ? kb->key : ra->key;
+		} else {
+			restore_sysctl(r, e, res);
+		}
+		return;
+	}
+	case J_OOM_SCORE_ADJ:
+		restore_pid_value(r, e, res);
+		return;
+	case J_MEMORY_HIGH:
+	case J_MEMORY_MAX:
+		restore_memory(r, e, res);
+		return;
+	case J_CGROUP_ATTACH:
+		ap_restore_attach(r, e, res);
+		return;
+	case J_CGROUP_CREATE:
+		ap_restore_create(r, e, res);
+		return;
+	}
+	ap_set(res, AP_FAILED, -EINVAL, "unknown journal entry kind %d", (int)e->kind);
+}
+
 int restore_all(const struct roots *r, struct journal *j, struct restore_result *out,
 		void (*report)(const struct jentry *e, enum apply_status st, const char *detail,
 			       void *arg),
@@ -687,51 +721,23 @@ int restore_all(const struct roots *r, struct journal *j, struct restore_result 
 
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct jentry *e = &todo[i];
-		if (!journal_find(j, e->kind, e->key))
-			continue; /* handled with its pair */
+		if (todo[i].seq == 0)
+			continue; /* done with its pair (journal seqs start at 1) */
 		struct apply_result res;
-		const struct jentry *pair[2] = { e, NULL };
-		ap_set(&res, AP_FAILED, -EINVAL, "unknown journal entry kind");
-		switch (e->kind) {
-		case J_SYSCTL: {
-			const struct jentry *ra = journal_find(j, J_SYSCTL, "vm.overcommit_ratio");
-			const struct jentry *kb = journal_find(j, J_SYSCTL, "vm.overcommit_kbytes");
-			if (ra && kb && (strcmp(e->key, ra->key) == 0 || strcmp(e->key, kb->key) == 0)) {
-				/* copies: journal_forget moves entries under the pointers */
-				struct jentry rcopy = *ra, kcopy = *kb;
-				restore_pair(r, &rcopy, &kcopy, &res);
-				const struct jentry *other = strcmp(e->key, ra->key) == 0 ? kb : ra;
-				for (size_t m = 0; m < n; m++)
-					if (todo[m].kind == J_SYSCTL && strcmp(todo[m].key, other->key) == 0)
-						pair[1] = &todo[m];
-			} else {
-				restore_sysctl(r, e, &res);
-			}
-			break;
-		}
-		case J_OOM_SCORE_ADJ:
-			restore_pid_value(r, e, &res);
-			break;
-		case J_MEMORY_HIGH:
-		case J_MEMORY_MAX:
-			restore_memory(r, e, &res);
-			break;
-		case J_CGROUP_ATTACH:
-			ap_restore_attach(r, e, &res);
-			break;
-		case J_CGROUP_CREATE:
-			ap_restore_create(r, e, &res);
-			break;
-		}
-		for (size_t m = 0; m < 2 && pair[m]; m++) {
-			const struct jentry *pe = pair[m];
+		const char *partner;
+		struct jentry *group[2] = { &todo[i], NULL };
+		restore_one(r, j, &todo[i], &partner, &res);
+		for (size_t m = i + 1; partner && m < n; m++)
+			if (todo[m].kind == J_SYSCTL && strcmp(todo[m].key, partner) == 0)
+				group[1] = &todo[m];
+		for (size_t m = 0; m < 2 && group[m] && rc == 0; m++) {
+			struct jentry *pe = group[m];
 			if (res.status != AP_FAILED) {
 				rc = journal_forget(j, pe->kind, pe->key);
-				if (rc < 0) {
-					ap_set(&res, AP_FAILED, rc, "restored, but the journal cannot be updated: %s",
+				if (rc < 0)
+					ap_set(&res, AP_FAILED, rc,
+					       "restored, but the journal cannot be updated: %s",
 					       strerror(-rc));
-				}
 			}
 			if (res.status == AP_SKIPPED)
 				out->skipped++;
@@ -741,8 +747,7 @@ int restore_all(const struct roots *r, struct journal *j, struct restore_result 
 				out->restored++;
 			if (report)
 				report(pe, res.status, res.detail, arg);
-			if (rc < 0)
-				break;
+			pe->seq = 0;
 		}
 	}
 	free(todo);

@@ -37,6 +37,9 @@ int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size)
 	return out[0] ? 0 : -ENODATA; /* only v1 lines: no cgroup v2 membership */
 }
 
+/* ap_set, then 1: "handled, outcome in res" for the early returns below. */
+#define SET_1(...) (ap_set(__VA_ARGS__), 1)
+
 /* Is the word w in a whitespace-separated list? */
 static bool has_word(const char *list, const char *w)
 {
@@ -82,7 +85,7 @@ static int ensure_group(const struct roots *r, const char *target, struct journa
 	char prefix[PROC_PATH_MAX], parent[PROC_PATH_MAX] = "/", dir[4096];
 	size_t len = strlen(target);
 	if (len >= sizeof(prefix))
-		return ap_set(res, AP_FAILED, -ENAMETOOLONG, "cgroup path too long"), 1;
+		return SET_1(res, AP_FAILED, -ENAMETOOLONG, "cgroup path too long");
 	for (size_t i = 1; i <= len; i++) {
 		if (i < len && target[i] != '/')
 			continue;
@@ -93,7 +96,7 @@ static int ensure_group(const struct roots *r, const char *target, struct journa
 		if (enable_memory(r, parent, res) < 0)
 			return 1;
 		if (ap_cgroup_path(r, prefix, NULL, dir, sizeof(dir)) < 0)
-			return ap_set(res, AP_FAILED, -EINVAL, "bad cgroup path %.200s", target), 1;
+			return SET_1(res, AP_FAILED, -EINVAL, "bad cgroup path %.200s", target);
 		if (!dir_exists(dir)) {
 			/* journal first: a crash after mkdir must still know it is ours */
 			int rc = journal_record(j, J_CGROUP_CREATE, prefix, "", 0, 0);
@@ -169,17 +172,17 @@ static int where_is(const struct roots *r, int pid, uint64_t start, char *cur, s
 {
 	int id = ap_identity(r, pid, start);
 	if (id < 0)
-		return ap_set(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id)), 1;
+		return SET_1(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
 	if (id != AP_ID_SAME)
-		return ap_set(res, AP_SKIPPED, 0, "process %d exited%s", pid,
-			      id == AP_ID_REUSED ? " (pid reused)" : ""), 1;
+		return SET_1(res, AP_SKIPPED, 0, "process %d exited%s", pid,
+			      id == AP_ID_REUSED ? " (pid reused)" : "");
 	int rc = apply_pid_cgroup(r, pid, cur, size);
 	if (rc == -ENOENT || rc == -ESRCH)
-		return ap_set(res, AP_SKIPPED, 0, "process %d exited", pid), 1;
+		return SET_1(res, AP_SKIPPED, 0, "process %d exited", pid);
 	if (rc == -ENODATA)
-		return ap_set(res, AP_FAILED, -ENOTSUP, "process %d has no cgroup v2 membership", pid), 1;
+		return SET_1(res, AP_FAILED, -ENOTSUP, "process %d has no cgroup v2 membership", pid);
 	if (rc < 0)
-		return ap_set(res, AP_FAILED, rc, "cgroup of process %d: %s", pid, strerror(-rc)), 1;
+		return SET_1(res, AP_FAILED, rc, "cgroup of process %d: %s", pid, strerror(-rc));
 	return 0;
 }
 

@@ -115,17 +115,24 @@ static const char *mode_word(int64_t mode)
 static void eval_service(const struct snapshot *s, const struct svc_obs *o, struct svc_eval *e)
 {
 	memset(e, 0, sizeof(*e));
-	uint64_t rss_anon = 0;
+	uint64_t rss_all = 0, rss_matched = 0;
 	for (size_t i = 0; i < o->nprocs; i++) {
 		e->commit_kb += proc_commit_kb(&o->procs[i]);
-		rss_anon += o->procs[i].status.rss_anon_kb;
+		rss_all += o->procs[i].status.rss_anon_kb;
+		if (i < o->nmatched)
+			rss_matched += o->procs[i].status.rss_anon_kb;
 	}
 	/* cgroup anon counts a COW-shared page once; RSS sums count it per
 	 * process, so they overstate anon (and understate amplification). */
-	if (o->own_cgroup && o->cg.present)
-		e->anon_kb = o->cg.anon / 1024;
-	else
-		e->anon_kb = rss_anon;
+	bool cg = o->own_cgroup && o->cg.present && o->cg.anon > 0;
+	e->anon_kb = cg ? o->cg.anon / 1024 : rss_all;
+	/* Limits are sized from the same figure whether or not the service is
+	 * in its group yet, so a second run agrees with the first: cgroup v2
+	 * does not move charges with a process, so a group the service was
+	 * moved into shows little anon while its processes hold their memory. */
+	e->size_anon_kb = rss_matched;
+	if (o->own_cgroup && o->cg.present && o->cg.anon / 1024 > e->size_anon_kb)
+		e->size_anon_kb = o->cg.anon / 1024;
 	e->cow_amplification = e->anon_kb ? (double)e->commit_kb / (double)e->anon_kb : 0.0;
 	if (o->main_idx < 0)
 		return;
@@ -502,7 +509,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 	uint64_t usage_kb;
 	if (o->own_cgroup) {
 		snprintf(target, sizeof(target), "%s", o->cgroup);
-		usage_kb = cg->present ? cg->current / 1024 : e->anon_kb;
+		usage_kb = cg->present ? cg->current / 1024 : e->size_anon_kb;
 	} else {
 		plan_policy_cgroup(ps, target, sizeof(target));
 		rc = attach_actions(p, ps, o, target);
@@ -512,7 +519,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 		/* v2 does not move charged pages with a process: usage in the new
 		 * group starts near what is there now; the anon it will fault in is
 		 * bounded by the service's anon */
-		usage_kb = (cg->present ? cg->current / 1024 : 0) + e->anon_kb;
+		usage_kb = (cg->present ? cg->current / 1024 : 0) + e->size_anon_kb;
 	}
 	uint64_t mt = s->mem.mem_total_kb;
 	uint64_t hi_min = resolve_kb(&ps->memory_high_min, mt);
@@ -520,7 +527,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 	uint64_t cow = ps->cow_margin.kind == SZ_PCT ? ps->cow_margin.bp : 2500;
 	uint64_t high_kb = 0;
 	if (ps->memory_high.kind == SZ_AUTO) {
-		high_kb = e->anon_kb + pct_of(e->anon_kb, (uint32_t)cow);
+		high_kb = e->size_anon_kb + pct_of(e->size_anon_kb, (uint32_t)cow);
 		char how[PLAN_TEXT_MAX];
 		const char *clamp = "";
 		if (high_kb < hi_min) {
@@ -534,7 +541,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 		snprintf(how, sizeof(how),
 			 "auto = anon %s x (1 + cow_margin %" PRIu64 "%%)%s; one snapshot, the daemon "
 			 "refines it from observed forks (learning)",
-			 KB(e->anon_kb), cow / 100, clamp);
+			 KB(e->size_anon_kb), cow / 100, clamp);
 		rc = limit_action(p, ps, ACT_MEMORY_HIGH, &ps->memory_high, high_kb, how,
 				  hi_max ? hi_max : mt, target, cg->present ? cg->high : CG_UNLIMITED,
 				  usage_kb);
@@ -548,14 +555,14 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 		return rc;
 	if (ps->memory_max.kind == SZ_AUTO) {
 		/* the wall: the service plus one child that dirties everything */
-		uint64_t max_kb = 2 * e->anon_kb + pct_of(e->anon_kb, (uint32_t)cow);
+		uint64_t max_kb = 2 * e->size_anon_kb + pct_of(e->size_anon_kb, (uint32_t)cow);
 		if (max_kb < high_kb)
 			max_kb = high_kb;
 		char how[PLAN_TEXT_MAX];
 		snprintf(how, sizeof(how),
 			 "auto = anon %s x (2 + cow_margin): a child that copies every page still "
 			 "fits; beyond it a cgroup OOM kills inside the group, children first",
-			 KB(e->anon_kb));
+			 KB(e->size_anon_kb));
 		rc = limit_action(p, ps, ACT_MEMORY_MAX, &ps->memory_max, max_kb, how, mt, target,
 				  cg->present ? cg->max : CG_UNLIMITED, usage_kb);
 	} else if (ps->memory_max.kind == SZ_KB || ps->memory_max.kind == SZ_PCT) {

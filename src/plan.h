@@ -46,6 +46,8 @@ struct risk {
 struct svc_eval {                /* derived per-service figures for reports */
 	uint64_t commit_kb;          /* sum of proc_commit_kb over the service's processes */
 	uint64_t anon_kb;            /* cgroup anon if own cgroup, else sum RssAnon */
+	uint64_t size_anon_kb;       /* what limits are sized from: max(cgroup anon,
+	                                sum RssAnon of the matched processes) */
 	double cow_amplification;    /* commit_kb / anon_kb (0 if anon 0) */
 	size_t forks;                /* children of the main process now */
 	struct fork_check fork;      /* of the main process, under current sysctls */

@@ -35,6 +35,7 @@
 #define MAX_FILE (1024 * 1024) /* a policy is a few hundred bytes */
 #define MAX_NAME 64            /* service name */
 #define MAX_SERVICES 1024
+#define MAX_SECTIONS 256       /* section headers per file */
 #define MAX_FILES 4096
 
 /* ---- defaults ---- */
@@ -151,6 +152,8 @@ struct scan_sec {
 	char *ini;   /* iniparser's name for the section: lowercased */
 	int line;
 	int svc;     /* index into policy->svc */
+	size_t canon;              /* first header of the same section in this file */
+	int keyline[POL_NKEYS];    /* line a key was set at (on the canon entry), 0: unset */
 };
 
 struct scan_key {
@@ -218,12 +221,14 @@ static long scan_section(struct scan *sc, char *buf, int line, struct diags *d)
 	buf[len - 1] = '\0';
 	char *inner = buf + 1;
 	if (strpbrk(inner, "[]")) {
-		diags_add(d, sc->file, line, "malformed section header");
+		diags_add(d, sc->file, line, "malformed section header (expected "
+			  "[host] or [service NAME] alone on its line)");
 		return -1;
 	}
 	inner = trim(inner);
 	enum pol_section kind;
 	const char *name = NULL;
+	char shown[80];
 	size_t wl = strcspn(inner, " \t");
 	if (strcasecmp(inner, "host") == 0) {
 		kind = SEC_HOST;
@@ -238,21 +243,29 @@ static long scan_section(struct scan *sc, char *buf, int line, struct diags *d)
 		}
 		if (!valid_service_name(name)) {
 			diags_add(d, sc->file, line,
-				  "service name '%.*s' must be 1 to %d characters of A-Z a-z 0-9 _ . - "
-				  "not starting with '.'", MAX_LINE, name, MAX_NAME);
+				  "service name '%s' must be 1 to %d characters of A-Z a-z 0-9 _ . - "
+				  "not starting with '.'", pol_shown(name, shown, sizeof(shown)),
+				  MAX_NAME);
 			return -1;
 		}
 	} else {
 		diags_add(d, sc->file, line, "unknown section [%s] (expected [host] or [service NAME])",
-			  inner);
+			  pol_shown(inner, shown, sizeof(shown)));
 		return -1;
 	}
 
-	struct scan_sec *v = realloc(sc->sec, (sc->nsec + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	sc->sec = v;
+	if (sc->nsec == MAX_SECTIONS) {
+		diags_add(d, sc->file, line, "too many sections (at most %d in one file)",
+			  MAX_SECTIONS);
+		return -1;
+	}
+	if (!sc->sec) {
+		sc->sec = calloc(MAX_SECTIONS, sizeof(*sc->sec));
+		if (!sc->sec)
+			return -ENOMEM;
+	}
 	struct scan_sec *s = &sc->sec[sc->nsec];
+	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	s->line = line;
 	s->svc = -1;
@@ -265,12 +278,15 @@ static long scan_section(struct scan *sc, char *buf, int line, struct diags *d)
 	}
 	for (char *c = s->ini; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
+	/* "[service a]" twice, or "[Service A]": the same section */
+	s->canon = sc->nsec;
+	for (size_t i = 0; i < sc->nsec; i++) {
+		if (sc->sec[i].kind == kind && strcasecmp(sc->sec[i].name, s->name) == 0) {
+			s->canon = i;
+			break;
+		}
+	}
 	return (long)sc->nsec++;
-}
-
-static bool same_section(const struct scan_sec *a, const struct scan_sec *b)
-{
-	return a->kind == b->kind && strcasecmp(a->name, b->name) == 0;
 }
 
 /* "key = value" line (a scratch copy) in section cur; 1 when kept for iniparser. */
@@ -284,8 +300,10 @@ static int scan_key(struct scan *sc, char *buf, long cur, int line, struct diags
 		diags_add(d, sc->file, line, "expected 'key = value', a [section] or a comment");
 		return 0;
 	}
+	char shown[80];
+	pol_shown(key, shown, sizeof(shown));
 	if (cur == -2) {
-		diags_add(d, sc->file, line, "key '%s' outside of any section", key);
+		diags_add(d, sc->file, line, "key '%s' outside of any section", shown);
 		return 0;
 	}
 	if (cur < 0)
@@ -294,22 +312,25 @@ static int scan_key(struct scan *sc, char *buf, long cur, int line, struct diags
 	int k = pol_key_find(s->kind, key);
 	if (k < 0) {
 		if (s->kind == SEC_HOST)
-			diags_add(d, sc->file, line, "unknown key '%s' in [host]", key);
+			diags_add(d, sc->file, line, "unknown key '%s' in [host]", shown);
 		else
-			diags_add(d, sc->file, line, "unknown key '%s' in [service %s]", key, s->name);
+			diags_add(d, sc->file, line, "unknown key '%s' in [service %s]", shown,
+				  s->name);
 		return 0;
 	}
-	for (size_t i = 0; i < sc->nkv; i++) {
-		if (sc->kv[i].key == k && same_section(&sc->sec[sc->kv[i].sec], s)) {
-			diags_add(d, sc->file, line, "duplicate key '%s' (first set at line %d)",
-				  pol_key_name(k), sc->kv[i].line);
-			return 0;
-		}
+	int *first = &sc->sec[s->canon].keyline[k];
+	if (*first) {
+		diags_add(d, sc->file, line, "duplicate key '%s' (first set at line %d)",
+			  pol_key_name(k), *first);
+		return 0;
 	}
-	struct scan_key *v = realloc(sc->kv, (sc->nkv + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	sc->kv = v;
+	if (!sc->kv) {
+		/* each section holds each key at most once */
+		sc->kv = calloc((size_t)MAX_SECTIONS * POL_NKEYS, sizeof(*sc->kv));
+		if (!sc->kv)
+			return -ENOMEM;
+	}
+	*first = line;
 	sc->kv[sc->nkv++] = (struct scan_key){ .sec = (size_t)cur, .key = k, .line = line };
 	return 1;
 }
@@ -352,7 +373,8 @@ static int scan_text(struct scan *sc, const char *text, struct diags *d)
 				cur = -1;
 		} else if (l[0] == '[') {
 			if (l[ll - 1] != ']') {
-				diags_add(d, sc->file, line, "malformed section header");
+				diags_add(d, sc->file, line, "malformed section header (expected "
+					  "[host] or [service NAME] alone on its line)");
 				cur = -1;
 			} else {
 				memcpy(work, l, ll + 1);
@@ -564,7 +586,9 @@ int policy_parse_buffer(const char *name, const char *text, struct policy *p, st
 
 static const char *spec_str(const struct size_spec *s, char *buf, size_t size)
 {
-	if (s->kind == SZ_PCT)
+	if (s->kind == SZ_PCT && s->bp % 100 == 0)
+		snprintf(buf, size, "%u%%", s->bp / 100);
+	else if (s->kind == SZ_PCT)
 		snprintf(buf, size, "%u.%02u%%", s->bp / 100, s->bp % 100);
 	else
 		fmt_kb(s->kb, buf, size);
@@ -574,7 +598,7 @@ static const char *spec_str(const struct size_spec *s, char *buf, size_t size)
 static const char *origin_str(struct origin o, char *buf, size_t size)
 {
 	if (!o.file)
-		snprintf(buf, size, "the built-in default");
+		snprintf(buf, size, "built-in default");
 	else
 		snprintf(buf, size, "%s:%d", o.file, o.line);
 	return buf;
@@ -596,12 +620,11 @@ static void spec_order(const struct size_spec *lo, const char *lo_name, const st
 {
 	if (!spec_above(lo, hi))
 		return;
-	char a[32], b[32], o[300];
-	const struct size_spec *at = lo->at.file ? lo : hi;
-	const struct size_spec *other = at == lo ? hi : lo;
-	diags_add(d, at->at.file, at->at.line, "%s %s is above %s %s (set at %s)", lo_name,
-		  spec_str(lo, a, sizeof(a)), hi_name, spec_str(hi, b, sizeof(b)),
-		  origin_str(other->at, o, sizeof(o)));
+	char a[32], b[32], oa[300], ob[300];
+	const struct origin *at = lo->at.file ? &lo->at : &hi->at;
+	diags_add(d, at->file, at->line, "%s %s (%s) is above %s %s (%s)", lo_name,
+		  spec_str(lo, a, sizeof(a)), origin_str(lo->at, oa, sizeof(oa)), hi_name,
+		  spec_str(hi, b, sizeof(b)), origin_str(hi->at, ob, sizeof(ob)));
 }
 
 static void check_service(const struct pol_service *s, struct diags *d)
@@ -622,7 +645,7 @@ void policy_finish(struct policy *p, struct diags *d)
 	if (h->commit_limit.kind != SZ_UNSET && h->commit_ratio.set) {
 		char o[300];
 		diags_add(d, h->commit_limit.at.file, h->commit_limit.at.line,
-			  "commit_limit and commit_ratio exclude each other (commit_ratio set at %s)",
+			  "commit_limit and commit_ratio exclude each other (commit_ratio at %s)",
 			  origin_str(h->commit_ratio.at, o, sizeof(o)));
 	}
 	for (size_t i = 0; i < p->nsvc; i++)

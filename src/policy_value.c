@@ -102,6 +102,8 @@ static const struct key_def keys[] = {
 #undef H
 #undef S
 
+_Static_assert(ARRAY_SIZE(keys) == POL_NKEYS, "POL_NKEYS must match the key table");
+
 int pol_key_find(enum pol_section s, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
@@ -315,8 +317,7 @@ static int parse_spec(const struct key_def *k, const char *v, struct size_spec *
 	return 0;
 }
 
-/* A printable, bounded rendering of a bad value for messages. */
-static const char *shown(const char *v, char *buf, size_t size)
+const char *pol_shown(const char *v, char *buf, size_t size)
 {
 	size_t n = 0;
 	for (; *v && n + 4 < size; v++)
@@ -334,7 +335,7 @@ static void bad_value(struct diags *d, struct origin at, const struct key_def *k
 {
 	char buf[80];
 	diags_add(d, at.file, at.line, "%s: %s (got '%s')", k->name, msg,
-		  shown(v, buf, sizeof(buf)));
+		  pol_shown(v, buf, sizeof(buf)));
 }
 
 int pol_key_apply(int key, const char *val, struct origin at, struct pol_host *h,
@@ -391,9 +392,7 @@ int pol_key_apply(int key, const char *val, struct origin at, struct pol_host *h
 	case V_STR: {
 		const char *why = NULL;
 		if (k->check(val, &why) < 0) {
-			char m[200];
-			snprintf(m, sizeof(m), "%s, expected %s", why ? why : "invalid", k->expect);
-			bad_value(d, at, k, m, val);
+			bad_value(d, at, k, why ? why : ex, val);
 			return -EINVAL;
 		}
 		char *copy = strdup(val);

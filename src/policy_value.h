@@ -9,6 +9,9 @@
 
 enum pol_section { SEC_HOST, SEC_SERVICE };
 
+/* number of known keys (both sections); key indexes are 0..POL_NKEYS-1 */
+#define POL_NKEYS 21
+
 /* Index of the key `name` (case-insensitive, as iniparser lowercases) in
  * section kind s, or -1 when the key is unknown there. */
 int pol_key_find(enum pol_section s, const char *name);
@@ -20,5 +23,7 @@ const char *pol_key_name(int key);
  * Returns 0 or -EINVAL / -ENOMEM. */
 int pol_key_apply(int key, const char *val, struct origin at, struct pol_host *h,
 		  struct pol_service *svc, struct diags *d);
+/* v made printable ('?' for control bytes) and cut to fit buf, for messages. */
+const char *pol_shown(const char *v, char *buf, size_t size);
 
 #endif

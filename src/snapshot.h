@@ -15,7 +15,9 @@
 
 struct svc_obs {
 	size_t policy_idx;        /* index into policy->svc */
-	struct proc_info *procs;  /* matched processes, then children of main (see below) */
+	struct proc_info *procs;  /* matched processes, then children of main (see below);
+	                             exe/cmdline are read only when some service matches
+	                             on match_exe/match_cmdline ("" otherwise) */
 	size_t nprocs;
 	size_t nmatched;          /* procs[0..nmatched) matched the policy's match_* keys;
 	                             procs[nmatched..nprocs) are children of main that did not */

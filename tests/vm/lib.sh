@@ -79,12 +79,50 @@ mi() {
 	done < /proc/meminfo
 	return 1
 }
+# mi_var KEY: set MI to the meminfo value without a subshell (no fork)
+mi_var() {
+	MI=
+	while read -r _k _v _u; do
+		if [ "$_k" = "$1:" ]; then MI=$_v; return 0; fi
+	done < /proc/meminfo
+	return 1
+}
+# fork_guard WHAT: builtins only.  Under overcommit_memory=2 fail (clearly)
+# when CommitLimit leaves less than 16 MiB over Committed_AS: the shell could
+# not fork for the next check ("can't fork" would end the scenario without a
+# result line).  overcommit_memory is one digit, so the read builtin gets it.
+fork_guard() {
+	read -r _m < /proc/sys/vm/overcommit_memory
+	[ "$_m" = 2 ] || return 0
+	mi_var CommitLimit; _lim=$MI
+	mi_var Committed_AS; _com=$MI
+	[ $((_lim - _com)) -ge 16384 ] && return 0
+	fail "$1: CommitLimit $_lim kB leaves $((_lim - _com)) kB over Committed_AS $_com kB under overcommit_memory=2: the guest can no longer fork"
+}
 mi_line() {
 	echo "MemTotal=$(mi MemTotal) MemFree=$(mi MemFree) SwapTotal=$(mi SwapTotal)" \
 		"CommitLimit=$(mi CommitLimit) Committed_AS=$(mi Committed_AS)"
 }
+# ac_kb PID: the sum of the process's accountable VMAs (VmFlags "ac": private
+# writable, what a fork charges again; DESIGN §2), from smaps.  Test side
+# only: smaps walks page tables, overcommitd must not read it on a hot path.
+ac_kb() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ /{sz=0} /^Size:/{sz=$2} /^VmFlags:/{if ($0 ~ / ac( |$)/) s+=sz} END{print s+0}' \
+		"/proc/$1/smaps"
+}
+# status_kb PID FIELD: a kB field of /proc/PID/status (VmSize, VmData, ...)
+status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 # cg_of PID: the process's cgroup v2 path ("/overcommitd/redis")
 cg_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
+
+# nap [SECONDS]: sleep without forking (read -t on a fifo nobody writes).
+# Polling loops must not fork: a fork that fails under strict overcommit
+# charges the parent's VMAs before the check and uncharges them after, and a
+# fork of ours in that window fails as well (seen: "can't fork" while waiting
+# for forker's failing fork).
+mkfifo /tmp/.oc-nap 2>/dev/null
+exec 9<> /tmp/.oc-nap
+nap() { read -r -t "${1:-0.1}" _ <&9; return 0; }
 
 # wait_file FILE SECONDS: until FILE exists; 1 on timeout
 wait_file() {
@@ -92,21 +130,29 @@ wait_file() {
 	while [ ! -e "$1" ]; do
 		[ "$_n" -gt 0 ] || return 1
 		_n=$((_n - 1))
-		sleep 0.1
+		nap 0.1
 	done
 	return 0
 }
 
 # --- forker -------------------------------------------------------------------
 # start_forker MIB COMM [forker options]: a background forker holding MIB MiB,
-# named COMM; waits until the memory is touched.  Sets FK_PID.  Returns 1 if
+# named COMM; waits until the memory is touched.  Sets FK_PID.  With
+# FK_CGROUP=/sys/fs/cgroup/X set, it runs (and allocates) in cgroup X.  Returns 1 if
 # it died (FK_ERR says why, e.g. "alloc ENOMEM").
 start_forker() {
 	_mib=$1 _comm=$2
 	shift 2
 	rm -f "/tmp/fk.$_comm.ready" "/tmp/fk.$_comm.result" "/tmp/fk.$_comm.out"
-	bg forker -m "$_mib" -n "$_comm" -r "/tmp/fk.$_comm.ready" -o "/tmp/fk.$_comm.result" \
-		"$@" hold > "/tmp/fk.$_comm.out" 2>&1
+	if [ -n "${FK_CGROUP:-}" ]; then
+		# join the cgroup before allocating, so the memory is charged there
+		bg sh -c 'echo $$ > "$0" && exec "$@"' "$FK_CGROUP/cgroup.procs" \
+			forker -m "$_mib" -n "$_comm" -r "/tmp/fk.$_comm.ready" -o "/tmp/fk.$_comm.result" \
+			"$@" hold > "/tmp/fk.$_comm.out" 2>&1
+	else
+		bg forker -m "$_mib" -n "$_comm" -r "/tmp/fk.$_comm.ready" -o "/tmp/fk.$_comm.result" \
+			"$@" hold > "/tmp/fk.$_comm.out" 2>&1
+	fi
 	FK_PID=$BG_PID
 	FK_ERR=
 	while [ ! -e "/tmp/fk.$_comm.ready" ]; do
@@ -115,7 +161,7 @@ start_forker() {
 			FK_ERR="forker exited $?: $(cat "/tmp/fk.$_comm.out" 2>/dev/null)"
 			return 1
 		fi
-		sleep 0.1
+		nap 0.1
 	done
 	return 0
 }
@@ -147,15 +193,22 @@ policy() {
 	sed 's/^/    /' "$POL/$1"
 }
 # oc COMMAND [ARGS]: overcommitd with this scenario's policy and state dirs;
-# stdout in $OUT, stderr in $ERR, exit code in OC_RC.  Both are logged.
+# stdout in $OUT, stderr in $ERR, exit code in OC_RC.  Both are logged
+# (stdout: first $OC_LOG_LINES lines, default 400); then
+# fork_guard fails the scenario if the guest can no longer fork.
 oc() {
 	need_oc
 	log "\$ overcommitd --policy-dir $POL --state-dir $OCSTATE $*"
 	"$OC" --policy-dir "$POL" --state-dir "$OCSTATE" "$@" > "$OUT" 2> "$ERR"
 	OC_RC=$?
-	head -n 300 "$OUT" | sed 's/^/  out| /'
-	head -n 100 "$ERR" | sed 's/^/  err| /'
+	# logged with builtins only: a bad apply may have left the guest unable to fork
+	_n=0
+	_max=${OC_LOG_LINES:-400}
+	while [ "$_n" -lt "$_max" ] && IFS= read -r _l; do echo "  out| $_l"; _n=$((_n + 1)); done < "$OUT"
+	_n=0
+	while [ "$_n" -lt 100 ] && IFS= read -r _l; do echo "  err| $_l"; _n=$((_n + 1)); done < "$ERR"
 	log "exit $OC_RC"
+	fork_guard "overcommitd $*"
 	return 0
 }
 # j PATH: a value out of the last JSON output (see tests/helpers/jget.c)

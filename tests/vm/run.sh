@@ -19,6 +19,7 @@
 #   OC_VM_SMP       guest CPUs (default 2)
 #   OC_VM_KERNEL    use this bzImage instead of the Debian package
 #   OC_VM_VERBOSE=1 print each guest console log as well
+#   OC_VM_SCENARIO_DIR  scenarios from another directory (experiments)
 # Nothing here touches this machine's /proc/sys or cgroups: all of that
 # happens inside the guest.
 set -eu
@@ -32,6 +33,7 @@ MEM=${OC_VM_MEM:-2048}
 SMP=${OC_VM_SMP:-2}
 BOOTMODE=${OC_VM_BOOT:-each}
 BOOT_ALLOWANCE=90        # seconds a boot may take on top of the scenario budgets
+SCEN_DIR=${OC_VM_SCENARIO_DIR:-$HERE/scenarios}
 T0=$(date +%s)
 
 say() { printf 'vm: %s\n' "$*" >&2; }
@@ -146,7 +148,7 @@ build_initramfs() {
 	cp "$HERE/init.sh" "$STAGE/init"
 	chmod 0755 "$STAGE/init"
 	cp "$HERE/lib.sh" "$STAGE/oc/lib.sh"
-	for s in $SCEN_FILES; do cp "$HERE/scenarios/$s" "$STAGE/oc/scenarios/$s"; done
+	for s in $SCEN_FILES; do cp "$SCEN_DIR/$s" "$STAGE/oc/scenarios/$s"; done
 	if [ -d "$TOP/policies" ]; then
 		cp -R "$TOP/policies" "$STAGE/oc/policies"
 	fi
@@ -161,17 +163,17 @@ build_initramfs() {
 
 # -------------------------------------------------------------- scenarios
 SCEN_FILES=
-for f in "$HERE"/scenarios/*.sh; do
+for f in "$SCEN_DIR"/*.sh; do
 	[ -f "$f" ] || continue
 	SCEN_FILES="$SCEN_FILES $(basename "$f")"
 done
-[ -n "$SCEN_FILES" ] || die "no scenarios in $HERE/scenarios"
+[ -n "$SCEN_FILES" ] || die "no scenarios in $SCEN_DIR"
 
 # name of a scenario file: the stem without its NN- ordering prefix
 scen_name() { basename "$1" .sh | sed 's/^[0-9][0-9]*-//'; }
 # its guest time budget: a "# vm-timeout: SECONDS" line, default 120
 scen_budget() {
-	b=$(sed -n 's/^# vm-timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$HERE/scenarios/$1" | head -n 1)
+	b=$(sed -n 's/^# vm-timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$SCEN_DIR/$1" | head -n 1)
 	echo "${b:-120}"
 }
 

@@ -1,0 +1,180 @@
+#!/bin/sh
+# The real binary against fixture trees (DESIGN §5): recommend (text, JSON,
+# exit codes), apply (files changed exactly as planned, journal written), a
+# second apply (no change), restore (tree back byte for byte), validate.
+# Every tree is a private copy under a temp dir; nothing outside it is touched.
+. "$(dirname "$0")/lib.sh"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cp -a tests/fixtures/seed-strict "$T/host"
+# The host has the service's group already, memory enabled on the way to it
+# (a fixture cannot create the memory.* files the kernel puts in a new group;
+# creating one is tested in test_apply and, for real, in the VM tier).
+G="$T/host/cgroup/overcommitd/redis"
+mkdir -p "$G"
+echo "memory pids" >"$T/host/cgroup/cgroup.subtree_control"
+echo "memory pids" >"$T/host/cgroup/overcommitd/cgroup.controllers"
+echo "memory" >"$T/host/cgroup/overcommitd/cgroup.subtree_control"
+echo "memory pids" >"$G/cgroup.controllers"
+: >"$T/host/cgroup/overcommitd/cgroup.procs"
+: >"$G/cgroup.procs"
+: >"$G/cgroup.subtree_control"
+echo 0 >"$G/memory.current"
+echo max >"$G/memory.high"
+echo max >"$G/memory.max"
+printf 'anon 0\nfile 0\nkernel 0\nshmem 0\n' >"$G/memory.stat"
+cp -a "$T/host" "$T/pristine"
+R="--procfs $T/host/proc --sysfs $T/host/sys --cgroupfs $T/host/cgroup --state-dir $T/state"
+
+mkpolicy "$T/pol" <<'INI'
+[host]
+overcommit = auto
+fork_headroom = 110%
+enforce = yes
+INI
+cp policies/examples/redis.ini "$T/pol/60-redis.ini"
+chmod 0644 "$T/pol/60-redis.ini"
+P="--policy-dir policies --policy-dir $T/pol"
+
+# ---- recommend ------------------------------------------------------------
+# shellcheck disable=SC2086
+"$BIN" recommend $P $R >"$T/rec.txt" 2>"$T/rec.err"
+rc=$?
+check "recommend: exit 2 when a fork does not fit" [ "$rc" -eq 2 ]
+check "recommend text names the service and the failing fork" \
+	grep -q 'fork of redis-server (pid 100) needs 600 MiB' "$T/rec.txt"
+check "recommend text shows the sysctl change" grep -q 'sysctl vm.overcommit_kbytes: 0 ->' "$T/rec.txt"
+check "recommend text cites the policy file:line" grep -q "policy: $T/pol/60-redis.ini:7" "$T/rec.txt"
+# shellcheck disable=SC2086
+"$BIN" --format json $P $R recommend >"$T/rec.json"
+rc=$?
+check "recommend json: exit 2 (options before the command)" [ "$rc" -eq 2 ]
+check "json: risk fork_fails for redis" [ "$(jq_py "$T/rec.json" '[r["service"] for r in d["risks"] if r["kind"]=="fork_fails"]')" = "['redis']" ]
+check "json: service fork_fits false, fits after" [ "$(jq_py "$T/rec.json" '(d["services"][0]["fork_fits"], d["services"][0]["fork_fits_after"], d["services"][0]["main_pid"])')" = "(False, True, 100)" ]
+want_kb=$(jq_py "$T/rec.json" '[a["desired"] for a in d["actions"] if a["target"]=="vm.overcommit_kbytes"][0]')
+check "json: overcommit_kbytes action with a number" [ "$want_kb" -gt 1048576 ]
+check "json: host figures" [ "$(jq_py "$T/rec.json" '(d["host"]["overcommit_memory"], d["host"]["commit_limit_kb"], d["host"]["mem_total_kb"])')" = "(2, 1048576, 2097152)" ]
+check "json: action kinds" [ "$(jq_py "$T/rec.json" 'sorted(set(a["kind"] for a in d["actions"]))')" = "['cgroup_attach', 'memory_high', 'oom_score_adj', 'sysctl']" ]
+check "recommend wrote nothing" diff -r "$T/pristine" "$T/host"
+check "recommend created no state" [ ! -e "$T/state" ]
+
+# ---- apply ----------------------------------------------------------------
+# shellcheck disable=SC2086
+"$BIN" apply $P $R --format json >"$T/apply.json" 2>"$T/apply.err"
+rc=$?
+check "apply: exit 0" [ "$rc" -eq 0 ]
+check "apply: every action done" [ "$(jq_py "$T/apply.json" 'sorted(set(a["result"] for a in d["actions"]))')" = "['done']" ]
+check "apply: overcommit_kbytes written as planned" [ "$(cat "$T/host/proc/sys/vm/overcommit_kbytes")" = "$want_kb" ]
+check "apply: oom_score_adj of the main process" [ "$(cat "$T/host/proc/100/oom_score_adj")" = "-500" ]
+check "apply: child_oom_score_adj of the BGSAVE child" [ "$(cat "$T/host/proc/101/oom_score_adj")" = "800" ]
+check "apply: unrelated process untouched" [ "$(cat "$T/host/proc/200/oom_score_adj")" = "0" ]
+check "apply: memory.high set on the service's group" [ "$(cat "$T/host/cgroup/overcommitd/redis/memory.high")" = \
+	"$(jq_py "$T/rec.json" '[a["desired"] for a in d["actions"] if a["kind"]=="memory_high"][0]')" ]
+check "apply: journal holds the originals" [ "$(jq_py "$T/state/journal.json" 'sorted(e["original"] for e in d["entries"] if e["kind"]=="sysctl")')" = "['0', '50']" ]
+
+# The kernel moves a process when its pid is written to cgroup.procs; the
+# fixture cannot, so play the kernel's part for /proc/PID/cgroup.
+for pid in 100 101; do echo "0::/overcommitd/redis" >"$T/host/proc/$pid/cgroup"; done
+cp -a "$T/host" "$T/after1"
+# shellcheck disable=SC2086
+"$BIN" apply $P $R >"$T/apply2.txt" 2>&1
+rc=$?
+check "second apply: exit 0" [ "$rc" -eq 0 ]
+check "second apply: says nothing to change" grep -q 'compliant: no change needed' "$T/apply2.txt"
+check "second apply: tree unchanged" diff -r "$T/after1" "$T/host"
+# shellcheck disable=SC2086
+"$BIN" recommend $P $R >/dev/null
+check "recommend after apply: exit 0 (compliant)" [ $? -eq 0 ]
+
+# ---- restore --------------------------------------------------------------
+# shellcheck disable=SC2086
+"$BIN" restore $R >"$T/restore.txt" 2>&1
+rc=$?
+check "restore: exit 0" [ "$rc" -eq 0 ]
+for pid in 100 101; do cp "$T/pristine/proc/$pid/cgroup" "$T/host/proc/$pid/cgroup"; done
+# cgroup.procs is a command file in the kernel (writing moves a pid), not
+# content; every other file must be back byte for byte.
+check "restore: every file back byte for byte" diff -r -x cgroup.procs "$T/pristine" "$T/host"
+check "restore: journal emptied" [ "$(jq_py "$T/state/journal.json" 'len(d["entries"])')" = "0" ]
+check "restore: pids moved back to their cgroup" grep -qx 100 "$T/host/cgroup/cgroup.procs"
+# shellcheck disable=SC2086
+"$BIN" restore $R >"$T/restore2.txt" 2>&1
+check "restore twice: nothing to do, exit 0" grep -q 'nothing to restore' "$T/restore2.txt"
+
+# ---- partial failure --------------------------------------------------------
+rm -rf "$T/host" "$T/state"
+cp -a "$T/pristine" "$T/host"
+rm -f "$T/host/cgroup/overcommitd/redis/cgroup.procs"
+ln -s /dev/full "$T/host/cgroup/overcommitd/redis/cgroup.procs"
+# shellcheck disable=SC2086
+"$BIN" apply $P $R --format json >"$T/partial.json" 2>"$T/partial.err"
+rc=$?
+check "partial failure: exit 1" [ "$rc" -eq 1 ]
+check "partial failure: attach failed, the rest done" [ "$(jq_py "$T/partial.json" 'sorted(set((a["kind"], a["result"]) for a in d["actions"]))')" = \
+	"[('cgroup_attach', 'failed'), ('memory_high', 'done'), ('oom_score_adj', 'done'), ('sysctl', 'done')]" ]
+check "partial failure: error names the target" grep -q 'cgroup_attach pid 100' "$T/partial.err"
+# the original is journaled before the write and kept when it fails: a
+# failed write to a kernel file may still have taken effect
+check "partial failure: journal keeps every original it may need" [ "$(jq_py "$T/state/journal.json" 'sorted(set(e["kind"] for e in d["entries"]))')" = \
+	"['cgroup_attach', 'memory_high', 'oom_score_adj', 'sysctl']" ]
+# shellcheck disable=SC2086
+"$BIN" restore $R >"$T/prestore.txt" 2>&1
+check "partial failure: restore exit 0" [ $? -eq 0 ]
+check "partial failure: restore brings the sysctls back" [ "$(cat "$T/host/proc/sys/vm/overcommit_kbytes") $(cat "$T/host/proc/sys/vm/overcommit_ratio")" = "0 50" ]
+
+# ---- enforce = no -----------------------------------------------------------
+rm -rf "$T/host" "$T/state"
+cp -a "$T/pristine" "$T/host"
+# shellcheck disable=SC2086
+"$BIN" apply --policy-dir policies --policy-dir "$T/pol/60-redis.ini" $R >"$T/noenf.txt" 2>&1
+rc=$?
+check "enforce = no: apply exits 2 and writes nothing" [ "$rc" -eq 2 ]
+check "enforce = no: tree unchanged" diff -r "$T/pristine" "$T/host"
+check "enforce = no: says so" grep -q 'enforce = no' "$T/noenf.txt"
+
+# ---- compliant host -----------------------------------------------------------
+C="--procfs tests/fixtures/compliant/proc --sysfs tests/fixtures/compliant/sys --cgroupfs tests/fixtures/compliant/cgroup"
+# shellcheck disable=SC2086
+"$BIN" recommend $P $C --state-dir "$T/state2" >"$T/compliant.txt" 2>&1
+rc=$?
+check "compliant host: exit 0" [ "$rc" -eq 0 ]
+# shellcheck disable=SC2086
+"$BIN" status $P $C --format json >"$T/status.json" 2>&1
+check "status json: service figures" [ "$(jq_py "$T/status.json" '(d["services"][0]["name"], d["services"][0]["own_cgroup"], d["services"][0]["fork_fits"])')" = "('redis', True, True)" ]
+
+# ---- validate and bad input -------------------------------------------------------
+"$BIN" validate policies policies/examples >"$T/val.txt" 2>&1
+check "validate: shipped policies and examples pass" [ $? -eq 0 ]
+mkpolicy "$T/bad" <<'INI'
+[host]
+overcommit = sometimes
+bogus = 1
+[service web]
+oom_score_adj = -5000
+INI
+"$BIN" validate "$T/bad" >"$T/bad.txt" 2>&1
+rc=$?
+check "validate: bad policy exits 1" [ "$rc" -eq 1 ]
+check "validate: FILE:LINE for a bad value" grep -q "^$T/bad/50-test.ini:2: " "$T/bad.txt"
+check "validate: FILE:LINE for an unknown key" grep -q "^$T/bad/50-test.ini:3: " "$T/bad.txt"
+check "validate: FILE:LINE for an out-of-range value" grep -q "^$T/bad/50-test.ini:5: " "$T/bad.txt"
+check "validate: FILE:LINE for a service without match_*" grep -q "^$T/bad/50-test.ini:4: " "$T/bad.txt"
+# shellcheck disable=SC2086
+"$BIN" recommend --policy-dir "$T/bad" $R >/dev/null 2>&1
+check "recommend with a bad policy: exit 1" [ $? -eq 1 ]
+chmod 0664 "$T/pol/50-test.ini"
+"$BIN" validate "$T/pol" >"$T/perm.txt" 2>&1
+rc=$?
+check "group-writable policy refused" sh -c "[ $rc -eq 1 ] && grep -q refused '$T/perm.txt'"
+chmod 0644 "$T/pol/50-test.ini"
+cp "$T/pol/50-test.ini" "$T/ansible-tmp-XYZ"
+"$BIN" validate "$T/ansible-tmp-XYZ" >/dev/null 2>&1
+check "validate FILE without .ini (Ansible validate: %s)" [ $? -eq 0 ]
+"$BIN" --format yaml recommend >/dev/null 2>&1
+check "bad --format: exit 1" [ $? -eq 1 ]
+"$BIN" frobnicate >/dev/null 2>&1
+check "unknown command: exit 1" [ $? -eq 1 ]
+# shellcheck disable=SC2086
+"$BIN" recommend $P --procfs "$T/nonexistent" >/dev/null 2>&1
+check "unreadable procfs: exit 1" [ $? -eq 1 ]
+echo "1..$n"

@@ -1,0 +1,121 @@
+# redis-bgsave: Redis holding a few hundred MB (DEBUG POPULATE) under strict
+# overcommit (mode 2, ratio 50) fails BGSAVE with "fork: Cannot allocate
+# memory" while most RAM is free; `recommend` with the shipped Redis example
+# policy (policies/examples/redis.ini, as shipped, plus a [host] drop-in with
+# enforce = yes) flags it (exit 2, a
+# fork_fails risk for its service); after `apply` BGSAVE succeeds
+# (rdb_last_bgsave_status:ok), Redis runs in the policy's cgroup v2 group with
+# memory.high set (auto: between memory_high_min and memory_high_max, never
+# below the group's usage) and its oom_score_adj is the policy's.
+# vm-timeout: 300
+
+KEYS=${OC_REDIS_KEYS:-400000}   # x 1000 B values: ~520 MB VmData
+SOCK=/tmp/redis/redis.sock
+rc() { redis-cli -s "$SOCK" "$@"; }
+persist() { rc INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
+
+need_oc
+ship=/oc/policies/examples/redis.ini
+[ -f "$ship" ] || fail "shipped Redis policy $ship (policies/examples/redis.ini) missing"
+svc=$(sed -n 's/^\[service[[:space:]]*\([^]]*\)\].*/\1/p' "$ship" | head -n 1)
+want_adj=$(sed -n 's/^oom_score_adj[[:space:]]*=[[:space:]]*\([-0-9]*\).*/\1/p' "$ship" | head -n 1)
+want_cg=$(sed -n 's/^cgroup[[:space:]]*=[[:space:]]*\([^[:space:];]*\).*/\1/p' "$ship" | head -n 1)
+[ -n "$svc" ] && [ -n "$want_adj" ] && [ -n "$want_cg" ] ||
+	fail "shipped policy lacks [service], oom_score_adj or cgroup (service '$svc', oom_score_adj '$want_adj', cgroup '$want_cg')"
+# the example is the service part; the operator's host drop-in turns writes on
+policy 00-host.ini <<'POL'
+[host]
+enforce = yes
+POL
+cp "$ship" "$POL/50-redis.ini"
+chmod 0644 "$POL/50-redis.ini"
+oc validate "$POL"
+[ "$OC_RC" = 0 ] || fail "validate rejected the shipped Redis policy (exit $OC_RC): $(head -c 300 "$ERR")"
+
+# --- strict overcommit from the start.  Redis must start under mode 2: its
+# jemalloc reads vm.overcommit_memory at startup and, when the kernel
+# overcommits (0/1), maps its heap with MAP_NORESERVE; such mappings are never
+# charged (not even after a later switch to mode 2), and BGSAVE would fork
+# fine.
+vm_set overcommit_ratio 50
+vm_set overcommit_memory 2
+
+# --- Redis with a few hundred MB
+mkdir -p /tmp/redis
+bg redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --save "" --appendonly no \
+	--enable-debug-command yes --dir /tmp/redis --logfile /tmp/redis/redis.log --daemonize no
+RPID=$BG_PID
+n=0
+until [ "$(rc PING 2>/dev/null)" = PONG ]; do
+	n=$((n + 1))
+	[ "$n" -lt 300 ] || fail "redis-server did not answer PING: $(tail -n 5 /tmp/redis/redis.log)"
+	kill -0 "$RPID" 2>/dev/null || fail "redis-server exited: $(tail -n 5 /tmp/redis/redis.log)"
+	nap 0.1
+done
+read -r t0 _ < /proc/uptime
+[ "$(rc DEBUG POPULATE "$KEYS" key 1000)" = OK ] || fail "DEBUG POPULATE failed"
+read -r t1 _ < /proc/uptime
+log "populated $KEYS keys in $(awk "BEGIN{print $t1 - $t0}") s: VmData $(status_kb "$RPID" VmData) kB, RssAnon $(status_kb "$RPID" RssAnon) kB"
+
+# --- BGSAVE cannot fork
+log "$(vm_line); $(mi_line)"
+reply=$(rc BGSAVE 2>&1)
+n=0
+while [ "$(persist rdb_bgsave_in_progress)" != 0 ] && [ "$n" -lt 600 ]; do n=$((n + 1)); nap 0.2; done
+[ "$(persist rdb_last_bgsave_status)" = err ] ||
+	fail "BGSAVE under mode 2 ratio 50 did not fail (reply '$reply', rdb_last_bgsave_status $(persist rdb_last_bgsave_status)); $(mi_line)"
+grep -q 'fork: Cannot allocate memory' /tmp/redis/redis.log ||
+	fail "BGSAVE failed without \"fork: Cannot allocate memory\" in the Redis log: $(tail -n 3 /tmp/redis/redis.log)"
+info "before apply: BGSAVE '$reply', log: $(grep 'fork: Cannot allocate memory' /tmp/redis/redis.log | tail -n 1 | sed 's/^.*\(Can.t save\)/\1/'); MemFree $(($(mi MemFree) / 1024)) MiB"
+
+# --- recommend flags it
+oc --format json recommend
+json_ok recommend
+[ "$OC_RC" = 2 ] || fail "recommend exit $OC_RC, expected 2"
+[ "$(jc "risks/kind=fork_fails,service=$svc")" -ge 1 ] ||
+	fail "recommend: no fork_fails risk for service $svc: $(jget -f "$OUT" risks)"
+[ "$(j "services/name=$svc/main_pid")" = "$RPID" ] ||
+	fail "recommend: services[$svc].main_pid is $(j "services/name=$svc/main_pid"), redis-server is $RPID"
+[ "$(j "services/name=$svc/fork_fits")" = false ] || fail "recommend: services[$svc].fork_fits is not false"
+info "recommend: $(j host/decision)"
+
+# --- apply
+oc --format json apply
+json_ok apply
+[ "$OC_RC" = 0 ] || fail "apply exit $OC_RC: $(head -c 300 "$ERR")"
+[ "$(jc actions/result=failed)" = 0 ] || fail "apply: failed action(s): $(jget -f "$OUT" actions/result=failed)"
+log "after apply: $(vm_line); $(mi_line)"
+
+# --- placement, memory.high, oom_score_adj
+cg=$(cg_of "$RPID")
+[ "$cg" = "/$want_cg" ] || fail "redis-server is in cgroup '$cg', policy says /$want_cg"
+cgdir=/sys/fs/cgroup$cg
+high=$(cat "$cgdir/memory.high")
+cur=$(cat "$cgdir/memory.current")
+case $high in '' | max | *[!0-9]*) fail "memory.high of $cg is '$high', expected a size" ;; esac
+hmin=$(sed -n 's/^memory_high_min[[:space:]]*=[[:space:]]*\([0-9]*\)M.*/\1/p' "$ship" | head -n 1)
+hmax=$(sed -n 's/^memory_high_max[[:space:]]*=[[:space:]]*\([0-9]*\)%.*/\1/p' "$ship" | head -n 1)
+[ -z "$hmin" ] || [ "$high" -ge $((hmin * 1048576)) ] || fail "memory.high $high below memory_high_min ${hmin}M"
+[ -z "$hmax" ] || [ "$high" -le $(($(mi MemTotal) * 1024 / 100 * hmax)) ] ||
+	fail "memory.high $high above memory_high_max $hmax% of MemTotal"
+[ "$high" -ge "$cur" ] || fail "memory.high $high below the group's usage memory.current $cur"
+adj=$(cat "/proc/$RPID/oom_score_adj")
+[ "$adj" = "$want_adj" ] || fail "redis-server oom_score_adj is $adj, policy says $want_adj"
+info "redis $RPID in $cg: memory.high $((high / 1048576)) MiB (memory.current $((cur / 1048576)) MiB), oom_score_adj $adj; $(vm_line)"
+
+# --- BGSAVE now succeeds
+before=$(persist rdb_changes_since_last_save)
+read -r t0 _ < /proc/uptime
+reply=$(rc BGSAVE 2>&1)
+case $reply in *"Background saving started"*) ;; *) fail "BGSAVE after apply: '$reply'; $(tail -n 3 /tmp/redis/redis.log)" ;; esac
+n=0
+while [ "$(persist rdb_bgsave_in_progress)" != 0 ]; do
+	n=$((n + 1))
+	[ "$n" -lt 900 ] || fail "BGSAVE still running after 180 s (memory.high $high throttling?)"
+	nap 0.2
+done
+read -r t1 _ < /proc/uptime
+st=$(persist rdb_last_bgsave_status)
+[ "$st" = ok ] || fail "after apply: rdb_last_bgsave_status:$st; $(tail -n 3 /tmp/redis/redis.log)"
+info "after apply: BGSAVE ok in $(awk "BEGIN{print $t1 - $t0}") s, rdb_last_cow_size $(persist rdb_last_cow_size) B, $before changes saved"
+pass
