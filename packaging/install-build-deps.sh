@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
 libiniparser-dev libjson-c-dev libsystemd-dev libcmocka-dev clang cppcheck
-qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev"
+qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev
+debhelper lintian rpm mandoc man-db systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -75,7 +75,7 @@ int parse_size_kb(const char *s, uint64_t *kb)
 	s = skip_ws(s);
 	char num[32];
 	size_t n = 0;
-	while (isdigit((unsigned char)s[n]) && n < sizeof(num) - 1) {
+	while (n < sizeof(num) - 1 && isdigit((unsigned char)s[n])) {
 		num[n] = s[n];
 		n++;
 	}

@@ -90,6 +90,6 @@ fi
 # the service still runs and is not throttled: the forker answers at once
 fork_now ochog
 [ "$FORK_RES" = "fork ok" ] || fail "hog forker after apply: '$FORK_RES'"
-why=$(grep -i -E 'memory_high|memory\.high' "$OUT" "$ERR" | grep -i -E 'below|usage|current|skip|clamp|refus|instead' | head -n 1 | sed 's/^[^:]*:[[:space:]]*//' | cut -c1-240)
+why=$(cat "$OUT" "$ERR" | grep -o -i -E '"(message|reason|detail)":"[^"]*memory[._]high[^"]*(below|usage)[^"]*"' | head -n 1 | cut -c1-240)
 info "memory_high 256M with $((cur / 1048576)) MiB in use: apply exit $rc, memory.high=$high; ${why:-no message}"
 pass
