@@ -598,7 +598,7 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 		if (!e->fork.fits)
 			rc = add_risk(p, "fork_fails", ps->name,
 				      "%s: a fork of %.32s (pid %d) needs %s of commit but only %s is "
-				      "left under CommitLimit %s (vm.overcommit_memory=%" PRId64
+				      "left under CommitLimit %s after reserves (vm.overcommit_memory=%" PRId64
 				      "): fork() fails with ENOMEM although %s of RAM is available",
 				      ps->name, m->st.comm, m->pid, KB(e->fork.need_kb),
 				      SKB(e->fork.headroom_kb + (int64_t)e->fork.need_kb),

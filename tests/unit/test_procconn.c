@@ -584,6 +584,10 @@ static void live_no_loss_when_drained(void **state)
 	}
 	struct pc_stats st;
 	procconn_stats(pc, &st);
+	if (enobufs != 0)
+		print_message("events %llu overflows %llu gaps %llu lost %llu\n",
+			      (unsigned long long)st.events, (unsigned long long)st.overflows,
+			      (unsigned long long)st.seq_gaps, (unsigned long long)st.lost_estimate);
 	assert_int_equal(enobufs, 0);
 	assert_int_equal(st.overflows, 0);
 	assert_int_equal(st.seq_gaps, 0);
