@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "cli.h"
 #include "diag.h"
 #include "journal.h"
+#include "learn.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
@@ -38,6 +40,36 @@ struct session {
 	struct plan plan;
 };
 
+/* What the daemon learned about each service's fork episodes (read-only
+ * here), so one-shot commands size auto limits as the daemon does and
+ * `recommend` does not report the daemon's values as drift.  NULL: nothing
+ * learned (the planner then uses the default for every service). */
+static struct learn_estimate *learned_estimates(const struct cli *c, const struct policy *pol,
+						const struct snapshot *snap)
+{
+	struct svc_learning *all = NULL;
+	size_t n = 0;
+	int rc = learn_load(c->state_dir, &all, &n);
+	if (rc < 0 && rc != -ENOENT)
+		log_errno(LOG_LVL_WARN, rc, "%s/learned.json unusable, COW growth not learned",
+			  c->state_dir);
+	if (rc < 0 || n == 0) {
+		free(all);
+		return NULL;
+	}
+	struct learn_estimate *est = calloc(snap->nsvc ? snap->nsvc : 1, sizeof(*est));
+	uint64_t now = (uint64_t)time(NULL);
+	for (size_t i = 0; est && i < snap->nsvc; i++) {
+		const char *name = pol->svc[snap->svc[i].policy_idx].name;
+		est[i] = (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(all[k].name, name) == 0)
+				est[i] = learn_estimate(&all[k], now, LEARN_HALF_LIFE_S);
+	}
+	free(all);
+	return est;
+}
+
 static int observe_and_plan(const struct cli *c, struct session *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -49,7 +81,9 @@ static int observe_and_plan(const struct cli *c, struct session *s)
 		policy_free(&s->pol);
 		return rc;
 	}
-	rc = plan_build(&s->pol, &s->snap, &s->plan);
+	struct learn_estimate *est = learned_estimates(c, &s->pol, &s->snap);
+	rc = plan_build(&s->pol, &s->snap, est, &s->plan);
+	free(est);
 	if (rc < 0) {
 		log_errno(LOG_LVL_ERR, rc, "planning");
 		snapshot_free(&s->snap);

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Episodes lose half their weight per week: a service that changed its
+ * write pattern is relearned within days, not months. */
+#define LEARN_HALF_LIFE_S (7 * 24 * 3600)
 #define LEARN_WINDOW 16          /* episodes kept per service */
 
 /* One fork episode: a fork of the main process until that child's exit. */

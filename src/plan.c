@@ -436,6 +436,13 @@ static void cg_fmt(uint64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64, bytes);
 }
 
+/* anon x (1 + growth) x (1 + margin_bp/10000), in KiB */
+static uint64_t cow_sized(uint64_t anon_kb, double growth, uint64_t margin_bp)
+{
+	double v = (double)anon_kb * (1.0 + growth) * (1.0 + (double)margin_bp / 10000.0);
+	return v >= 9.0e15 ? (uint64_t)9e15 : (uint64_t)v;
+}
+
 /* One memory.high / memory.max decision, invariant 2 enforced. */
 static int limit_action(struct plan *p, const struct pol_service *ps, enum action_kind kind,
 			const struct size_spec *spec, uint64_t want_kb, const char *how,
@@ -527,7 +534,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 	uint64_t cow = ps->cow_margin.kind == SZ_PCT ? ps->cow_margin.bp : 2500;
 	uint64_t high_kb = 0;
 	if (ps->memory_high.kind == SZ_AUTO) {
-		high_kb = e->size_anon_kb + pct_of(e->size_anon_kb, (uint32_t)cow);
+		high_kb = cow_sized(e->size_anon_kb, e->cow.growth, cow);
 		char how[PLAN_TEXT_MAX];
 		const char *clamp = "";
 		if (high_kb < hi_min) {
@@ -538,10 +545,17 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 			high_kb = hi_max;
 			clamp = ", capped at memory_high_max";
 		}
+		char learned_txt[96];
+		if (e->cow.learning)
+			snprintf(learned_txt, sizeof(learned_txt),
+				 "learning: no fork episode seen yet, assumed %.2f", e->cow.growth);
+		else
+			snprintf(learned_txt, sizeof(learned_txt), "learned from %zu fork episode%s",
+				 e->cow.episodes, e->cow.episodes == 1 ? "" : "s");
 		snprintf(how, sizeof(how),
-			 "auto = anon %s x (1 + cow_margin %" PRIu64 "%%)%s; one snapshot, the daemon "
-			 "refines it from observed forks (learning)",
-			 KB(e->size_anon_kb), cow / 100, clamp);
+			 "auto = anon %s x (1 + COW growth %.2f; %s) x (1 + cow_margin %" PRIu64
+			 "%%)%s",
+			 KB(e->size_anon_kb), e->cow.growth, learned_txt, cow / 100, clamp);
 		rc = limit_action(p, ps, ACT_MEMORY_HIGH, &ps->memory_high, high_kb, how,
 				  hi_max ? hi_max : mt, target, cg->present ? cg->high : CG_UNLIMITED,
 				  usage_kb);
@@ -555,13 +569,15 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 		return rc;
 	if (ps->memory_max.kind == SZ_AUTO) {
 		/* the wall: the service plus one child that dirties everything */
-		uint64_t max_kb = 2 * e->size_anon_kb + pct_of(e->size_anon_kb, (uint32_t)cow);
+		uint64_t max_kb = cow_sized(e->size_anon_kb, e->cow.growth > 1.0 ? e->cow.growth : 1.0,
+					    cow);
 		if (max_kb < high_kb)
 			max_kb = high_kb;
 		char how[PLAN_TEXT_MAX];
 		snprintf(how, sizeof(how),
-			 "auto = anon %s x (2 + cow_margin): a child that copies every page still "
-			 "fits; beyond it a cgroup OOM kills inside the group, children first",
+			 "auto = anon %s x (1 + max(COW growth, 1)) x (1 + cow_margin): a child that "
+			 "copies every page still fits; beyond it a cgroup OOM kills inside the "
+			 "group, children first",
 			 KB(e->size_anon_kb));
 		rc = limit_action(p, ps, ACT_MEMORY_MAX, &ps->memory_max, max_kb, how, mt, target,
 				  cg->present ? cg->max : CG_UNLIMITED, usage_kb);
@@ -621,7 +637,8 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 	return rc;
 }
 
-int plan_build(const struct policy *pol, const struct snapshot *s, struct plan *out)
+int plan_build(const struct policy *pol, const struct snapshot *s,
+	       const struct learn_estimate *learned, struct plan *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->vm_after = s->vm;
@@ -637,6 +654,12 @@ int plan_build(const struct policy *pol, const struct snapshot *s, struct plan *
 	struct host_ctx h = { .pol = pol, .s = s, .p = out };
 	for (size_t i = 0; i < s->nsvc; i++) {
 		eval_service(s, &s->svc[i], &out->eval[i]);
+		if (learned) {
+			out->eval[i].cow = learned[i];
+		} else {
+			out->eval[i].cow.learning = true;
+			out->eval[i].cow.growth = LEARN_DEFAULT_GROWTH;
+		}
 		if (s->svc[i].main_idx >= 0 && (!h.big || out->eval[i].fork.need_kb > h.need_kb)) {
 			h.big = &s->svc[i];
 			h.need_kb = out->eval[i].fork.need_kb;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "learn.h"
 #include "model.h"
 #include "origin.h"
 #include "policy.h"
@@ -52,6 +53,7 @@ struct svc_eval {                /* derived per-service figures for reports */
 	size_t forks;                /* children of the main process now */
 	struct fork_check fork;      /* of the main process, under current sysctls */
 	struct fork_check fork_after;/* same under the planned sysctls */
+	struct learn_estimate cow;   /* COW growth used for auto limits */
 };
 
 struct plan {
@@ -70,9 +72,12 @@ struct plan {
 	char host_summary[PLAN_TEXT_MAX]; /* one sentence: the decision for the host and why */
 };
 
-/* Pure: (policy, snapshot) -> plan.  No I/O, no clock, no globals.
+/* Pure: (policy, snapshot, history) -> plan.  No I/O, no clock, no globals.
+ * learned: one COW estimate per snapshot service (same order), or NULL when
+ * nothing was learned (every service then uses LEARN_DEFAULT_GROWTH).
  * Returns 0 or -ENOMEM. */
-int plan_build(const struct policy *pol, const struct snapshot *s, struct plan *out);
+int plan_build(const struct policy *pol, const struct snapshot *s,
+	       const struct learn_estimate *learned, struct plan *out);
 void plan_free(struct plan *p);
 
 const char *action_kind_name(enum action_kind k); /* "sysctl", "oom_score_adj", ... */

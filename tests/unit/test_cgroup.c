@@ -111,7 +111,7 @@ static void read_groups(void **state)
 	assert_int_equal(m.current, 650117120);
 	assert_int_equal(m.anon, 629145600);
 	assert_int_equal(m.file, 20971520);
-	assert_int_equal(m.high, 786432000);
+	assert_int_equal(m.high, 1572864000);
 	assert_int_equal(m.max, CG_UNLIMITED);
 	assert_int_equal(m.peak, 660602880);
 	/* same group, trailing slash, no leading slash */

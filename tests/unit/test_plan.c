@@ -99,7 +99,7 @@ static void svc_redis(struct world *w, int with_child)
 
 static void plan(struct world *w)
 {
-	assert_int_equal(plan_build(&w->pol, &w->snap, &w->plan), 0);
+	assert_int_equal(plan_build(&w->pol, &w->snap, NULL, &w->plan), 0);
 }
 
 static void done(struct world *w)
@@ -183,8 +183,9 @@ static void seed_strict_fork_does_not_fit(void **state)
 	assert_string_equal(att->cgroup, "/overcommitd/redis");
 	const struct action *h = find(p, ACT_MEMORY_HIGH, "/overcommitd/redis");
 	assert_non_null(h);
-	/* auto: anon 580 MiB x 1.25 = 725 MiB */
-	assert_int_equal(num(h->desired), 725 * 1024 * 1024);
+	/* auto, nothing learned yet: anon 580 MiB x (1 + 1.0) x 1.25 = 1450 MiB */
+	assert_int_equal(num(h->desired), 1450LL * 1024 * 1024);
+	assert_non_null(strstr(h->reason, "learning"));
 	assert_int_equal(h->policy.line, 9);
 	done(w);
 	free(w);
@@ -209,6 +210,26 @@ static void seed_replan_after_apply_is_compliant(void **state)
 	free(w);
 }
 
+/* what the daemon learned replaces the default growth */
+static void learned_growth_sizes_memory_high(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	load_policy(w, REDIS);
+	struct learn_estimate est = { .learning = false, .growth = 0.1, .episodes = 5 };
+	assert_int_equal(plan_build(&w->pol, &w->snap, &est, &w->plan), 0);
+	const struct action *h = find(&w->plan, ACT_MEMORY_HIGH, NULL);
+	assert_non_null(h);
+	/* 580 MiB x 1.1 x 1.25 = 797.5 MiB, rounded up to whole MiB */
+	assert_int_equal(num(h->desired), 798LL * 1024 * 1024);
+	assert_non_null(strstr(h->reason, "learned from 5 fork episodes"));
+	done(w);
+	free(w);
+}
+
 /* ---- compliant hosts ---------------------------------------------------- */
 
 static void compliant_heuristic_host(void **state)
@@ -226,7 +247,7 @@ static void compliant_heuristic_host(void **state)
 	o->cg.present = true;
 	o->cg.anon = 580ULL * 1024 * 1024;
 	o->cg.current = 600ULL * 1024 * 1024;
-	o->cg.high = 740ULL * 1024 * 1024; /* within 10% of auto's 725 MiB */
+	o->cg.high = 1500ULL * 1024 * 1024; /* within 10% of auto's 1450 MiB */
 	o->cg.max = CG_UNLIMITED;
 	load_policy(w, REDIS);
 	plan(w);
@@ -497,6 +518,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seed_strict_fork_does_not_fit),
 		cmocka_unit_test(seed_replan_after_apply_is_compliant),
+		cmocka_unit_test(learned_growth_sizes_memory_high),
 		cmocka_unit_test(compliant_heuristic_host),
 		cmocka_unit_test(compliant_no_services),
 		cmocka_unit_test(auto_keeps_heuristic),

@@ -201,7 +201,7 @@ static void compliant_figures(void **state)
 	assert_true(o->own_cgroup);
 	assert_true(o->cg.present);
 	assert_int_equal(o->cg.anon, 629145600);
-	assert_int_equal(o->cg.high, 786432000);
+	assert_int_equal(o->cg.high, 1572864000);
 	assert_int_equal(o->cg.max, CG_UNLIMITED);
 	assert_false(o->policy_cg.present); /* /overcommitd/redis does not exist */
 	o = &s.svc[1];
