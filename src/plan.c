@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan_internal.h"
 #include "util.h"
 
 /* Invariant 1: a CommitLimit never goes below Committed_AS + reserves + this. */
@@ -376,15 +375,6 @@ static int plan_host(struct host_ctx *h)
 
 /* ---- services: oom_score_adj, cgroups ----------------------------------- */
 
-const char *plan_policy_cgroup(const struct pol_service *ps, char *buf, size_t size)
-{
-	if (ps->cgroup.v)
-		snprintf(buf, size, "/%s", ps->cgroup.v);
-	else
-		snprintf(buf, size, "/overcommitd/%s", ps->name);
-	return buf;
-}
-
 static int oom_action(struct plan *p, const struct pol_service *ps, const struct proc_info *pi,
 		      const struct pol_int *want, const char *role)
 {
@@ -404,28 +394,49 @@ static int oom_action(struct plan *p, const struct pol_service *ps, const struct
 	return 0;
 }
 
-static int attach_actions(struct plan *p, const struct pol_service *ps, const struct svc_obs *o,
-			  const char *target)
+static int attach_one(struct plan *p, const struct pol_service *ps, const struct proc_info *pi,
+		      const char *target)
 {
-	for (size_t i = 0; i < o->nprocs; i++) {
-		const struct proc_info *pi = &o->procs[i];
-		if (strcmp(pi->cgroup, target) == 0)
-			continue;
-		struct action *a = add_action(p, ACT_CGROUP_ATTACH, ps->cgroup.at.line ? &ps->cgroup.at : &ps->at,
-					      ps->name);
-		if (!a)
-			return -ENOMEM;
-		a->pid = pi->pid;
-		a->start_time = pi->st.start_time;
-		snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", pi->pid, pi->st.comm);
-		snprintf(a->cgroup, sizeof(a->cgroup), "%s", target);
-		snprintf(a->current, sizeof(a->current), "%s", pi->cgroup[0] ? pi->cgroup : "?");
-		snprintf(a->desired, sizeof(a->desired), "%s", target);
-		snprintf(a->reason, sizeof(a->reason),
-			 "%s has no cgroup of its own (it is in %.200s): memory.high needs one",
-			 ps->name, pi->cgroup[0] ? pi->cgroup : "no cgroup v2 group");
-	}
+	if (strcmp(pi->cgroup, target) == 0)
+		return 0;
+	struct action *a = add_action(p, ACT_CGROUP_ATTACH, ps->cgroup.at.line ? &ps->cgroup.at : &ps->at,
+				      ps->name);
+	if (!a)
+		return -ENOMEM;
+	a->pid = pi->pid;
+	a->start_time = pi->st.start_time;
+	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", pi->pid, pi->st.comm);
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", target);
+	snprintf(a->current, sizeof(a->current), "%s", pi->cgroup[0] ? pi->cgroup : "?");
+	snprintf(a->desired, sizeof(a->desired), "%s", target);
+	snprintf(a->reason, sizeof(a->reason),
+		 "%s has no cgroup of its own (it is in %.200s): memory.high needs one", ps->name,
+		 pi->cgroup[0] ? pi->cgroup : "no cgroup v2 group");
 	return 0;
+}
+
+static bool wants_cgroup(const struct pol_service *ps)
+{
+	return (ps->memory_high.kind != SZ_OFF && ps->memory_high.kind != SZ_UNSET) ||
+	       (ps->memory_max.kind != SZ_OFF && ps->memory_max.kind != SZ_UNSET);
+}
+
+int plan_process(const struct policy *pol, size_t svc, const struct proc_info *pi,
+		 enum proc_role role, bool cgroup2, struct plan *out)
+{
+	const struct pol_service *ps = &pol->svc[svc];
+	int rc = 0;
+	if (role == ROLE_MAIN)
+		rc = oom_action(out, ps, pi, &ps->oom_score_adj, "main process");
+	else if (role == ROLE_CHILD)
+		rc = oom_action(out, ps, pi, &ps->child_oom_score_adj, "forked child");
+	if (rc || !cgroup2 || !wants_cgroup(ps) || !pi->cgroup[0])
+		return rc;
+	char target[PROC_PATH_MAX];
+	policy_service_cgroup(ps, target, sizeof(target));
+	if (svc_cgroup_is_own(pi->cgroup, target))
+		return 0;
+	return attach_one(out, ps, pi, target);
 }
 
 static void cg_fmt(uint64_t bytes, char *buf, size_t size)
@@ -501,9 +512,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 	if (rc)
 		return rc;
 
-	bool wants_cg = ps->memory_high.kind != SZ_OFF && ps->memory_high.kind != SZ_UNSET;
-	wants_cg = wants_cg || (ps->memory_max.kind != SZ_OFF && ps->memory_max.kind != SZ_UNSET);
-	if (!wants_cg)
+	if (!wants_cgroup(ps))
 		return 0;
 	if (!s->cgroup2)
 		return add_risk(p, "no_cgroup2", ps->name,
@@ -518,8 +527,9 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 		snprintf(target, sizeof(target), "%s", o->cgroup);
 		usage_kb = cg->present ? cg->current / 1024 : e->size_anon_kb;
 	} else {
-		plan_policy_cgroup(ps, target, sizeof(target));
-		rc = attach_actions(p, ps, o, target);
+		policy_service_cgroup(ps, target, sizeof(target));
+		for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
+			rc = attach_one(p, ps, &o->procs[k], target);
 		if (rc)
 			return rc;
 		cg = &o->policy_cg;

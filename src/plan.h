@@ -3,6 +3,7 @@
 #ifndef OVERCOMMITD_PLAN_H
 #define OVERCOMMITD_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "learn.h"
@@ -79,6 +80,15 @@ struct plan {
 int plan_build(const struct policy *pol, const struct snapshot *s,
 	       const struct learn_estimate *learned, struct plan *out);
 void plan_free(struct plan *p);
+
+enum proc_role { ROLE_MEMBER = 0, ROLE_MAIN, ROLE_CHILD };
+
+/* Pure: the actions for one process of service svc the moment it appears
+ * (the daemon's exec/fork events): oom_score_adj for its role (main or
+ * child of main) and a cgroup_attach when it is not in a group of its own
+ * and the policy asks for memory limits.  Appends to out. */
+int plan_process(const struct policy *pol, size_t svc, const struct proc_info *pi,
+		 enum proc_role role, bool cgroup2, struct plan *out);
 
 const char *action_kind_name(enum action_kind k); /* "sysctl", "oom_score_adj", ... */
 

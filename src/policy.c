@@ -51,6 +51,19 @@ const char *oc_pref_name(enum oc_pref m)
 	return "?";
 }
 
+const char *policy_service_cgroup(const struct pol_service *s, char *out, size_t size)
+{
+	const char *c = s->cgroup.v;
+	if (c)
+		snprintf(out, size, "/%s", c + strspn(c, "/"));
+	else
+		snprintf(out, size, "/overcommitd/%s", s->name ? s->name : "");
+	size_t len = strlen(out);
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	return out;
+}
+
 void policy_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));

@@ -97,5 +97,9 @@ void policy_finish(struct policy *p, struct diags *d);
 void policy_free(struct policy *p);
 
 const char *oc_pref_name(enum oc_pref m);
+/* The cgroup path ("/overcommitd/redis") overcommitd uses for a service
+ * without one of its own: "/" + the policy's `cgroup`, else
+ * "/overcommitd/NAME".  Returns buf. */
+const char *policy_service_cgroup(const struct pol_service *s, char *buf, size_t size);
 
 #endif

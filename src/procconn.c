@@ -202,8 +202,11 @@ static int on_finish(struct nl_msg *msg, void *arg)
 		pc->st.ignored++;
 		return NL_OK;
 	}
-	if (ev.type == PC_NONE) /* the LISTEN/IGNORE answer: own numbering */
-		return NL_OK;
+	/* Every message counts for the sequence, the LISTEN/IGNORE answers
+	 * (PC_NONE) too: since the kernel sends them through send_msg() (5.x)
+	 * they take a number from the per-CPU counter, and every listener
+	 * receives every other listener's answer.  Older kernels send them
+	 * with cpu = -1, which the tracker ignores. */
 	if (ev.cpu < PC_MAX_CPUS) {
 		bool seen = pc->seq.seen[ev.cpu];
 		int32_t ahead = seq_ahead(ev.seq, pc->seq.next[ev.cpu]);
@@ -214,6 +217,8 @@ static int on_finish(struct nl_msg *msg, void *arg)
 			pc->lost = true;
 		}
 	}
+	if (ev.type == PC_NONE)
+		return NL_OK;
 	pc->st.events++;
 	pc->delivered++;
 	pc->user_cb(&ev, pc->user_arg);

@@ -23,7 +23,8 @@
 #include <stdint.h>
 
 enum pc_type {
-	PC_NONE = 0, /* the kernel's answer to LISTEN/IGNORE: not an event */
+	PC_NONE = 0, /* the kernel's answer to any listener's LISTEN/IGNORE:
+		      * not an event, but it takes a sequence number */
 	PC_FORK,
 	PC_EXEC,
 	PC_EXIT,

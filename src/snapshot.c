@@ -120,12 +120,22 @@ static int read_rest(const struct scan *sc, const struct lite *l, struct proc_in
 	return proc_read_opts(sc->r, l->pid, REST | sc->extra, p);
 }
 
-static int scan_pids(struct scan *sc)
+/* only: the pids to look at (the daemon's tracked ones), or NULL for all */
+static int scan_pids(struct scan *sc, const int *only, size_t nonly)
 {
 	int *pids;
-	int n = proc_list_pids(sc->r, &pids);
-	if (n < 0)
-		return n;
+	int n;
+	if (only) {
+		pids = malloc((nonly ? nonly : 1) * sizeof(*pids));
+		if (!pids)
+			return -ENOMEM;
+		memcpy(pids, only, nonly * sizeof(*pids));
+		n = (int)nonly;
+	} else {
+		n = proc_list_pids(sc->r, &pids);
+		if (n < 0)
+			return n;
+	}
 	sc->all = calloc(n > 0 ? (size_t)n : 1, sizeof(*sc->all));
 	sc->cand = NULL;
 	size_t cap = 0;
@@ -201,19 +211,7 @@ static bool is_child(const struct lite *l, int main_pid, const int *mpids, size_
 	return l->st.ppid == main_pid && !bsearch(&l->pid, mpids, nm, sizeof(int), cmp_int);
 }
 
-static void policy_cgroup_path(const struct pol_service *s, char *out, size_t size)
-{
-	const char *c = s->cgroup.v;
-	if (c)
-		snprintf(out, size, "/%s", c + strspn(c, "/"));
-	else
-		snprintf(out, size, "/overcommitd/%s", s->name ? s->name : "");
-	size_t len = strlen(out);
-	while (len > 1 && out[len - 1] == '/')
-		out[--len] = '\0';
-}
-
-static bool is_own_cgroup(const char *cg, const char *policy_cg)
+bool svc_cgroup_is_own(const char *cg, const char *policy_cg)
 {
 	const char *last = strrchr(cg, '/');
 	last = last ? last + 1 : cg;
@@ -230,7 +228,7 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 	o->policy_idx = idx;
 	o->main_idx = -1;
 	char pcg[PROC_PATH_MAX + 16];
-	policy_cgroup_path(s, pcg, sizeof(pcg));
+	policy_service_cgroup(s, pcg, sizeof(pcg));
 	if (cgroup2)
 		(void)cg_memory_read(sc->r, pcg, &o->policy_cg); /* unreadable = absent */
 
@@ -277,7 +275,7 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 
 	snprintf(o->cgroup, sizeof(o->cgroup), "%s", o->procs[mi].cgroup);
 	if (o->cgroup[0]) {
-		o->own_cgroup = is_own_cgroup(o->cgroup, pcg);
+		o->own_cgroup = svc_cgroup_is_own(o->cgroup, pcg);
 		if (cgroup2)
 			(void)cg_memory_read(sc->r, o->cgroup, &o->cg);
 	}
@@ -287,6 +285,12 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 /* ---- entry points ----------------------------------------------------------- */
 
 int snapshot_take(const struct roots *r, const struct policy *pol, struct snapshot *s)
+{
+	return snapshot_take_pids(r, pol, NULL, 0, s);
+}
+
+int snapshot_take_pids(const struct roots *r, const struct policy *pol, const int *pids,
+		       size_t npids, struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	int rc = meminfo_read(r, &s->mem);
@@ -313,7 +317,7 @@ int snapshot_take(const struct roots *r, const struct policy *pol, struct snapsh
 		if (svc->match_cmdline.v)
 			sc.extra |= PROC_READ_CMDLINE;
 	}
-	if ((rc = scan_pids(&sc)) < 0)
+	if ((rc = scan_pids(&sc, pids, npids)) < 0)
 		goto out;
 	s->nprocs_scanned = sc.nall;
 	for (size_t i = 0; i < pol->nsvc && rc == 0; i++)

@@ -42,9 +42,17 @@ struct snapshot {
 /* Does process p match service s?  All present match_* keys must match. */
 bool svc_matches(const struct pol_service *s, const struct proc_info *p);
 
+/* A cgroup the service has to itself: a systemd unit's (.service/.scope)
+ * or the policy's group for it. */
+bool svc_cgroup_is_own(const char *cg, const char *policy_cg);
+
 /* Read meminfo, sysctls, scan procfs, match.  Processes that vanish while
  * read are skipped.  Returns 0 or -errno (meminfo/sysctls unreadable). */
 int snapshot_take(const struct roots *r, const struct policy *pol, struct snapshot *s);
+/* The same, looking only at the given pids (ascending; the daemon's tracked
+ * processes and their children) instead of every /proc entry. */
+int snapshot_take_pids(const struct roots *r, const struct policy *pol, const int *pids,
+		       size_t npids, struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 
 #endif

@@ -452,6 +452,10 @@ static void live_fork_exec_exit(void **state)
 	 * we are root and SO_RCVBUFFORCE applied) */
 	assert_true(procconn_rcvbuf(pc) >= (size_t)(8u << 20));
 
+	/* another listener coming and going: the kernel answers its LISTEN
+	 * and IGNORE to every listener with numbered messages, which must
+	 * not look like gaps */
+	struct procconn *other = open_or_skip(0);
 	s.a = fork();
 	assert_true(s.a >= 0);
 	if (s.a == 0) {
@@ -469,6 +473,7 @@ static void live_fork_exec_exit(void **state)
 	assert_true(s.thread > 0 && s.thread != s.self);
 	wait_child(s.a, 0);
 	wait_child(s.b, 3);
+	procconn_close(other);
 
 	int enobufs = drain_until(pc, &s, basic_done, 2.0);
 	if (!basic_done(&s))
@@ -556,44 +561,50 @@ static void live_overflow_detected(void **state)
 	procconn_close(pc);
 }
 
+/* With a big buffer and a reader that keeps up, nothing is lost.  Others'
+ * fork storms on a shared machine can still overflow it; then the loss must
+ * at least be reported: silent loss fails always. */
 static void live_no_loss_when_drained(void **state)
 {
 	(void)state;
 	struct procconn *pc = open_or_skip(4u << 20);
 	struct seen s = { .self = getpid() };
-	const int bursts = 30, per = 100;
+	const unsigned bursts = 30, per = 100, total = bursts * per;
 	int enobufs = 0;
 
-	for (int i = 0; i < bursts; i++) {
-		fork_burst(per);
+	for (unsigned i = 0; i < bursts; i++) {
+		fork_burst((int)per);
 		int n = procconn_drain(pc, record, &s);
 		if (n == -ENOBUFS)
 			enobufs++;
 		else if (n < 0)
 			fail_msg("drain: %d", n);
 	}
-	/* the last exits may still be on their way */
+	/* exits are reported after the parent is woken: some may still be on
+	 * their way */
 	double end = now_s() + 1.0;
-	while ((s.child_forks < (unsigned)(bursts * per) || s.child_exits < (unsigned)(bursts * per)) &&
-	       now_s() < end) {
+	while ((s.child_forks < total || s.child_exits < total) && now_s() < end) {
 		struct pollfd pf = { .fd = procconn_fd(pc), .events = POLLIN };
 		(void)poll(&pf, 1, 50);
-		int n = procconn_drain(pc, record, &s);
-		if (n == -ENOBUFS)
+		if (procconn_drain(pc, record, &s) == -ENOBUFS)
 			enobufs++;
 	}
 	struct pc_stats st;
 	procconn_stats(pc, &st);
-	if (enobufs != 0)
-		print_message("events %llu overflows %llu gaps %llu lost %llu\n",
-			      (unsigned long long)st.events, (unsigned long long)st.overflows,
-			      (unsigned long long)st.seq_gaps, (unsigned long long)st.lost_estimate);
-	assert_int_equal(enobufs, 0);
-	assert_int_equal(st.overflows, 0);
-	assert_int_equal(st.seq_gaps, 0);
-	assert_int_equal(s.child_forks, bursts * per);
-	assert_int_equal(s.child_exits, bursts * per);
 	procconn_close(pc);
+	uint64_t foreign = st.events - s.child_forks - s.child_exits;
+	if (enobufs == 0) {
+		assert_int_equal(st.overflows + st.seq_gaps, 0);
+		assert_int_equal(s.child_forks, total);
+		assert_int_equal(s.child_exits, total);
+		return;
+	}
+	print_message("loss reported: %d drains, overflows %llu gaps %llu lost ~%llu, "
+		      "foreign events %llu\n", enobufs, (unsigned long long)st.overflows,
+		      (unsigned long long)st.seq_gaps, (unsigned long long)st.lost_estimate,
+		      (unsigned long long)foreign);
+	if (foreign < 2 * total) /* a quiet machine: ours alone must fit */
+		fail_msg("events lost without outside load");
 }
 
 static bool have_net_admin(void)
