@@ -17,6 +17,9 @@
  *             each fork; remove it before sending SIGUSR1, wait until it exists
  *   -u UID    after allocating, drop to UID/GID (no capabilities, so the
  *             kernel subtracts admin_reserve_kbytes from the limit)
+ *   -N        map with MAP_NORESERVE (as jemalloc does when the kernel
+ *             overcommits): under overcommit_memory 0/1 such a mapping is
+ *             never charged, not even by a fork after a switch to mode 2
  *
  * Result line: "fork ok", "fork ENOMEM" or "fork error: <strerror>".
  * Exit codes: 0 fork ok (once) / clean stop (hold); 1 usage or I/O error;
@@ -43,7 +46,7 @@ enum { EX_OK = 0, EX_ERR = 1, EX_FORK_ENOMEM = 2, EX_ALLOC = 3, EX_FORK_OTHER = 
 
 static void usage(void)
 {
-	fputs("usage: forker [-m MIB] [-n COMM] [-r READYFILE] [-o RESULTFILE] [-u UID] once|hold\n",
+	fputs("usage: forker [-m MIB] [-n COMM] [-r READYFILE] [-o RESULTFILE] [-u UID] [-N] once|hold\n",
 	      stderr);
 }
 
@@ -152,10 +155,10 @@ int main(int argc, char **argv)
 {
 	unsigned long mib = 0, uid = 0;
 	const char *comm = NULL, *ready = NULL, *result = NULL, *mode;
-	int have_uid = 0, opt;
+	int have_uid = 0, noreserve = 0, opt;
 	char line[128];
 
-	while ((opt = getopt(argc, argv, "m:n:r:o:u:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:n:r:o:u:Nh")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_ulong(optarg, 1UL << 30, &mib) < 0) {
@@ -178,6 +181,9 @@ int main(int argc, char **argv)
 				return EX_ERR;
 			}
 			have_uid = 1;
+			break;
+		case 'N':
+			noreserve = 1;
 			break;
 		case 'h':
 			usage();
@@ -222,7 +228,8 @@ int main(int argc, char **argv)
 		size_t len = (size_t)mib << 20;
 		long pg = sysconf(_SC_PAGESIZE);
 		unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+					MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0),
+					-1, 0);
 		if (p == MAP_FAILED) {
 			int e = errno;
 			printf("alloc %s\n", e == ENOMEM ? "ENOMEM" : strerror(e));

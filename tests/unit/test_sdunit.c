@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
@@ -122,6 +123,23 @@ static void no_bus(void **state)
 	print_message("refused: %d %s\n", rc, err);
 	assert_true(rc < 0);
 	assert_true(err[0] != '\0');
+	unlink(sa.sun_path);
+
+	/* a peer that accepts (backlog) and never answers the authentication:
+	 * one deadline bounds the whole exchange (sd_bus_call alone waits 90 s) */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = sdunit_set_memory("oc-test-nonexistent.service", "MemoryHigh", 1 << 20, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("silent peer: %d %s after %.2f s\n", rc, err, secs);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_true(secs >= 4.9 && secs < 8.0);
+	close(fd);
 	unlink(sa.sun_path);
 	rmdir(dir);
 

@@ -1,0 +1,79 @@
+/* tracker.h - the daemon's memory of which processes belong to which
+ * service, kept current from fork/exec/exit events (issue 4).  Pure: the
+ * caller reads /proc and passes what it read; the tracker only decides.
+ * Identity is pid + start time (DESIGN §7.8): an event older than the entry
+ * it names (pid reuse, late EXIT) is ignored. */
+#ifndef OVERCOMMITD_TRACKER_H
+#define OVERCOMMITD_TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "plan.h"
+#include "policy.h"
+#include "proc.h"
+#include "snapshot.h"
+
+struct tproc {
+	int pid;
+	uint64_t start;       /* start time (clock ticks); 0 until read */
+	size_t svc;           /* index into policy->svc */
+	enum proc_role role;
+	uint64_t since_ns;    /* kernel time of the event that added it; 0 = from a scan */
+};
+
+struct tsvc {
+	int main_pid;         /* 0: not running (as far as events tell) */
+	uint64_t main_start;
+	bool ep_active;       /* a fork episode: a fork of main until that child exits */
+	int ep_child;
+	uint64_t ep_start_ns;
+};
+
+struct tracker {
+	struct tproc *p;      /* sorted by pid */
+	size_t n, cap;
+	struct tsvc *svc;
+	size_t nsvc;
+};
+
+/* What an event meant. */
+struct tr_out {
+	bool added;           /* a process joined service `svc` with `role` */
+	bool removed;         /* a tracked process left */
+	bool episode_start;   /* `pid` is a new child of the main: episode begins */
+	bool episode_end;     /* `pid` was the episode's child: it ended */
+	bool main_gone;       /* the service's main process exited */
+	size_t svc;
+	enum proc_role role;
+	int pid;
+};
+
+int tracker_init(struct tracker *t, size_t nsvc);
+void tracker_free(struct tracker *t);
+
+/* Start-up and resync: forget everything but running episodes whose child
+ * is still in the snapshot, then take every service's processes from it. */
+int tracker_load(struct tracker *t, const struct snapshot *s);
+
+/* A process exec'd; pi is what /proc shows now.  It joins the first service
+ * it matches: as main when the service has no main or its parent is not
+ * the service's, else as member (child when its parent is the main).  A
+ * tracked process that no longer matches leaves, unless it is a child of the
+ * main (children keep their role whatever they run). */
+int tracker_exec(struct tracker *t, const struct policy *pol, const struct proc_info *pi,
+		 uint64_t ts_ns, struct tr_out *out);
+/* parent_tgid forked child_pid/child_tgid.  Threads (pid != tgid) are
+ * ignored.  A child of a main becomes ROLE_CHILD (and starts an episode if
+ * none runs), of another member ROLE_MEMBER. */
+int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tgid,
+		 uint64_t ts_ns, struct tr_out *out);
+/* pid exited.  Thread exits and exits older than the entry are ignored. */
+void tracker_exit(struct tracker *t, int pid, int tgid, uint64_t ts_ns, struct tr_out *out);
+
+const struct tproc *tracker_find(const struct tracker *t, int pid);
+void tracker_set_start(struct tracker *t, int pid, uint64_t start);
+/* Ascending pids of every tracked process; returns the count (<= cap). */
+size_t tracker_pids(const struct tracker *t, int *buf, size_t cap);
+
+#endif

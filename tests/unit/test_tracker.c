@@ -1,0 +1,257 @@
+/* test_tracker.c - the daemon's process tracking fed with synthetic event
+ * sequences: normal life, threads, out-of-order and late events, pid reuse,
+ * lost events repaired by a resync. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tracker.h"
+
+static struct policy pol;
+static struct pol_service svcs[2];
+static char n_redis[] = "redis", m_redis[] = "redis-server", n_pg[] = "pg", m_pg[] = "postgres";
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&pol, 0, sizeof(pol));
+	memset(svcs, 0, sizeof(svcs));
+	svcs[0].name = n_redis;
+	svcs[0].match_comm.v = m_redis;
+	svcs[1].name = n_pg;
+	svcs[1].match_comm.v = m_pg;
+	pol.svc = svcs;
+	pol.nsvc = 2;
+	return 0;
+}
+
+static struct proc_info proc(int pid, int ppid, const char *comm, uint64_t start)
+{
+	struct proc_info p;
+	memset(&p, 0, sizeof(p));
+	p.pid = pid;
+	p.st.ppid = ppid;
+	p.st.start_time = start;
+	snprintf(p.st.comm, sizeof(p.st.comm), "%s", comm);
+	p.status.tgid = pid;
+	return p;
+}
+
+static void exec_main_fork_child_exit(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	assert_int_equal(tracker_init(&t, 2), 0);
+	struct proc_info shell = proc(50, 1, "bash", 10);
+	assert_int_equal(tracker_exec(&t, &pol, &shell, 100, &o), 0);
+	assert_false(o.added);
+	/* bash forks 60, 60 execs redis-server: main */
+	tracker_fork(&t, 50, 60, 60, 200, &o);
+	assert_false(o.added); /* parent untracked */
+	struct proc_info r = proc(60, 50, "redis-server", 20);
+	assert_int_equal(tracker_exec(&t, &pol, &r, 300, &o), 0);
+	assert_true(o.added);
+	assert_int_equal(o.svc, 0);
+	assert_int_equal(o.role, ROLE_MAIN);
+	/* a thread of redis: ignored */
+	tracker_fork(&t, 60, 61, 60, 350, &o);
+	assert_false(o.added);
+	assert_null(tracker_find(&t, 61));
+	/* BGSAVE: fork of main -> child + episode */
+	tracker_fork(&t, 60, 70, 70, 400, &o);
+	assert_true(o.added);
+	assert_int_equal(o.role, ROLE_CHILD);
+	assert_true(o.episode_start);
+	/* a second fork during the episode: child, no new episode */
+	tracker_fork(&t, 60, 71, 71, 450, &o);
+	assert_int_equal(o.role, ROLE_CHILD);
+	assert_false(o.episode_start);
+	/* thread exit: ignored */
+	tracker_exit(&t, 62, 60, 460, &o);
+	assert_false(o.removed);
+	tracker_exit(&t, 71, 71, 470, &o);
+	assert_true(o.removed);
+	assert_false(o.episode_end);
+	tracker_exit(&t, 70, 70, 500, &o);
+	assert_true(o.removed);
+	assert_true(o.episode_end);
+	assert_int_equal(o.pid, 70);
+	/* the next fork starts a new episode */
+	tracker_fork(&t, 60, 72, 72, 600, &o);
+	assert_true(o.episode_start);
+	tracker_exit(&t, 60, 60, 700, &o);
+	assert_true(o.main_gone);
+	assert_int_equal(t.svc[0].main_pid, 0);
+	tracker_free(&t);
+}
+
+/* the EXIT of a pid's previous owner arrives after the new owner's FORK */
+static void late_exit_of_reused_pid_is_ignored(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info r = proc(60, 1, "redis-server", 20);
+	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_fork(&t, 60, 80, 80, 1000, &o); /* new child 80 at t=1000 */
+	assert_true(o.added);
+	tracker_exit(&t, 80, 80, 900, &o);      /* an older 80 exited at t=900 */
+	assert_false(o.removed);
+	assert_non_null(tracker_find(&t, 80));
+	tracker_exit(&t, 80, 80, 1100, &o);
+	assert_true(o.removed);
+	tracker_free(&t);
+}
+
+/* an untracked parent forks a pid we still hold (its exit was lost): the
+ * stale entry goes */
+static void reused_pid_from_untracked_parent_drops_stale(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info r = proc(60, 1, "redis-server", 20);
+	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_fork(&t, 60, 80, 80, 200, &o);
+	tracker_fork(&t, 999, 80, 80, 300, &o); /* 80 reused by someone else */
+	assert_false(o.added);
+	assert_null(tracker_find(&t, 80));
+	assert_false(t.svc[0].ep_active);
+	tracker_free(&t);
+}
+
+/* exec of something else: a main leaves, a child of main stays a child */
+static void exec_changes_membership(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info r = proc(60, 1, "redis-server", 20);
+	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_fork(&t, 60, 70, 70, 200, &o);
+	struct proc_info sh = proc(70, 60, "sh", 30);
+	tracker_exec(&t, &pol, &sh, 300, &o);
+	assert_false(o.removed);
+	assert_int_equal(tracker_find(&t, 70)->role, ROLE_CHILD);
+	struct proc_info other = proc(60, 1, "python3", 20);
+	tracker_exec(&t, &pol, &other, 400, &o);
+	assert_true(o.removed);
+	assert_true(o.main_gone);
+	tracker_free(&t);
+}
+
+/* two instances: the first is main; prefork workers of postgres are members */
+static void second_instance_and_prefork(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info a = proc(60, 1, "redis-server", 20);
+	struct proc_info b = proc(90, 1, "redis-server", 25);
+	tracker_exec(&t, &pol, &a, 100, &o);
+	tracker_exec(&t, &pol, &b, 110, &o);
+	assert_int_equal(o.role, ROLE_MEMBER);
+	assert_int_equal(t.svc[0].main_pid, 60);
+	struct proc_info pm = proc(300, 1, "postgres", 40);
+	tracker_exec(&t, &pol, &pm, 120, &o);
+	assert_int_equal(o.svc, 1);
+	assert_int_equal(o.role, ROLE_MAIN);
+	tracker_fork(&t, 300, 301, 301, 130, &o); /* backend: child of main */
+	assert_int_equal(o.role, ROLE_CHILD);
+	tracker_fork(&t, 301, 302, 302, 140, &o); /* grandchild: member */
+	assert_int_equal(o.role, ROLE_MEMBER);
+	assert_false(o.episode_start);
+	int pids[8];
+	size_t n = tracker_pids(&t, pids, 8);
+	assert_int_equal(n, 5);
+	for (size_t i = 1; i < n; i++)
+		assert_true(pids[i - 1] < pids[i]);
+	tracker_free(&t);
+}
+
+/* events lost: a resync from a snapshot restores the truth and keeps an
+ * episode whose child still runs */
+static void resync_from_snapshot(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info r = proc(60, 1, "redis-server", 20);
+	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_fork(&t, 60, 70, 70, 200, &o);
+	assert_true(t.svc[0].ep_active);
+	/* lost: 60 exited, a new redis 65 started with child 70 gone; but say
+	 * the episode child 70 is still there under the old main */
+	struct proc_info procs[3] = { proc(60, 1, "redis-server", 20), proc(70, 60, "redis-rdb-bgsave", 30),
+				      proc(75, 60, "redis-rdb-bgsave", 35) };
+	struct svc_obs obs[2];
+	memset(obs, 0, sizeof(obs));
+	obs[0].procs = procs;
+	obs[0].nprocs = 3;
+	obs[0].nmatched = 1;
+	obs[0].main_idx = 0;
+	obs[1].main_idx = -1;
+	struct snapshot s = { .svc = obs, .nsvc = 2 };
+	assert_int_equal(tracker_load(&t, &s), 0);
+	assert_true(t.svc[0].ep_active);
+	assert_int_equal(tracker_find(&t, 75)->role, ROLE_CHILD);
+	assert_int_equal(tracker_find(&t, 60)->role, ROLE_MAIN);
+	/* now the child is gone in the next snapshot: the episode is dropped */
+	obs[0].nprocs = 1;
+	assert_int_equal(tracker_load(&t, &s), 0);
+	assert_false(t.svc[0].ep_active);
+	assert_null(tracker_find(&t, 70));
+	tracker_free(&t);
+}
+
+/* many processes: the sorted array stays sorted through inserts/removals */
+static void many_processes(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info r = proc(5000, 1, "redis-server", 20);
+	tracker_exec(&t, &pol, &r, 1, &o);
+	for (int i = 0; i < 3000; i++) {
+		int pid = (i * 7919) % 30000 + 6000;
+		tracker_fork(&t, 5000, pid, pid, 10 + (uint64_t)i, &o);
+	}
+	for (int i = 0; i < 3000; i += 2) {
+		int pid = (i * 7919) % 30000 + 6000;
+		tracker_exit(&t, pid, pid, 100000, &o);
+	}
+	int *pids = calloc(4000, sizeof(int));
+	size_t n = tracker_pids(&t, pids, 4000);
+	assert_int_equal(n, 1 + 1500);
+	for (size_t i = 1; i < n; i++)
+		assert_true(pids[i - 1] < pids[i]);
+	free(pids);
+	tracker_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(exec_main_fork_child_exit, setup),
+		cmocka_unit_test_setup(late_exit_of_reused_pid_is_ignored, setup),
+		cmocka_unit_test_setup(reused_pid_from_untracked_parent_drops_stale, setup),
+		cmocka_unit_test_setup(exec_changes_membership, setup),
+		cmocka_unit_test_setup(second_instance_and_prefork, setup),
+		cmocka_unit_test_setup(resync_from_snapshot, setup),
+		cmocka_unit_test_setup(many_processes, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
