@@ -13,6 +13,8 @@
  * Results are reported at each action's plan index. */
 #include "apply.h"
 #include "apply_int.h"
+#include "sdunit.h"
+#include "timedwrite.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -169,19 +171,61 @@ struct target {
 	char path[4096];
 	char name[160];  /* "vm.overcommit_kbytes", "oom_score_adj of process 123" */
 	enum vtype type;
+	/* memory.high/max only: through systemd when it owns the group */
+	const char *unit_prop;   /* "MemoryHigh" / "MemoryMax", else NULL */
+	char unit[256];          /* "redis-server.service" or "" */
 };
+
+/* A write to memory.high can block while the kernel reclaims (DESIGN §2):
+ * bounded, so one slow group cannot stall the agent. */
+#define MEM_WRITE_TIMEOUT_MS 2000
+
+/* systemd owns a unit's cgroup and rewrites memory.high from the unit's
+ * MemoryHigh= on every reload: tell systemd (a runtime property over D-Bus)
+ * instead of writing the file under it.  Only for the real cgroup2 mount
+ * that systemd manages; any other --cgroupfs tree is written directly. */
+static void memory_target_owner(const struct roots *r, const char *cgroup, enum action_kind k,
+				struct target *t)
+{
+	t->unit_prop = k == ACT_MEMORY_MAX ? "MemoryMax" : "MemoryHigh";
+	bool systemd_tree = strcmp(r->cgroupfs, "/sys/fs/cgroup") == 0 && sdunit_systemd_running();
+	if (!systemd_tree || sdunit_unit_from_cgroup(cgroup, t->unit, sizeof(t->unit)) < 0)
+		t->unit[0] = '\0';
+}
+
+static int write_memory(const struct target *t, const char *want, char *why, size_t whysize)
+{
+	if (t->unit[0]) {
+		uint64_t bytes = UINT64_MAX;
+		if (strcmp(want, "max") != 0 && parse_u64(want, UINT64_MAX - 1, &bytes) < 0)
+			return -EINVAL;
+		return sdunit_set_memory(t->unit, t->unit_prop, bytes, why, whysize);
+	}
+	char line[VAL_MAX + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", want);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	bool timed_out = false;
+	int rc = write_file_timed(t->path, line, MEM_WRITE_TIMEOUT_MS, &timed_out);
+	if (timed_out)
+		snprintf(why, whysize, "still reclaiming after %d ms", MEM_WRITE_TIMEOUT_MS);
+	return rc;
+}
 
 /* Write want (canonical) and read it back; fills res. ESRCH = process gone. */
 static void write_checked(const struct target *t, const char *cur, const char *want,
 			  struct apply_result *res)
 {
-	int rc = ap_write_value(t->path, want);
+	char why[200] = "";
+	int rc = t->unit_prop ? write_memory(t, want, why, sizeof(why)) : ap_write_value(t->path, want);
 	if (rc == -ESRCH) {
 		ap_set(res, AP_SKIPPED, 0, "%s: process exited", t->name);
 		return;
 	}
 	if (rc < 0) {
-		ap_set(res, AP_FAILED, rc, "write %s=%s: %s", t->name, want, strerror(-rc));
+		ap_set(res, AP_FAILED, rc, "write %s=%s%s%s: %s%s%s", t->name, want,
+		       t->unit[0] ? " via systemd " : "", t->unit, strerror(-rc), why[0] ? ": " : "",
+		       why);
 		return;
 	}
 	char back[VAL_MAX];
@@ -251,7 +295,7 @@ static int sysctl_target(const struct roots *r, int knob, struct target *t)
 static int apply_sysctl(const struct roots *r, const struct action *a, struct journal *j,
 			struct apply_result *res)
 {
-	struct target t;
+	struct target t = { .type = VT_INT };
 	char want[VAL_MAX], cur[VAL_MAX];
 	if (!knob_valid(a->knob) || sysctl_target(r, a->knob, &t) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "sysctl %s: unknown knob %d", a->target, a->knob);
@@ -269,7 +313,7 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 		 * originals so restore can rebuild the pair exactly; refuse to
 		 * write what could not be undone. */
 		int other = a->knob == VM_OVERCOMMIT_RATIO ? VM_OVERCOMMIT_KBYTES : VM_OVERCOMMIT_RATIO;
-		struct target to;
+		struct target to = { .type = VT_INT };
 		char ocur[VAL_MAX];
 		rc = sysctl_target(r, other, &to);
 		if (rc == 0)
@@ -296,7 +340,7 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 static int apply_oom(const struct roots *r, const struct action *a, struct journal *j,
 		     struct apply_result *res)
 {
-	struct target t;
+	struct target t = { .type = VT_INT };
 	char want[VAL_MAX], cur[VAL_MAX], rel[64];
 	int64_t v;
 	t.type = VT_INT;
@@ -351,10 +395,11 @@ static const char *mem_file(enum action_kind k)
 static int apply_memory(const struct roots *r, const struct action *a, struct journal *j,
 			struct apply_result *res)
 {
-	struct target t;
+	struct target t = { .type = VT_INT };
 	char want[VAL_MAX], cur[VAL_MAX], dir[4096];
 	const char *file = mem_file(a->kind);
 	t.type = VT_MEM;
+	memory_target_owner(r, a->cgroup, a->kind, &t);
 	snprintf(t.name, sizeof(t.name), "%s of %.140s", file, a->cgroup);
 	if (ap_cgroup_path(r, a->cgroup, file, t.path, sizeof(t.path)) < 0 ||
 	    ap_cgroup_path(r, a->cgroup, NULL, dir, sizeof(dir)) < 0) {
@@ -572,7 +617,7 @@ static void restore_value(const struct target *t, const char *original, struct a
 static void restore_pair(const struct roots *r, const struct jentry *ratio,
 			 const struct jentry *kbytes, struct apply_result *res)
 {
-	struct target tr, tk;
+	struct target tr = { .type = VT_INT }, tk = { .type = VT_INT };
 	int64_t kb;
 	if (sysctl_target(r, VM_OVERCOMMIT_RATIO, &tr) < 0 ||
 	    sysctl_target(r, VM_OVERCOMMIT_KBYTES, &tk) < 0 ||
@@ -610,7 +655,7 @@ static void restore_pair(const struct roots *r, const struct jentry *ratio,
 
 static void restore_sysctl(const struct roots *r, const struct jentry *e, struct apply_result *res)
 {
-	struct target t;
+	struct target t = { .type = VT_INT };
 	int k = knob_by_name(e->key);
 	if (k < 0 || sysctl_target(r, k, &t) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "%.64s: not a sysctl overcommitd knows", e->key);
@@ -622,7 +667,7 @@ static void restore_sysctl(const struct roots *r, const struct jentry *e, struct
 static void restore_pid_value(const struct roots *r, const struct jentry *e,
 			      struct apply_result *res)
 {
-	struct target t;
+	struct target t = { .type = VT_INT };
 	char rel[64];
 	t.type = VT_INT;
 	snprintf(t.name, sizeof(t.name), "oom_score_adj of process %d", e->pid);
@@ -646,10 +691,11 @@ static void restore_pid_value(const struct roots *r, const struct jentry *e,
 
 static void restore_memory(const struct roots *r, const struct jentry *e, struct apply_result *res)
 {
-	struct target t;
+	struct target t = { .type = VT_INT };
 	char dir[4096];
 	const char *file = e->kind == J_MEMORY_MAX ? "memory.max" : "memory.high";
 	t.type = VT_MEM;
+	memory_target_owner(r, e->key, e->kind == J_MEMORY_MAX ? ACT_MEMORY_MAX : ACT_MEMORY_HIGH, &t);
 	snprintf(t.name, sizeof(t.name), "%s of %.140s", file, e->key);
 	if (ap_cgroup_path(r, e->key, file, t.path, sizeof(t.path)) < 0 ||
 	    ap_cgroup_path(r, e->key, NULL, dir, sizeof(dir)) < 0) {

@@ -49,6 +49,12 @@ struct pol_host {
 	bool enforce;                   /* default false: recommend only */
 	struct origin enforce_at;
 	struct pol_int interval;        /* daemon observation interval, seconds (default 10) */
+	bool reapply_on_drift;          /* daemon: someone else changed a value it manages:
+	                                   no (default) = log and leave that target alone,
+	                                   yes = write it again (rate-limited, then back off) */
+	struct origin reapply_on_drift_at;
+	bool restore_on_exit;           /* daemon: restore every original on SIGTERM */
+	struct origin restore_on_exit_at;
 };
 
 struct pol_service {

@@ -67,6 +67,10 @@ static const struct key_def keys[] = {
 	  "yes or no" },
 	{ "interval", SEC_HOST, V_INT, 0, 1, 3600, H(interval), 0, NULL,
 	  "seconds, an integer from 1 to 3600" },
+	{ "reapply_on_drift", SEC_HOST, V_BOOL, 0, 0, 0, H(reapply_on_drift),
+	  H(reapply_on_drift_at), NULL, "yes or no" },
+	{ "restore_on_exit", SEC_HOST, V_BOOL, 0, 0, 0, H(restore_on_exit), H(restore_on_exit_at),
+	  NULL, "yes or no" },
 
 	{ "match_comm", SEC_SERVICE, V_STR, 0, 0, 0, S(match_comm), 0, check_comm,
 	  "a process name of 1 to 15 characters" },

@@ -518,12 +518,6 @@ static bool one_child(const struct seen *s)
 	return s->child_forks == 1 && s->child_exits == 1;
 }
 
-static bool never(const struct seen *s)
-{
-	(void)s;
-	return false;
-}
-
 static void live_overflow_detected(void **state)
 {
 	(void)state;
@@ -543,6 +537,7 @@ static void live_overflow_detected(void **state)
 	 * from each CPU that lost some reports it (once).  One child at a time
 	 * (two events fit the tiny buffer) until a drain is clean again. */
 	bool clean = false;
+	uint64_t overflows = st.overflows;
 	for (int round = 0; round < 40 && !clean; round++) {
 		fork_burst(1);
 		s.child_forks = s.child_exits = 0;
@@ -552,7 +547,13 @@ static void live_overflow_detected(void **state)
 	procconn_stats(pc, &st);
 	assert_true(st.seq_gaps >= 1);
 	assert_true(st.lost_estimate >= 1000);
-	assert_true(clean);
+	/* only others' fork storms refilling 8 KiB excuse staying dirty, and
+	 * then as reported overflows */
+	if (!clean && st.overflows == overflows)
+		fail_msg("still losing events with no overflow reported");
+	if (!clean)
+		print_message("busy machine: %llu more overflows\n",
+			      (unsigned long long)(st.overflows - overflows));
 	procconn_close(pc);
 }
 
