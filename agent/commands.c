@@ -228,10 +228,3 @@ int cmd_restore(const struct cli *c)
 	journal_close(&j);
 	return (rc < 0 || r.failed) ? EXIT_ERR : EXIT_OK;
 }
-
-int cmd_run(const struct cli *c)
-{
-	(void)c;
-	log_err("run: the daemon is not part of this build yet; use recommend/apply");
-	return EXIT_ERR;
-}

@@ -264,6 +264,14 @@ int write_file(const char *path, const char *s)
 	return -e;
 }
 
+int open_writable(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return close(fd) < 0 ? -errno : 0;
+}
+
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
 {
 	char tmp[4096];

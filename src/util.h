@@ -34,6 +34,9 @@ ssize_t read_file_at(const char *root, const char *rel, char *buf, size_t size);
 /* Write the whole string with one write(), check write() and close().
  * O_WRONLY|O_TRUNC without O_CREAT: kernel files exist already. */
 int write_file(const char *path, const char *s);
+/* Can this file be opened for writing?  Opens O_WRONLY without O_TRUNC and
+ * closes it, writing nothing (a start-up self-test of permissions). */
+int open_writable(const char *path);
 /* Atomic replace: temp file in the same directory, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode);
 

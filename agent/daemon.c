@@ -1,0 +1,586 @@
+/* daemon.c - `overcommitd run`: one poll over a signalfd, two timerfds and
+ * the proc connector (DESIGN §3, issue 4).  Signals are flags read in the
+ * loop; nothing happens in a handler.  Work per event is a few small /proc
+ * reads and writes; the periodic pass re-reads only tracked pids, with a
+ * full /proc scan at start, after lost events and every FULL_SCAN_EVERY
+ * passes. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "cli.h"
+#include "daemon.h"
+#include "journal.h"
+#include "learn.h"
+#include "log.h"
+#include "plan.h"
+#include "policy.h"
+#include "privs.h"
+#include "procconn.h"
+#include "snapshot.h"
+#include "tracker.h"
+#include "util.h"
+
+#define PC_RCVBUF (4u << 20)      /* ~5,000 queued events at ~800 B each */
+#define FULL_SCAN_EVERY 30        /* periodic passes between full /proc scans */
+#define SAMPLE_MS 50              /* anon sampling while a fork episode runs */
+
+static uint64_t now_ms(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- policy --------------------------------------------------------------- */
+
+static int load_policy(struct daemon *d, struct policy *out)
+{
+	struct diags dg;
+	diags_init(&dg);
+	int rc = policy_load(d->c->policy_dirs, d->c->npolicy_dirs, true, out, &dg);
+	for (size_t i = 0; i < dg.n; i++)
+		log_err("%s", dg.msg[i]);
+	diags_free(&dg);
+	return rc;
+}
+
+static void episodes_reset(struct daemon *d)
+{
+	free(d->ep);
+	d->ep = calloc(d->pol.nsvc ? d->pol.nsvc : 1, sizeof(*d->ep));
+}
+
+/* SIGHUP: a bad policy is logged, every problem, and the old one stays. */
+static void reload(struct daemon *d)
+{
+	struct policy np;
+	if (load_policy(d, &np) < 0) {
+		log_err("reload: policy refused; still running the previous one");
+		d->stats.reload_failures++;
+		return;
+	}
+	struct tracker nt;
+	if (tracker_init(&nt, np.nsvc) < 0) {
+		policy_free(&np);
+		log_err("reload: out of memory; still running the previous one");
+		return;
+	}
+	tracker_free(&d->tr);
+	policy_free(&d->pol);
+	d->pol = np;
+	d->tr = nt;
+	episodes_reset(d);
+	drift_reset(&d->drift);
+	d->need_full = true;
+	d->stats.reloads++;
+	log_info("reload: policy loaded (%zu file%s, %zu service%s)", d->pol.nfiles,
+		 d->pol.nfiles == 1 ? "" : "s", d->pol.nsvc, d->pol.nsvc == 1 ? "" : "s");
+}
+
+/* ---- learned COW ------------------------------------------------------------ */
+
+static struct learn_estimate *estimates(struct daemon *d, const struct snapshot *s)
+{
+	struct learn_estimate *est = calloc(s->nsvc ? s->nsvc : 1, sizeof(*est));
+	uint64_t now = now_ms(CLOCK_REALTIME) / 1000;
+	for (size_t i = 0; est && i < s->nsvc; i++) {
+		const char *name = d->pol.svc[s->svc[i].policy_idx].name;
+		est[i] = (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
+		for (size_t k = 0; k < d->nlearned; k++)
+			if (strcmp(d->learned[k].name, name) == 0)
+				est[i] = learn_estimate(&d->learned[k], now, LEARN_HALF_LIFE_S);
+	}
+	return est;
+}
+
+/* The anon figure an episode is measured in: the service group's anon. */
+static int group_anon_kb(struct daemon *d, size_t svc, uint64_t *kb)
+{
+	struct cg_memory m;
+	if (!d->ep[svc].cgroup[0])
+		return -ENOENT;
+	int rc = cg_memory_read(&d->c->roots, d->ep[svc].cgroup, &m);
+	if (rc < 0 || !m.present)
+		return rc < 0 ? rc : -ENOENT;
+	*kb = m.anon / 1024;
+	return 0;
+}
+
+static void sampler_arm(struct daemon *d)
+{
+	bool any = false;
+	for (size_t i = 0; i < d->pol.nsvc; i++)
+		any = any || d->ep[i].active;
+	if (any == d->sampling)
+		return;
+	struct itimerspec its = { 0 };
+	if (any) {
+		its.it_value.tv_nsec = SAMPLE_MS * 1000000L;
+		its.it_interval.tv_nsec = SAMPLE_MS * 1000000L;
+	}
+	if (timerfd_settime(d->sample_fd, 0, &its, NULL) < 0)
+		log_errno(LOG_LVL_WARN, errno, "sampler timer");
+	d->sampling = any;
+}
+
+static void episode_start(struct daemon *d, size_t svc, int child)
+{
+	struct episode *e = &d->ep[svc];
+	const struct tsvc *ts = &d->tr.svc[svc];
+	struct proc_info m;
+	memset(e, 0, sizeof(*e));
+	if (proc_read(&d->c->roots, ts->main_pid, &m) < 0 || !m.cgroup[0])
+		return;
+	snprintf(e->cgroup, sizeof(e->cgroup), "%s", m.cgroup);
+	if (group_anon_kb(d, svc, &e->cg_at_fork_kb) < 0)
+		return; /* no cgroup v2 group: nothing to learn from */
+	/* v2 keeps charges where they were made: a service moved into its group
+	 * after start shows little anon there; its own RssAnon is the base */
+	e->baseline_kb = m.status.rss_anon_kb > e->cg_at_fork_kb ? m.status.rss_anon_kb
+								  : e->cg_at_fork_kb;
+	e->cg_peak_kb = e->cg_at_fork_kb;
+	e->child = child;
+	e->start_s = now_ms(CLOCK_REALTIME) / 1000;
+	e->t0_ms = now_ms(CLOCK_MONOTONIC);
+	e->active = true;
+	sampler_arm(d);
+}
+
+static void sample_episodes(struct daemon *d)
+{
+	for (size_t i = 0; i < d->pol.nsvc; i++) {
+		struct episode *e = &d->ep[i];
+		uint64_t kb;
+		if (e->active && group_anon_kb(d, i, &kb) == 0 && kb > e->cg_peak_kb)
+			e->cg_peak_kb = kb;
+	}
+}
+
+static void episode_end(struct daemon *d, size_t svc)
+{
+	struct episode *e = &d->ep[svc];
+	if (!e->active)
+		return;
+	e->active = false;
+	sampler_arm(d);
+	struct cow_episode ce = {
+		.start_s = e->start_s,
+		.anon_at_fork_kb = e->baseline_kb,
+		.anon_peak_kb = e->baseline_kb + (e->cg_peak_kb - e->cg_at_fork_kb),
+		.duration_ms = now_ms(CLOCK_MONOTONIC) - e->t0_ms,
+	};
+	const char *name = d->pol.svc[svc].name;
+	struct svc_learning *l = learn_get(&d->learned, &d->nlearned, name);
+	if (!l) {
+		log_errno(LOG_LVL_WARN, errno, "learning for %s", name);
+		return;
+	}
+	learn_add(l, &ce);
+	d->stats.episodes++;
+	log_info("%s: fork episode of %" PRIu64 " ms: anon %" PRIu64 " KiB at fork, peak +%" PRIu64
+		 " KiB (COW growth %.3f)",
+		 name, ce.duration_ms, ce.anon_at_fork_kb, ce.anon_peak_kb - ce.anon_at_fork_kb,
+		 ce.anon_at_fork_kb ? (double)(ce.anon_peak_kb - ce.anon_at_fork_kb) /
+					      (double)ce.anon_at_fork_kb
+				    : 0.0);
+	int rc = learn_save(d->c->state_dir, d->learned, d->nlearned);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "saving %s/learned.json", d->c->state_dir);
+}
+
+/* ---- applying ----------------------------------------------------------------- */
+
+/* Apply (part of) a plan when the policy enforces; log each outcome.
+ * Returns the number of actions written. */
+static size_t enforce_plan(struct daemon *d, struct plan *p)
+{
+	if (p->nact == 0)
+		return 0;
+	if (!d->pol.host.enforce) {
+		for (size_t i = 0; i < p->nact; i++)
+			if (drift_note_recommended(&d->drift, &p->act[i]))
+				log_info("recommend (enforce = no): %s %s: %s -> %s; %s",
+					 action_kind_name(p->act[i].kind), p->act[i].target,
+					 p->act[i].current, p->act[i].desired, p->act[i].reason);
+		return 0;
+	}
+	struct apply_result *res = calloc(p->nact, sizeof(*res));
+	if (!res)
+		return 0;
+	int rc = apply_plan(&d->c->roots, p, &d->j, res);
+	if (rc < 0)
+		log_errno(LOG_LVL_ERR, rc, "state journal: writes stopped");
+	size_t done = 0;
+	for (size_t i = 0; i < p->nact; i++) {
+		const struct action *a = &p->act[i];
+		drift_record(&d->drift, a, &res[i], now_ms(CLOCK_MONOTONIC));
+		switch (res[i].status) {
+		case AP_DONE:
+			done++;
+			d->stats.applied++;
+			log_info("%s %s: %s -> %s (%s)", action_kind_name(a->kind), a->target, a->current,
+				 a->desired, a->reason);
+			break;
+		case AP_FAILED:
+			d->stats.failed++;
+			log_warn("%s %s: %s", action_kind_name(a->kind), a->target, res[i].detail);
+			break;
+		case AP_SKIPPED:
+			log_debug("%s %s: %s", action_kind_name(a->kind), a->target, res[i].detail);
+			break;
+		case AP_UNCHANGED:
+			break;
+		}
+	}
+	free(res);
+	return done;
+}
+
+/* A process joined a service: its oom_score_adj and cgroup now. */
+static void enforce_process(struct daemon *d, const struct tr_out *o, const struct proc_info *pi,
+			    uint64_t ev_ns)
+{
+	struct plan p = { 0 };
+	if (plan_process(&d->pol, o->svc, pi, o->role, d->cgroup2, &p) < 0) {
+		plan_free(&p);
+		return;
+	}
+	if (enforce_plan(d, &p) > 0 && ev_ns) {
+		uint64_t lat = mono_ns() - ev_ns;
+		d->stats.enforced++;
+		if (lat > d->stats.max_latency_ns)
+			d->stats.max_latency_ns = lat;
+		log_debug("pid %d enforced %" PRIu64 " us after its event", pi->pid, lat / 1000);
+	}
+	plan_free(&p);
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static void on_event(const struct pc_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+	struct tr_out o;
+	struct proc_info pi;
+	const struct roots *r = &d->c->roots;
+	d->stats.events++;
+	switch (ev->type) {
+	case PC_EXEC:
+		if (ev->pid != ev->tgid)
+			return;
+		if (proc_read(r, ev->pid, &pi) < 0)
+			return; /* gone already: not an error */
+		if (tracker_exec(&d->tr, &d->pol, &pi, ev->ts_ns, &o) < 0) {
+			d->need_full = true;
+			return;
+		}
+		if (o.added)
+			enforce_process(d, &o, &pi, ev->ts_ns);
+		if (o.removed && o.episode_end)
+			episode_end(d, o.svc);
+		return;
+	case PC_FORK:
+		if (tracker_fork(&d->tr, ev->ptgid, ev->pid, ev->tgid, ev->ts_ns, &o) < 0) {
+			d->need_full = true;
+			return;
+		}
+		if (!o.added)
+			return;
+		if (o.episode_start)
+			episode_start(d, o.svc, o.pid);
+		if (o.role == ROLE_CHILD) {
+			/* identity from now on: pid + start time */
+			if (proc_read(r, o.pid, &pi) < 0)
+				return;
+			tracker_set_start(&d->tr, o.pid, pi.st.start_time);
+			enforce_process(d, &o, &pi, ev->ts_ns);
+		}
+		return;
+	case PC_EXIT:
+		tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
+		if (o.episode_end)
+			episode_end(d, o.svc);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- the periodic pass -------------------------------------------------------------- */
+
+static void log_drift(const char *text, void *arg)
+{
+	(void)arg;
+	log_warn("%s", text);
+}
+
+static int observe(struct daemon *d, struct snapshot *s)
+{
+	const struct roots *r = &d->c->roots;
+	if (d->need_full || ++d->passes % FULL_SCAN_EVERY == 0) {
+		int rc = snapshot_take(r, &d->pol, s);
+		if (rc < 0)
+			return rc;
+		d->need_full = false;
+		d->stats.full_scans++;
+		return tracker_load(&d->tr, s);
+	}
+	int *pids = calloc(d->tr.n ? d->tr.n : 1, sizeof(*pids));
+	if (!pids)
+		return -ENOMEM;
+	size_t n = tracker_pids(&d->tr, pids, d->tr.n);
+	int rc = snapshot_take_pids(r, &d->pol, pids, n, s);
+	free(pids);
+	return rc;
+}
+
+static void pass(struct daemon *d)
+{
+	struct snapshot s;
+	int rc = observe(d, &s);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "observing");
+		return;
+	}
+	d->cgroup2 = s.cgroup2;
+	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
+		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
+			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
+	struct learn_estimate *est = estimates(d, &s);
+	struct plan p;
+	rc = plan_build(&d->pol, &s, est, &p);
+	free(est);
+	if (rc == 0) {
+		drift_filter(&d->drift, &p, d->pol.host.reapply_on_drift, now_ms(CLOCK_MONOTONIC),
+			     log_drift, NULL);
+		enforce_plan(d, &p);
+		sd_notifyf(0, "STATUS=%zu service%s, %zu tracked processes, %zu risk%s; %" PRIu64
+			      " events, %" PRIu64 " applied, %" PRIu64 " failed",
+			   s.nsvc, s.nsvc == 1 ? "" : "s", d->tr.n, p.nrisk, p.nrisk == 1 ? "" : "s",
+			   d->stats.events, d->stats.applied, d->stats.failed);
+		plan_free(&p);
+	}
+	snapshot_free(&s);
+}
+
+/* ---- start-up ---------------------------------------------------------------------- */
+
+/* What the policy asks to write must be writable, before READY=1
+ * (earlyoom's startup self-test): open for writing, write nothing. */
+static int selftest(struct daemon *d)
+{
+	if (!d->pol.host.enforce)
+		return 0;
+	int bad = 0;
+	for (int k = 0; k < VM_NKNOBS; k++) {
+		char path[4096];
+		if (path_join(path, sizeof(path), d->c->roots.procfs,
+			      vm_knob_relpath((enum vm_knob)k)) < 0)
+			continue;
+		int rc = open_writable(path);
+		if (rc < 0) {
+			log_errno(LOG_LVL_ERR, rc, "self-test: cannot write %s", path);
+			bad++;
+		}
+	}
+	return bad ? -EACCES : 0;
+}
+
+static int timers(struct daemon *d)
+{
+	uint64_t wd_usec = 0;
+	unsigned period = (unsigned)d->pol.host.interval.v;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec / 2000000 < period)
+		period = (unsigned)(wd_usec / 2000000) ? (unsigned)(wd_usec / 2000000) : 1;
+	struct itimerspec its = { .it_interval = { .tv_sec = period }, .it_value = { .tv_sec = period } };
+	if (timerfd_settime(d->tick_fd, 0, &its, NULL) < 0)
+		return -errno;
+	d->watchdog = wd_usec > 0;
+	return 0;
+}
+
+static int setup(struct daemon *d)
+{
+	const struct cli *c = d->c;
+	if (load_policy(d, &d->pol) < 0) {
+		log_err("policy refused; not starting");
+		return -EINVAL;
+	}
+	int rc = journal_open(c->state_dir, &d->j);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "state journal in %s", c->state_dir);
+		return rc;
+	}
+	rc = learn_load(c->state_dir, &d->learned, &d->nlearned);
+	if (rc < 0 && rc != -ENOENT) {
+		log_errno(LOG_LVL_WARN, rc, "%s/learned.json unusable; learning afresh (kept on disk "
+					    "until the next episode is saved)", c->state_dir);
+		d->learned = NULL;
+		d->nlearned = 0;
+	}
+	if (tracker_init(&d->tr, d->pol.nsvc) < 0)
+		return -ENOMEM;
+	episodes_reset(d);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->sample_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->sig_fd < 0 || d->tick_fd < 0 || d->sample_fd < 0)
+		return -errno;
+	rc = procconn_open(&d->pc, PC_RCVBUF);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "proc connector (needs CAP_NET_ADMIN on older kernels)");
+		return rc;
+	}
+	/* before any thread exists (the time-bounded writes start some) */
+	if (privs_is_root()) {
+		char missing[256];
+		if (privs_missing(missing, sizeof(missing)) > 0)
+			log_warn("capabilities not available here: %s", missing);
+		rc = privs_drop();
+		if (rc < 0) {
+			log_errno(LOG_LVL_ERR, rc, "dropping capabilities");
+			return rc;
+		}
+	}
+	char caps[512];
+	if (privs_describe(caps, sizeof(caps)) == 0)
+		log_info("capabilities: %s", caps);
+	rc = selftest(d);
+	if (rc < 0)
+		return rc;
+	return timers(d);
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->pol.host.restore_on_exit) {
+		struct restore_result rr = { 0 };
+		int rc = restore_all(&d->c->roots, &d->j, &rr, NULL, NULL);
+		log_info("restore_on_exit: restored %zu, skipped %zu, failed %zu%s", rr.restored,
+			 rr.skipped, rr.failed, rc < 0 ? " (journal I/O failed)" : "");
+	}
+	procconn_close(d->pc);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->tick_fd >= 0)
+		close(d->tick_fd);
+	if (d->sample_fd >= 0)
+		close(d->sample_fd);
+	tracker_free(&d->tr);
+	journal_close(&d->j);
+	free(d->learned);
+	free(d->ep);
+	drift_free(&d->drift);
+	policy_free(&d->pol);
+}
+
+static void drain_timer(int fd)
+{
+	uint64_t n;
+	while (read(fd, &n, sizeof(n)) > 0)
+		;
+}
+
+static void read_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			d->reload = true;
+		else
+			d->stop = true;
+	}
+}
+
+int cmd_run(const struct cli *c)
+{
+	struct daemon d = { .c = c, .sig_fd = -1, .tick_fd = -1, .sample_fd = -1 };
+	d.need_full = true;
+	int rc = setup(&d);
+	if (rc < 0) {
+		sd_notifyf(0, "STATUS=start-up failed: %s", strerror(-rc));
+		teardown(&d);
+		return EXIT_ERR;
+	}
+	pass(&d); /* full scan, then events */
+	sd_notify(0, "READY=1");
+	log_info("running: %zu service%s, interval %" PRId64 " s, enforce = %s", d.pol.nsvc,
+		 d.pol.nsvc == 1 ? "" : "s", d.pol.host.interval.v, d.pol.host.enforce ? "yes" : "no");
+	struct pollfd fds[4] = {
+		{ .fd = d.sig_fd, .events = POLLIN },
+		{ .fd = procconn_fd(d.pc), .events = POLLIN },
+		{ .fd = d.tick_fd, .events = POLLIN },
+		{ .fd = d.sample_fd, .events = POLLIN },
+	};
+	while (!d.stop) {
+		if (poll(fds, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(LOG_LVL_ERR, errno, "poll");
+			break;
+		}
+		if (fds[0].revents & POLLIN)
+			read_signals(&d);
+		if (fds[1].revents & POLLIN) {
+			int n = procconn_drain(d.pc, on_event, &d);
+			if (n == -ENOBUFS) {
+				/* events were lost: nothing matched may stay missed */
+				d.stats.resyncs++;
+				log_warn("proc connector lost events; rescanning /proc");
+				d.need_full = true;
+				pass(&d);
+			} else if (n < 0) {
+				log_errno(LOG_LVL_ERR, n, "proc connector");
+			}
+		}
+		if (fds[3].revents & POLLIN) {
+			drain_timer(d.sample_fd);
+			sample_episodes(&d);
+		}
+		if (fds[2].revents & POLLIN) {
+			drain_timer(d.tick_fd);
+			pass(&d);
+			if (d.watchdog)
+				sd_notify(0, "WATCHDOG=1");
+		}
+		if (d.reload) {
+			d.reload = false;
+			sd_notify(0, "RELOADING=1");
+			reload(&d);
+			pass(&d);
+			sd_notify(0, "READY=1");
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
+		 " failed, %" PRIu64 " episodes, max exec->enforced %" PRIu64 " us",
+		 d.stats.events, d.stats.resyncs, d.stats.applied, d.stats.failed, d.stats.episodes,
+		 d.stats.max_latency_ns / 1000);
+	teardown(&d);
+	return EXIT_OK;
+}

@@ -1,0 +1,164 @@
+/* drift.c - see drift.h.  A linear table: a host has a handful of sysctls
+ * and services, a few hundred processes at most. */
+#include "drift.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEEN_MAX 1024
+
+void drift_reset(struct drift *d)
+{
+	drift_free(d);
+}
+
+void drift_free(struct drift *d)
+{
+	for (size_t i = 0; i < d->nseen; i++)
+		free(d->seen[i]);
+	free(d->seen);
+	free(d->m);
+	memset(d, 0, sizeof(*d));
+}
+
+static void key_of(const struct action *a, char *key, size_t size)
+{
+	snprintf(key, size, "%s|%.400s|%.100s|%d|%" PRIu64, action_kind_name(a->kind), a->target,
+		 a->cgroup, a->pid, a->start_time);
+}
+
+static struct managed *find(struct drift *d, const char *key)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->m[i].key, key) == 0)
+			return &d->m[i];
+	return NULL;
+}
+
+static uint64_t min_interval(enum action_kind k)
+{
+	switch (k) {
+	case ACT_SYSCTL: return DRIFT_SYSCTL_MS;
+	case ACT_MEMORY_HIGH:
+	case ACT_MEMORY_MAX: return DRIFT_MEMORY_MS;
+	default: return 0; /* per process: identity changes, nothing to flap */
+	}
+}
+
+static void say(void (*report)(const char *, void *), void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(void (*report)(const char *, void *), void *arg, const char *fmt, ...)
+{
+	if (!report)
+		return;
+	char text[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	report(text, arg);
+}
+
+/* false: drop the action this pass */
+static bool admit(struct drift *d, const struct action *a, bool reapply, uint64_t now,
+		  void (*report)(const char *, void *), void *arg)
+{
+	char key[1200];
+	key_of(a, key, sizeof(key));
+	struct managed *m = find(d, key);
+	if (!m)
+		return true;
+	if (m->backed_off)
+		return false;
+	if (strcmp(a->current, m->written) != 0) {
+		d->drifts_total++;
+		if (now - m->window_ms > DRIFT_WINDOW_MS) {
+			m->window_ms = now;
+			m->drifts = 0;
+		}
+		m->drifts++;
+		if (!reapply || m->drifts > DRIFT_MAX_REAPPLY) {
+			m->backed_off = true;
+			d->backoffs_total++;
+			say(report, arg,
+			    "drift: %s %s changed from %s (written by overcommitd) to %s by someone "
+			    "else; backing off: left alone until the next reload%s",
+			    action_kind_name(a->kind), a->target, m->written, a->current,
+			    reapply ? " (changed back too often)" : "");
+			return false;
+		}
+		say(report, arg,
+		    "drift: %s %s changed from %s (written by overcommitd) to %s by someone else; "
+		    "reapplying (%u of %d within an hour)",
+		    action_kind_name(a->kind), a->target, m->written, a->current, m->drifts,
+		    DRIFT_MAX_REAPPLY);
+		snprintf(m->written, sizeof(m->written), "%s", a->current);
+		m->at_ms = 0; /* the drift itself is not our write: no rate limit */
+		return true;
+	}
+	return m->at_ms == 0 || now - m->at_ms >= min_interval(a->kind);
+}
+
+void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms,
+		  void (*report)(const char *text, void *arg), void *arg)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->nact; i++)
+		if (admit(d, &p->act[i], reapply, now_ms, report, arg))
+			p->act[k++] = p->act[i];
+	p->nact = k;
+}
+
+void drift_record(struct drift *d, const struct action *a, const struct apply_result *r,
+		  uint64_t now_ms)
+{
+	if (r->status != AP_DONE && r->status != AP_UNCHANGED)
+		return;
+	char key[1200];
+	key_of(a, key, sizeof(key));
+	struct managed *m = find(d, key);
+	if (!m) {
+		if (d->n == d->cap) {
+			size_t cap = d->cap ? d->cap * 2 : 16;
+			struct managed *nm = realloc(d->m, cap * sizeof(*nm));
+			if (!nm)
+				return; /* forgetting a target only weakens drift notes */
+			d->m = nm;
+			d->cap = cap;
+		}
+		m = &d->m[d->n++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->key, sizeof(m->key), "%s", key);
+	}
+	snprintf(m->written, sizeof(m->written), "%s", a->desired);
+	m->at_ms = r->status == AP_DONE ? now_ms : m->at_ms;
+}
+
+bool drift_note_recommended(struct drift *d, const struct action *a)
+{
+	char key[1800];
+	key_of(a, key, sizeof(key) - 600);
+	size_t len = strlen(key);
+	snprintf(key + len, sizeof(key) - len, "|%s", a->desired);
+	for (size_t i = 0; i < d->nseen; i++)
+		if (strcmp(d->seen[i], key) == 0)
+			return false;
+	if (d->nseen == SEEN_MAX) {
+		for (size_t i = 0; i < d->nseen; i++)
+			free(d->seen[i]);
+		d->nseen = 0;
+	}
+	if (!d->seen) {
+		d->seen = calloc(SEEN_MAX, sizeof(*d->seen));
+		if (!d->seen)
+			return true;
+	}
+	d->seen[d->nseen] = strdup(key);
+	if (d->seen[d->nseen])
+		d->nseen++;
+	return true;
+}

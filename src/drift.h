@@ -1,0 +1,58 @@
+/* drift.h - the daemon's memory of what it wrote, to notice when someone
+ * else (config management, an admin) changes a value it manages, and to
+ * rate-limit its own changes: never flap (DESIGN §7.4, issue 4 item 6). */
+#ifndef OVERCOMMITD_DRIFT_H
+#define OVERCOMMITD_DRIFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "apply.h"
+#include "plan.h"
+
+/* Minimum time between two writes of one target by the daemon. */
+#define DRIFT_SYSCTL_MS (60 * 1000)
+#define DRIFT_MEMORY_MS (5 * 60 * 1000)
+/* reapply_on_drift = yes: more than this many drifts of one target within
+ * DRIFT_WINDOW_MS and the daemon backs off anyway (someone insists). */
+#define DRIFT_MAX_REAPPLY 3
+#define DRIFT_WINDOW_MS (60 * 60 * 1000)
+
+struct managed {
+	char key[1200];       /* kind, target, pid + start */
+	char written[PROC_PATH_MAX]; /* the value the daemon last wrote or found in place */
+	uint64_t at_ms;       /* when it last wrote it (0: found in place) */
+	uint64_t window_ms;   /* start of the current drift window */
+	unsigned drifts;      /* drifts in that window */
+	bool backed_off;      /* left alone until the next reload */
+};
+
+struct drift_log {        /* one line a drift or back-off produced */
+	char text[700];
+};
+
+struct drift {
+	struct managed *m;
+	size_t n, cap;
+	char **seen;          /* recommendations already logged (enforce = no) */
+	size_t nseen;
+	uint64_t drifts_total, backoffs_total;
+};
+
+void drift_reset(struct drift *d);
+void drift_free(struct drift *d);
+
+/* Drop from p the actions that must not run now: targets the daemon backed
+ * off from, drifted targets (reapply: counted, backed off past the limit),
+ * and targets written too recently.  Each drift/back-off is reported once
+ * through report(text, arg) (may be NULL).  Pure but for the clock given. */
+void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms,
+		  void (*report)(const char *text, void *arg), void *arg);
+/* After an apply: what the target holds now by the daemon's doing. */
+void drift_record(struct drift *d, const struct action *a, const struct apply_result *r,
+		  uint64_t now_ms);
+/* enforce = no: true the first time this recommendation (kind, target,
+ * desired) is seen, so the log says it once, not every pass. */
+bool drift_note_recommended(struct drift *d, const struct action *a);
+
+#endif
