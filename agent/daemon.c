@@ -275,6 +275,11 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 
 /* ---- events ---------------------------------------------------------------------- */
 
+static const char *role_name(enum proc_role r)
+{
+	return r == ROLE_MAIN ? "main" : r == ROLE_CHILD ? "child of main" : "member";
+}
+
 static void on_event(const struct pc_event *ev, void *arg)
 {
 	struct daemon *d = arg;
@@ -292,8 +297,11 @@ static void on_event(const struct pc_event *ev, void *arg)
 			d->need_full = true;
 			return;
 		}
-		if (o.added)
+		if (o.added) {
+			log_debug("%s: pid %d (%s) joined as %s", d->pol.svc[o.svc].name, pi.pid,
+				  pi.st.comm, role_name(o.role));
 			enforce_process(d, &o, &pi, ev->ts_ns);
+		}
 		if (o.removed && o.episode_end)
 			episode_end(d, o.svc);
 		return;
