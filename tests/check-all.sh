@@ -33,6 +33,7 @@ stage build make -j"$JOBS"
 stage unit+cli make -j"$JOBS" check
 stage sanitizers make -j"$JOBS" SANITIZE=1 check
 stage cppcheck make cppcheck
+stage packaging make pkg-check
 stage fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 stage vm make vm-check
 echo "$pass passed, $fail failed"
