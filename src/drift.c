@@ -97,10 +97,10 @@ static bool admit(struct drift *d, const struct action *a, bool reapply, uint64_
 		    action_kind_name(a->kind), a->target, m->written, a->current, m->drifts,
 		    DRIFT_MAX_REAPPLY);
 		snprintf(m->written, sizeof(m->written), "%s", a->current);
-		m->at_ms = 0; /* the drift itself is not our write: no rate limit */
+		m->wrote = false; /* the drift itself is not our write: no rate limit */
 		return true;
 	}
-	return m->at_ms == 0 || now - m->at_ms >= min_interval(a->kind);
+	return !m->wrote || now - m->at_ms >= min_interval(a->kind);
 }
 
 void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms,
@@ -135,7 +135,10 @@ void drift_record(struct drift *d, const struct action *a, const struct apply_re
 		snprintf(m->key, sizeof(m->key), "%s", key);
 	}
 	snprintf(m->written, sizeof(m->written), "%s", a->desired);
-	m->at_ms = r->status == AP_DONE ? now_ms : m->at_ms;
+	if (r->status == AP_DONE) {
+		m->at_ms = now_ms;
+		m->wrote = true;
+	}
 }
 
 bool drift_note_recommended(struct drift *d, const struct action *a)

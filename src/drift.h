@@ -21,7 +21,8 @@
 struct managed {
 	char key[1200];       /* kind, target, pid + start */
 	char written[PROC_PATH_MAX]; /* the value the daemon last wrote or found in place */
-	uint64_t at_ms;       /* when it last wrote it (0: found in place) */
+	uint64_t at_ms;       /* when it last wrote it (if wrote) */
+	bool wrote;           /* false: found in place, or changed by someone else */
 	uint64_t window_ms;   /* start of the current drift window */
 	unsigned drifts;      /* drifts in that window */
 	bool backed_off;      /* left alone until the next reload */

@@ -3,6 +3,7 @@
 #ifndef OVERCOMMITD_REPORT_H
 #define OVERCOMMITD_REPORT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "apply.h"
 #include "plan.h"
@@ -15,6 +16,15 @@ enum report_mode {
 	RPT_STATUS,        /* what is observed; the plan only counted */
 };
 
+/* The daemon's running totals since it started (Prometheus counters). */
+struct prom_counters {
+	uint64_t events_total;   /* proc connector events handled */
+	uint64_t applied_total;  /* actions written (AP_DONE) */
+	uint64_t failed_total;   /* actions that failed (AP_FAILED) */
+	uint64_t resyncs_total;  /* full rescans after lost events */
+	uint64_t episodes_total; /* fork episodes (COW learning) completed */
+};
+
 struct report_in {
 	enum report_mode mode;
 	const struct policy *pol;
@@ -23,10 +33,15 @@ struct report_in {
 	const struct apply_result *res; /* RPT_APPLY only (plan->nact entries), else NULL */
 	bool enforce_off;               /* apply refused to write: enforce = no */
 	bool verbose;
+	const struct prom_counters *counters; /* daemon only; NULL: not emitted */
 };
 
 int report_text(FILE *out, const struct report_in *in);
 int report_json(FILE *out, const struct report_in *in);
+/* Prometheus text exposition format 0.0.4 (report_prom.c); _file replaces
+ * path atomically, mode 0644 (node_exporter textfile collector). */
+int report_prometheus(FILE *out, const struct report_in *in);
+int report_prometheus_file(const char *path, const struct report_in *in);
 
 const char *apply_status_name(enum apply_status st); /* "done", "unchanged", ... */
 

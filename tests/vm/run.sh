@@ -20,6 +20,8 @@
 #   OC_VM_KERNEL    use this bzImage instead of the Debian package
 #   OC_VM_VERBOSE=1 print each guest console log as well
 #   OC_VM_SCENARIO_DIR  scenarios from another directory (experiments)
+#   OC_VM_HOST_TIMEOUT  seconds per boot (default: the scenarios' budgets + 90)
+#   OC_VM_PVH=0     boot the bzImage, not the unpacked vmlinux (PVH entry)
 # Nothing here touches this machine's /proc/sys or cgroups: all of that
 # happens inside the guest.
 set -eu
@@ -234,7 +236,7 @@ boot() {
 		budget=$((budget + $(scen_budget "$s") + 5))
 		names="$names${names:+,}$s"
 	done
-	limit=$((budget + BOOT_ALLOWANCE))
+	limit=${OC_VM_HOST_TIMEOUT:-$((budget + BOOT_ALLOWANCE))}
 	con=$LOGDIR/$tag.console.log
 	res=$LOGDIR/$tag.results.log
 	rm -f "$con" "$res"
@@ -289,7 +291,7 @@ fetch_kernel
 mkdir -p "$LOGDIR"
 : > "$SUMMARY"
 build_initramfs
-say "kernel $KVER; initramfs $(du -k "$INITRD" | cut -f1) KiB; ${MEM} MiB, $SMP CPUs, TCG; boot mode $BOOTMODE"
+say "kernel $KVER ($(basename "$KERNEL")); initramfs $(du -k "$INITRD" | cut -f1) KiB; ${MEM} MiB, $SMP CPUs, TCG; boot mode $BOOTMODE"
 
 case $BOOTMODE in
 each)

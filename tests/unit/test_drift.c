@@ -1,0 +1,146 @@
+/* test_drift.c - the daemon never flaps: rate limits, drift detection,
+ * back-off, reapply with a limit, recommendations logged once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "drift.h"
+
+static struct action act(enum action_kind k, const char *target, const char *cur,
+			 const char *want)
+{
+	struct action a;
+	memset(&a, 0, sizeof(a));
+	a.kind = k;
+	snprintf(a.target, sizeof(a.target), "%s", target);
+	snprintf(a.current, sizeof(a.current), "%s", cur);
+	snprintf(a.desired, sizeof(a.desired), "%s", want);
+	return a;
+}
+
+static size_t filter1(struct drift *d, const struct action *a, bool reapply, uint64_t now,
+		      int *reports)
+{
+	struct action one = *a;
+	struct plan p = { .act = &one, .nact = 1 };
+	drift_filter(d, &p, reapply, now, NULL, NULL);
+	if (reports)
+		*reports = (int)d->drifts_total;
+	return p.nact;
+}
+
+static void done(struct drift *d, const struct action *a, uint64_t now)
+{
+	struct apply_result r = { .status = AP_DONE };
+	drift_record(d, a, &r, now);
+}
+
+static void first_write_then_rate_limited(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	struct action a = act(ACT_MEMORY_HIGH, "/overcommitd/redis", "max", "1000");
+	assert_int_equal(filter1(&d, &a, false, 1000, NULL), 1);
+	done(&d, &a, 1000);
+	/* the planner retunes 30 s later: too soon for a cgroup limit */
+	struct action b = act(ACT_MEMORY_HIGH, "/overcommitd/redis", "1000", "2000");
+	assert_int_equal(filter1(&d, &b, false, 31000, NULL), 0);
+	assert_int_equal(filter1(&d, &b, false, 1000 + DRIFT_MEMORY_MS, NULL), 1);
+	/* sysctls: 60 s */
+	struct action s = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "5");
+	done(&d, &s, 0);
+	struct action s2 = act(ACT_SYSCTL, "vm.overcommit_kbytes", "5", "6");
+	assert_int_equal(filter1(&d, &s2, false, DRIFT_SYSCTL_MS - 1, NULL), 0);
+	assert_int_equal(filter1(&d, &s2, false, DRIFT_SYSCTL_MS, NULL), 1);
+	drift_free(&d);
+}
+
+static void drift_backs_off_by_default(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	struct action a = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "1600000");
+	done(&d, &a, 0);
+	/* config management wrote 0 back: the next plan wants 1600000 again */
+	struct action again = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "1600000");
+	int drifts;
+	assert_int_equal(filter1(&d, &again, false, 10 * DRIFT_SYSCTL_MS, &drifts), 0);
+	assert_int_equal(drifts, 1);
+	assert_int_equal(d.backoffs_total, 1);
+	/* and it stays backed off: no flapping */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(filter1(&d, &again, false, (20 + (uint64_t)i) * DRIFT_SYSCTL_MS, NULL), 0);
+	/* a reload forgets */
+	drift_reset(&d);
+	assert_int_equal(filter1(&d, &again, false, 0, NULL), 1);
+	drift_free(&d);
+}
+
+static void reapply_is_bounded(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	struct action a = act(ACT_OOM_SCORE_ADJ, "pid 100 (redis-server)", "0", "-500");
+	a.pid = 100;
+	a.start_time = 77;
+	done(&d, &a, 0);
+	uint64_t t = 1000;
+	for (int i = 1; i <= DRIFT_MAX_REAPPLY; i++, t += 1000) {
+		assert_int_equal(filter1(&d, &a, true, t, NULL), 1); /* someone set 0 again */
+		done(&d, &a, t);
+	}
+	/* one more within the hour: back off */
+	assert_int_equal(filter1(&d, &a, true, t, NULL), 0);
+	assert_int_equal(d.backoffs_total, 1);
+	/* a different process with the same pid is another target */
+	struct action b = a;
+	b.start_time = 78;
+	assert_int_equal(filter1(&d, &b, true, t, NULL), 1);
+	drift_free(&d);
+}
+
+static void unchanged_and_failed_results(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	struct action a = act(ACT_MEMORY_MAX, "/g", "max", "5000");
+	struct apply_result failed = { .status = AP_FAILED };
+	drift_record(&d, &a, &failed, 0);
+	assert_int_equal(d.n, 0); /* nothing written: nothing to defend */
+	struct apply_result same = { .status = AP_UNCHANGED };
+	drift_record(&d, &a, &same, 0);
+	assert_int_equal(d.n, 1);
+	/* found in place, not written: no rate limit on the next change */
+	struct action b = act(ACT_MEMORY_MAX, "/g", "5000", "6000");
+	assert_int_equal(filter1(&d, &b, false, 1, NULL), 1);
+	drift_free(&d);
+}
+
+static void recommendations_logged_once(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	struct action a = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "5");
+	assert_true(drift_note_recommended(&d, &a));
+	assert_false(drift_note_recommended(&d, &a));
+	struct action b = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "6");
+	assert_true(drift_note_recommended(&d, &b));
+	drift_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(first_write_then_rate_limited),
+		cmocka_unit_test(drift_backs_off_by_default),
+		cmocka_unit_test(reapply_is_bounded),
+		cmocka_unit_test(unchanged_and_failed_results),
+		cmocka_unit_test(recommendations_logged_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
