@@ -8,7 +8,7 @@
 
 #define CLI_MAX_PATHS 64
 
-enum out_format { FMT_TEXT = 0, FMT_JSON };
+enum out_format { FMT_TEXT = 0, FMT_JSON, FMT_PROM };
 
 struct cli {
 	const char *command;

@@ -101,7 +101,9 @@ static void session_end(struct session *s)
 
 static int render(const struct cli *c, const struct report_in *in)
 {
-	int rc = c->format == FMT_JSON ? report_json(stdout, in) : report_text(stdout, in);
+	int rc = c->format == FMT_JSON   ? report_json(stdout, in)
+		 : c->format == FMT_PROM ? report_prometheus(stdout, in)
+		                         : report_text(stdout, in);
 	if (rc < 0)
 		log_errno(LOG_LVL_ERR, rc, "writing the report");
 	return rc;

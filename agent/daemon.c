@@ -31,7 +31,7 @@
 #include "tracker.h"
 #include "util.h"
 
-#define PC_RCVBUF (4u << 20)      /* ~5,000 queued events at ~800 B each */
+#define PC_RCVBUF (4u << 20)      /* the kernel doubles it: ~10,000 queued events at ~800 B */
 #define FULL_SCAN_EVERY 30        /* periodic passes between full /proc scans */
 #define SAMPLE_MS 50              /* anon sampling while a fork episode runs */
 

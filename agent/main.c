@@ -23,7 +23,8 @@ static void usage(FILE *out)
 	      "  --procfs DIR --sysfs DIR --cgroupfs DIR\n"
 	      "                     kernel filesystem roots (default /proc /sys /sys/fs/cgroup)\n"
 	      "  --state-dir DIR    state journal directory (default /var/lib/overcommitd)\n"
-	      "  --format text|json output format (default text)\n"
+	      "  --format text|json|prometheus\n"
+	      "                     output format (default text; prometheus: status, recommend, apply)\n"
 	      "  -v, --verbose  -q, --quiet  --version  -h, --help\n"
 	      "exit codes: 0 ok/compliant, 1 error, 2 changes recommended\n",
 	      out);
@@ -79,8 +80,10 @@ int main(int argc, char **argv)
 				c.format = FMT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
 				c.format = FMT_JSON;
+			else if (strcmp(optarg, "prometheus") == 0)
+				c.format = FMT_PROM;
 			else {
-				log_err("--format: expected text or json, got '%s'", optarg);
+				log_err("--format: expected text, json or prometheus, got '%s'", optarg);
 				return EXIT_ERR;
 			}
 			break;

@@ -613,7 +613,8 @@ static void restore_value(const struct target *t, const char *original, struct a
 }
 
 /* overcommit_ratio and overcommit_kbytes together: each write zeroes the
- * other, so the one whose original is non-zero is written last. */
+ * other in the kernel, so the one whose original is non-zero is written
+ * first and the other (original 0) only where it did not follow. */
 static void restore_pair(const struct roots *r, const struct jentry *ratio,
 			 const struct jentry *kbytes, struct apply_result *res)
 {
@@ -625,9 +626,14 @@ static void restore_pair(const struct roots *r, const struct jentry *ratio,
 		ap_set(res, AP_FAILED, -EINVAL, "vm.overcommit_kbytes: bad journal entry");
 		return;
 	}
-	const struct target *first = kb == 0 ? &tk : &tr, *second = kb == 0 ? &tr : &tk;
-	const char *o1 = kb == 0 ? kbytes->original : ratio->original;
-	const char *o2 = kb == 0 ? ratio->original : kbytes->original;
+	/* The knob that was in force goes first: in the kernel that write
+	 * zeroes the other one, which is then already at its original (0) and
+	 * is not written.  Writing the zero first would leave CommitLimit at
+	 * swap alone until the second write: every allocation fails meanwhile
+	 * under strict accounting. */
+	const struct target *first = kb == 0 ? &tr : &tk, *second = kb == 0 ? &tk : &tr;
+	const char *o1 = kb == 0 ? ratio->original : kbytes->original;
+	const char *o2 = kb == 0 ? kbytes->original : ratio->original;
 	struct apply_result r1, r2, chk;
 	restore_value(first, o1, &r1);
 	if (r1.status == AP_FAILED) {
@@ -639,7 +645,7 @@ static void restore_pair(const struct roots *r, const struct jentry *ratio,
 		*res = r2;
 		return;
 	}
-	/* the second write zeroes the first in the kernel unless that one's
+	/* a second write would zero the first in the kernel unless that one's
 	 * original is 0: check, never write again */
 	char want[VAL_MAX], cur[VAL_MAX];
 	if (val_canon(VT_INT, o1, want, sizeof(want)) < 0 ||

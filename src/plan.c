@@ -15,6 +15,9 @@
 /* Invariant 1: a CommitLimit never goes below Committed_AS + reserves + this. */
 #define COMMIT_MARGIN_MIN_KB (64 * KB_PER_MB)
 #define COMMIT_MARGIN_BP 200 /* 2% of MemTotal, when larger */
+/* Hysteresis: a commit limit raise leaves max(16 MiB, 1% of RAM) of band. */
+#define RAISE_SLACK_MIN_KB (16 * KB_PER_MB)
+#define RAISE_SLACK_BP 100
 /* Invariant 2: memory.high/max never below usage + max(10%, 32 MiB). */
 #define CG_MARGIN_MIN_KB (32 * KB_PER_MB)
 /* Hysteresis for auto-sized cgroup limits: keep a set value within 10%. */
@@ -209,6 +212,13 @@ static int plan_reserves(struct host_ctx *h)
 	return rc;
 }
 
+/* Hysteresis of the commit limit: a raise goes this far above the need. */
+static uint64_t raise_slack(const struct meminfo *mi)
+{
+	uint64_t s = pct_of(mi->mem_total_kb, RAISE_SLACK_BP);
+	return s > RAISE_SLACK_MIN_KB ? s : RAISE_SLACK_MIN_KB;
+}
+
 /* Strict accounting: choose the CommitLimit, then the knob that yields it.
  * Returns 1 when auto must fall back to heuristic mode. */
 static int plan_strict_size(struct host_ctx *h, bool may_fall_back, int *err)
@@ -258,7 +268,9 @@ static int plan_strict_size(struct host_ctx *h, bool may_fall_back, int *err)
 				 KB(want), KB(mi->committed_as_kb), KB(reserves + margin));
 		else
 			why[0] = '\0';
-		want = round_up_mb(required);
+		/* a band above the need, so that Committed_AS moving by a few
+		 * pages does not make the next run raise it again (§7.4) */
+		want = round_up_mb(required + raise_slack(mi));
 		if (want > backing)
 			want = backing;
 		explicit_ratio = false;

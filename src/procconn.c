@@ -39,6 +39,10 @@ struct procconn {
 	void *user_arg;
 	int delivered;
 	bool lost;
+	/* the kernel's answer to our LISTEN: cn_msg.ack = our cookie + 1 */
+	uint32_t cookie;
+	bool ack_seen;
+	uint32_t ack_err;
 };
 
 static uint32_t get_u32(const unsigned char *p)
@@ -217,7 +221,20 @@ static int on_finish(struct nl_msg *msg, void *arg)
 			pc->lost = true;
 		}
 	}
-	if (ev.type == PC_NONE)
+	if (ev.type == PC_NONE) {
+		const unsigned char *d = nlmsg_data(h);
+		struct cn_msg cn;
+		uint32_t err = 0;
+		memcpy(&cn, d, sizeof(cn)); /* the parser checked this much */
+		if (cn.len >= EV_HDR + sizeof(err))
+			memcpy(&err, d + sizeof(cn) + EV_HDR, sizeof(err));
+		if (cn.ack == pc->cookie + 1) {
+			pc->ack_seen = true;
+			pc->ack_err = err;
+		}
+		return NL_OK;
+	}
+	if (!pc->user_cb) /* still opening: before our LISTEN, the scan's job */
 		return NL_OK;
 	pc->st.events++;
 	pc->delivered++;
@@ -235,7 +252,7 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_SKIP;
 }
 
-static int send_op(struct nl_sock *sk, uint32_t op)
+static int send_op(struct nl_sock *sk, uint32_t op, uint32_t cookie)
 {
 	unsigned char buf[sizeof(struct cn_msg) + sizeof(op)];
 	struct cn_msg cn;
@@ -245,6 +262,7 @@ static int send_op(struct nl_sock *sk, uint32_t op)
 	memset(&cn, 0, sizeof(cn));
 	cn.id.idx = CN_IDX_PROC;
 	cn.id.val = CN_VAL_PROC;
+	cn.ack = cookie;
 	cn.len = sizeof(op); /* the plain op: no event filter, every kind */
 	memcpy(buf, &cn, sizeof(cn));
 	memcpy(buf + sizeof(cn), &op, sizeof(op));
@@ -282,6 +300,34 @@ static int set_rcvbuf(struct nl_sock *sk, size_t bytes)
 	if (get_rcvbuf(fd) < 2 * (size_t)want)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want));
 	return 0;
+}
+
+/* Send LISTEN and read the kernel's answer.  It is queued on this socket
+ * before send() returns (the connector handles the request in the sender's
+ * context), so a non-blocking read finds it.  The answer carries the error
+ * (EPERM before 6.6 without CAP_NET_ADMIN); no answer means the kernel
+ * ignored us (outside the initial user/pid namespace): no events would
+ * ever come.  Events read meanwhile only start the sequence tracking. */
+static int listen_acked(struct procconn *pc)
+{
+	pc->cookie = nl_socket_get_local_port(pc->sk);
+	for (int attempt = 0; attempt < 2 && !pc->ack_seen; attempt++) {
+		int err = send_op(pc->sk, PROC_CN_MCAST_LISTEN, pc->cookie);
+		if (err < 0)
+			return err;
+		for (int budget = PC_DRAIN_BUDGET; budget > 0 && !pc->ack_seen; budget--) {
+			int n = nl_recvmsgs_report(pc->sk, pc->cb);
+			if (n == -NLE_AGAIN)
+				break;
+			if (n == -NLE_NOMEM)
+				pc->st.overflows++;
+			else if (n < 0 && n != -NLE_MSG_TRUNC)
+				return -nle_errno(n);
+		}
+	}
+	if (!pc->ack_seen)
+		return -EPERM;
+	return pc->ack_err == 0 ? 0 : -(int)(pc->ack_err > 4095 ? EIO : pc->ack_err);
 }
 
 int procconn_open(struct procconn **out, size_t rcvbuf_bytes)
@@ -339,7 +385,7 @@ int procconn_open(struct procconn **out, size_t rcvbuf_bytes)
 		err = -nle_errno(err);
 		goto fail;
 	}
-	err = send_op(pc->sk, PROC_CN_MCAST_LISTEN);
+	err = listen_acked(pc);
 	if (err < 0)
 		goto fail;
 	*out = pc;
@@ -419,7 +465,7 @@ void procconn_close(struct procconn *pc)
 {
 	if (!pc)
 		return;
-	(void)send_op(pc->sk, PROC_CN_MCAST_IGNORE);
+	(void)send_op(pc->sk, PROC_CN_MCAST_IGNORE, 0);
 	nl_cb_put(pc->cb);
 	nl_socket_free(pc->sk);
 	free(pc);

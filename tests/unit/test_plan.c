@@ -165,7 +165,8 @@ static void seed_strict_fork_does_not_fit(void **state)
 	int64_t kb = num(k->desired);
 	uint64_t need = 900 * MiB + 600 * MiB * 110 / 100 + 8 * MiB;
 	assert_true((uint64_t)kb >= need);
-	assert_true((uint64_t)kb <= need + 128 * MiB); /* "just enough": reserves + rounding */
+	/* "just enough": reserves, the 16 MiB hysteresis band and rounding */
+	assert_true((uint64_t)kb <= need + 128 * MiB);
 	assert_true((uint64_t)kb <= 2 * GiB);          /* RAM + swap can back it */
 	assert_int_equal(p->mode_after, 2);
 	assert_true(p->eval[0].fork_after.fits);
@@ -206,6 +207,20 @@ static void seed_replan_after_apply_is_compliant(void **state)
 	plan(w);
 	assert_int_equal(w->plan.nact, 0);
 	assert_null(find_risk(&w->plan, "fork_fails"));
+	/* Committed_AS moves by a few pages, then by 8 MiB: still nothing (§7.4) */
+	w->snap.mem.committed_as_kb += 8;
+	plan_free(&w->plan);
+	plan(w);
+	assert_int_equal(w->plan.nact, 0);
+	w->snap.mem.committed_as_kb += 8 * MiB;
+	plan_free(&w->plan);
+	plan(w);
+	assert_int_equal(w->plan.nact, 0);
+	/* but a growth past the band raises it again */
+	w->snap.mem.committed_as_kb += 64 * MiB;
+	plan_free(&w->plan);
+	plan(w);
+	assert_non_null(find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes"));
 	done(w);
 	free(w);
 }

@@ -163,11 +163,9 @@ build_initramfs() {
 		p=$(command -v $b 2>/dev/null) || die "$b not found (apt-get install redis-server)"
 		copy_bin "$p" /usr/bin/$b
 	done
-	nh=0
 	for h in "$BUILD"/tests/helpers/*; do
 		[ -f "$h" ] && [ -x "$h" ] || continue
 		copy_bin "$h" "/oc/bin/$(basename "$h")"
-		nh=$((nh + 1))
 	done
 	[ -x "$STAGE/oc/bin/forker" ] && [ -x "$STAGE/oc/bin/jget" ] ||
 		die "test helpers missing in $BUILD/tests/helpers (run: make $BUILD/tests/helpers/forker $BUILD/tests/helpers/jget)"

@@ -1,0 +1,214 @@
+#!/bin/sh
+# test_ansible.sh - the Ansible role (packaging/ansible/roles/overcommitd)
+# run for real: ansible-playbook over a local connection, the binary from
+# $BUILD, the policy directory and the kernel roots in a temp dir (a copy of
+# the seed-strict fixture).  --check recommends and writes nothing; a real
+# run applies; the next run changes nothing; a bad policy variable is refused
+# by the template's `validate` and the old policy stays.  Nothing outside
+# the temp dir is written: not /etc/overcommitd, not /proc/sys, no cgroup.
+. tests/packaging/lib.sh
+BIN=$PWD/$BUILD/overcommitd
+T=$(mktemp -d)
+trap '[ -n "$KEEP" ] || rm -rf "$T"' EXIT
+
+need ansible-playbook ansible-core || { finish; exit 1; }
+need python3 python3 || { finish; exit 1; }
+[ -x "$BIN" ] || { not_ok "$BIN exists" "run make first"; finish; exit 1; }
+
+# Ansible's own files (and the role's scratch directory) stay in $T too
+mkdir -p "$T/ansible/tmp" "$T/tmp" "$T/cb"
+printf '[defaults]\nretry_files_enabled = False\n' >"$T/ansible.cfg"
+# every task's result as JSON (ansible-core has no json stdout callback;
+# that one lives in the ansible.posix collection)
+cat >"$T/cb/results_json.py" <<'PY'
+import json, os
+from ansible.plugins.callback import CallbackBase
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "results_json"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self.tasks = []
+
+    def _add(self, result, status):
+        r = dict(result._result)
+        r["_status"] = status
+        self.tasks.append({"name": result._task.name, "result": r})
+
+    def v2_runner_on_ok(self, result):
+        self._add(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._add(result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._add(result, "skipped")
+
+    def v2_playbook_on_stats(self, stats):
+        with open(os.environ["OC_RESULTS"], "w") as f:
+            json.dump({"stats": stats.summarize("localhost"), "tasks": self.tasks}, f, default=str)
+PY
+export ANSIBLE_CONFIG="$T/ansible.cfg" ANSIBLE_HOME="$T/ansible" \
+	ANSIBLE_LOCAL_TEMP="$T/ansible/tmp" ANSIBLE_REMOTE_TEMP="$T/ansible/tmp" \
+	ANSIBLE_ROLES_PATH="$PWD/packaging/ansible/roles" ANSIBLE_CALLBACK_PLUGINS="$T/cb" \
+	ANSIBLE_CALLBACKS_ENABLED=results_json ANSIBLE_NOCOLOR=1 \
+	ANSIBLE_DEPRECATION_WARNINGS=0 TMPDIR="$T/tmp"
+
+# the host: seed-strict with the service's group made (as tests/cli/test_cli.sh)
+H="$T/host"
+cp -a tests/fixtures/seed-strict "$H"
+G="$H/cgroup/overcommitd/redis"
+mkdir -p "$G"
+echo "memory pids" >"$H/cgroup/cgroup.subtree_control"
+echo "memory pids" >"$H/cgroup/overcommitd/cgroup.controllers"
+echo "memory" >"$H/cgroup/overcommitd/cgroup.subtree_control"
+echo "memory pids" >"$G/cgroup.controllers"
+: >"$H/cgroup/overcommitd/cgroup.procs"
+: >"$G/cgroup.procs"
+: >"$G/cgroup.subtree_control"
+echo 0 >"$G/memory.current"
+echo max >"$G/memory.high"
+echo max >"$G/memory.max"
+printf 'anon 0\nfile 0\nkernel 0\nshmem 0\n' >"$G/memory.stat"
+cp -a "$H" "$T/pristine"
+
+# the policy directory as the package leaves it
+PD="$T/etc/overcommitd/policies.d"
+mkdir -p "$PD"
+cp policies/00-default.ini "$PD/"
+chmod 0644 "$PD/00-default.ini"
+POL="$PD/50-ansible.ini"
+
+cat >"$T/play.yml" <<'EOF'
+- name: Test the overcommitd role
+  hosts: all
+  gather_facts: false
+  roles:
+    - overcommitd
+EOF
+vars() { # extra services keys (JSON object members) for redis
+	cat <<EOF
+{
+  "ansible_python_interpreter": "/usr/bin/python3",
+  "overcommitd_install_package": false,
+  "overcommitd_manage_service": false,
+  "overcommitd_binary": "$BIN",
+  "overcommitd_policy_dir": "$PD",
+  "overcommitd_policy_owner": "$(id -un)",
+  "overcommitd_policy_group": "$(id -gn)",
+  "overcommitd_roots": {"procfs": "$H/proc", "sysfs": "$H/sys",
+                        "cgroupfs": "$H/cgroup", "state_dir": "$T/state"},
+  "overcommitd_host": {"overcommit": "auto", "fork_headroom": "110%", "enforce": true},
+  "overcommitd_services": [{"name": "redis", "match_comm": "redis-server",
+    "oom_score_adj": -500, "child_oom_score_adj": 800, "memory_high": "auto",
+    "cow_margin": "25%", "cgroup": "overcommitd/redis"$1}]
+}
+EOF
+}
+play() { # name (output $T/NAME.json), extra ansible-playbook options...
+	name=$1
+	shift
+	start=$(date +%s)
+	OC_RESULTS="$T/$name.json" ansible-playbook -i localhost, -c local -e "@$T/vars.json" \
+		"$@" "$T/play.yml" >"$T/$name.out" 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || { tail -n 15 "$T/$name.out" | comment; }
+	echo "# $name: ansible-playbook exit $rc in $(($(date +%s) - start))s"
+	return $rc
+}
+# a field of a run's results: stats, or the (last) result of a task by name
+q() { # run name, python expression over `stats` and task(NAME)
+	python3 - "$T/$1.json" "$2" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+stats = d["stats"]
+def task(name):
+    r = [t["result"] for t in d["tasks"] if t["name"] == name]
+    return r[-1] if r else {}
+print(eval(sys.argv[2]))
+PY
+}
+
+check "site.yml: ansible-playbook --syntax-check" \
+	ansible-playbook --syntax-check -i localhost, packaging/ansible/site.yml
+
+# ---- 1. --check: recommend, changed, nothing written ------------------------
+vars "" >"$T/vars.json"
+play check --check
+rc=$?
+check "--check: exit 0" [ "$rc" -eq 0 ]
+check "--check: recommend ran, exit 2 (changes recommended)" [ "$(q check 'task("Overcommitd recommend (check mode)").get("rc")')" = 2 ]
+check "--check: recommend reported as changed" [ "$(q check 'task("Overcommitd recommend (check mode)").get("changed")')" = True ]
+check "--check: recommend saw the policy to be written (fork_fails risk for redis)" \
+	[ "$(q check '[r["service"] for r in json.loads(task("Overcommitd recommend (check mode)")["stdout"])["risks"]]')" = "['redis']" ]
+check "--check: apply skipped" [ "$(q check 'task("Overcommitd apply").get("skipped")')" = True ]
+check "--check: host tree untouched" diff -r "$T/pristine" "$H"
+check "--check: no policy written" [ ! -e "$POL" ]
+check "--check: no state journal" [ ! -e "$T/state" ]
+check "--check: scratch policy directory removed" [ -z "$(ls -A "$T/tmp")" ]
+want_kb=$(q check '[a["desired"] for a in json.loads(task("Overcommitd recommend (check mode)")["stdout"])["actions"] if a["target"] == "vm.overcommit_kbytes"][0]')
+
+# ---- 2. real run: policy in place, applied ----------------------------------
+play apply1
+rc=$?
+check "run 1: exit 0" [ "$rc" -eq 0 ]
+check "run 1: policy file written, mode 0644" [ "$(stat -c %a "$POL" 2>/dev/null)" = 644 ]
+check "run 1: policy holds [host] with enforce = yes" grep -qx 'enforce = yes' "$POL"
+check "run 1: policy holds [service redis]" grep -qx 'oom_score_adj = -500' "$POL"
+check "run 1: the written policy validates" "$BIN" -q validate "$PD"
+check "run 1: apply changed" [ "$(q apply1 'task("Overcommitd apply").get("changed")')" = True ]
+check "run 1: every action done" [ "$(q apply1 'sorted(set(a["result"] for a in json.loads(task("Overcommitd apply")["stdout"])["actions"]))')" = "['done']" ]
+check "run 1: vm.overcommit_kbytes as --check recommended ($want_kb)" [ "$(cat "$H/proc/sys/vm/overcommit_kbytes")" = "$want_kb" ]
+check "run 1: oom_score_adj of redis-server" [ "$(cat "$H/proc/100/oom_score_adj")" = -500 ]
+check "run 1: memory.high written" [ "$(cat "$G/memory.high")" != max ]
+check "run 1: journal in the state dir" [ -s "$T/state/journal.json" ]
+check "run 1: reload handler notified (service unmanaged here: skipped)" \
+	[ "$(q apply1 'task("Reload overcommitd").get("skipped")')" = True ]
+
+# the kernel moves a pid written to cgroup.procs; the fixture cannot
+for pid in 100 101; do echo "0::/overcommitd/redis" >"$H/proc/$pid/cgroup"; done
+cp -a "$H" "$T/after1"
+cp -p "$POL" "$T/pol.after1"
+
+# ---- 3. again: nothing to do ----------------------------------------------
+play apply2
+rc=$?
+check "run 2: exit 0" [ "$rc" -eq 0 ]
+check "run 2: nothing changed (stats changed = 0)" [ "$(q apply2 'stats["changed"]')" = 0 ]
+check "run 2: apply ran and wrote nothing" [ "$(q apply2 '(task("Overcommitd apply").get("rc"), task("Overcommitd apply").get("changed"))')" = "(0, False)" ]
+check "run 2: host tree unchanged" diff -r "$T/after1" "$H"
+play check2 --check
+rc=$?
+check "--check after apply: exit 0, recommend exit 0, nothing changed" \
+	[ "$rc.$(q check2 'task("Overcommitd recommend (check mode)").get("rc")').$(q check2 'stats["changed"]')" = "0.0.0" ]
+
+# ---- 4. a bad policy variable: validate refuses it, the old file stays -------
+vars ', "bogus_key": 1' >"$T/vars.json"
+play bad
+rc=$?
+check "bad key: the run fails" [ "$rc" -ne 0 ]
+check "bad key: the policy task failed validation" \
+	[ "$(q bad 'task("Policy file").get("msg")')" = "failed to validate" ]
+if q bad 'task("Policy file").get("stderr", "")' | grep -q "unknown key 'bogus_key' in \[service redis\]"; then
+	ok "bad key: overcommitd validate named the problem"
+else
+	not_ok "bad key: overcommitd validate named the problem"
+	q bad 'task("Policy file")' | comment
+fi
+check "bad key: the old policy file stays" cmp -s "$T/pol.after1" "$POL"
+check "bad key: no apply ran" [ "$(q bad 'task("Overcommitd apply")')" = "{}" ]
+check "bad key: host tree unchanged" diff -r "$T/after1" "$H"
+
+# a value with a newline would smuggle a key past validate: refused before
+vars ', "cow_margin": "25%\\nenforce = no"' | sed 's/"cow_margin": "25%", //' >"$T/vars.json"
+play inject
+rc=$?
+check "newline in a value: refused by the role's checks" \
+	[ "$rc.$(q inject 'task("Check the role'"'"'s variables").get("failed")')" = "2.True" ]
+check "newline in a value: the old policy file stays" cmp -s "$T/pol.after1" "$POL"
+
+finish
