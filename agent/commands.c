@@ -194,17 +194,10 @@ int cmd_validate(const struct cli *c)
 	return EXIT_OK;
 }
 
-static const char *jkind_name(enum jkind k)
-{
-	static const char *const n[] = { "sysctl", "oom_score_adj", "memory_high",
-					 "memory_max", "cgroup_attach", "cgroup_create" };
-	return (size_t)k < sizeof(n) / sizeof(n[0]) ? n[k] : "unknown";
-}
-
 static void restore_line(const struct jentry *e, enum apply_status st, const char *detail, void *arg)
 {
 	(void)arg;
-	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), jkind_name(e->kind), e->key,
+	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), journal_kind_name(e->kind), e->key,
 	       e->original, detail[0] ? ": " : "", detail);
 }
 

@@ -31,6 +31,11 @@ static const char *const kind_names[] = {
 	[J_CGROUP_CREATE] = "cgroup_create",
 };
 
+const char *journal_kind_name(enum jkind k)
+{
+	return (unsigned)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "unknown";
+}
+
 static int kind_from_name(const char *s, enum jkind *k)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++) {
@@ -180,30 +185,13 @@ int journal_open(const char *state_dir, struct journal *j)
 	if (rc < 0)
 		return rc;
 
-	size_t size = 64 * 1024;
-	char *buf = NULL;
-	ssize_t len;
-	for (;;) {
-		char *nb = realloc(buf, size);
-		if (!nb) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = nb;
-		len = read_file(j->path, buf, size);
-		if (len != -EFBIG || size >= JOURNAL_MAX_BYTES)
-			break;
-		size *= 2;
-	}
-	if (len == -ENOENT) {
-		free(buf);
+	char *buf;
+	ssize_t len = read_file_alloc(j->path, JOURNAL_MAX_BYTES, &buf);
+	if (len == -ENOENT)
 		return 0; /* no journal yet: nothing was ever changed */
-	}
-	if (len < 0) {
-		free(buf);
-		/* unreadable or oversized: refuse rather than start a new one over it */
+	/* unreadable or oversized: refuse rather than start a new one over it */
+	if (len < 0)
 		return len == -EFBIG ? -EINVAL : (int)len;
-	}
 	rc = parse_doc(buf, (size_t)len, j);
 	free(buf);
 	if (rc < 0)

@@ -43,5 +43,6 @@ int journal_record(struct journal *j, enum jkind kind, const char *key, const ch
 /* Drop one entry (after it was restored) and persist. */
 int journal_forget(struct journal *j, enum jkind kind, const char *key);
 void journal_close(struct journal *j);
+const char *journal_kind_name(enum jkind k); /* "sysctl", "oom_score_adj", ... */
 
 #endif

@@ -453,25 +453,10 @@ int learn_load(const char *state_dir, struct svc_learning **out, size_t *n)
 	int rc = path_join(path, sizeof(path), state_dir, LEARN_FILE);
 	if (rc < 0)
 		return rc;
-	size_t size = 64 * 1024;
-	char *buf = NULL;
-	ssize_t len;
-	for (;;) {
-		char *nb = realloc(buf, size);
-		if (!nb) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = nb;
-		len = read_file(path, buf, size);
-		if (len != -EFBIG || size > LEARN_MAX_BYTES)
-			break;
-		size *= 2;
-	}
-	if (len == -ENOENT) {
-		free(buf);
+	char *buf;
+	ssize_t len = read_file_alloc(path, LEARN_MAX_BYTES, &buf);
+	if (len == -ENOENT)
 		return 0; /* nothing learned yet */
-	}
 	if (len < 0)
 		rc = len == -EFBIG ? -EINVAL : (int)len;
 	else if (strlen(buf) != (size_t)len)

@@ -223,6 +223,32 @@ ssize_t read_file(const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+ssize_t read_file_alloc(const char *path, size_t max, char **out)
+{
+	size_t size = 64 * 1024;
+	char *buf = NULL;
+	ssize_t len;
+	*out = NULL;
+	for (;;) {
+		char *nb = realloc(buf, size);
+		if (!nb) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nb;
+		len = read_file(path, buf, size);
+		if (len != -EFBIG || size > max)
+			break;
+		size *= 2;
+	}
+	if (len < 0 || (size_t)len > max) {
+		free(buf);
+		return len < 0 ? len : -EFBIG;
+	}
+	*out = buf;
+	return len;
+}
+
 int path_join(char *dst, size_t size, const char *root, const char *rel)
 {
 	while (*rel == '/')

@@ -29,6 +29,10 @@ int parse_bool(const char *s, bool *out);
 /* Read a whole (small) file into buf, NUL-terminated; returns length or -errno.
  * -EFBIG when the file does not fit. */
 ssize_t read_file(const char *path, char *buf, size_t size);
+/* A whole file of unknown size up to max bytes into *out (malloc'd,
+ * NUL-terminated; the caller frees).  Returns the length, -EFBIG when the
+ * file is larger than max, or -errno (*out is then NULL). */
+ssize_t read_file_alloc(const char *path, size_t max, char **out);
 /* Same with the path built from a root and a relative path. */
 ssize_t read_file_at(const char *root, const char *rel, char *buf, size_t size);
 /* Write the whole string with one write(), check write() and close().

@@ -133,8 +133,12 @@ print(eval(sys.argv[2]))
 PY
 }
 
-check "site.yml: ansible-playbook --syntax-check" \
-	ansible-playbook --syntax-check -i localhost, packaging/ansible/site.yml
+if ansible-playbook --syntax-check -i localhost, packaging/ansible/site.yml >"$T/syntax.out" 2>&1; then
+	ok "site.yml: ansible-playbook --syntax-check"
+else
+	not_ok "site.yml: ansible-playbook --syntax-check"
+	comment <"$T/syntax.out"
+fi
 
 # ---- 1. --check: recommend, changed, nothing written ------------------------
 vars "" >"$T/vars.json"
@@ -145,7 +149,7 @@ check "--check: recommend ran, exit 2 (changes recommended)" [ "$(q check 'task(
 check "--check: recommend reported as changed" [ "$(q check 'task("Overcommitd recommend (check mode)").get("changed")')" = True ]
 check "--check: recommend saw the policy to be written (fork_fails risk for redis)" \
 	[ "$(q check '[r["service"] for r in json.loads(task("Overcommitd recommend (check mode)")["stdout"])["risks"]]')" = "['redis']" ]
-check "--check: apply skipped" [ "$(q check 'task("Overcommitd apply").get("skipped")')" = True ]
+check "--check: apply skipped" [ "$(q check 'task("Overcommitd apply").get("_status")')" = skipped ]
 check "--check: host tree untouched" diff -r "$T/pristine" "$H"
 check "--check: no policy written" [ ! -e "$POL" ]
 check "--check: no state journal" [ ! -e "$T/state" ]
@@ -167,7 +171,7 @@ check "run 1: oom_score_adj of redis-server" [ "$(cat "$H/proc/100/oom_score_adj
 check "run 1: memory.high written" [ "$(cat "$G/memory.high")" != max ]
 check "run 1: journal in the state dir" [ -s "$T/state/journal.json" ]
 check "run 1: reload handler notified (service unmanaged here: skipped)" \
-	[ "$(q apply1 'task("Reload overcommitd").get("skipped")')" = True ]
+	[ "$(q apply1 'task("Reload overcommitd").get("_status")')" = skipped ]
 
 # the kernel moves a pid written to cgroup.procs; the fixture cannot
 for pid in 100 101; do echo "0::/overcommitd/redis" >"$H/proc/$pid/cgroup"; done
@@ -204,11 +208,38 @@ check "bad key: no apply ran" [ "$(q bad 'task("Overcommitd apply")')" = "{}" ]
 check "bad key: host tree unchanged" diff -r "$T/after1" "$H"
 
 # a value with a newline would smuggle a key past validate: refused before
-vars ', "cow_margin": "25%\\nenforce = no"' | sed 's/"cow_margin": "25%", //' >"$T/vars.json"
+vars ', "cow_margin": "25%\nenforce = no"' | sed 's/"cow_margin": "25%", //' >"$T/vars.json"
 play inject
 rc=$?
 check "newline in a value: refused by the role's checks" \
-	[ "$rc.$(q inject 'task("Check the role'"'"'s variables").get("failed")')" = "2.True" ]
+	[ "$rc.$(q inject 'task("Check the role'"'"'s variables").get("_status")')" = "2.failed" ]
 check "newline in a value: the old policy file stays" cmp -s "$T/pol.after1" "$POL"
+
+# ---- 5. --check on a host without the package ---------------------------------
+vars "" | sed "s|\"overcommitd_binary\": \"[^\"]*\"|\"overcommitd_binary\": \"$T/none/overcommitd\"|" >"$T/vars.json"
+play nobin --check
+rc=$?
+check "--check, not installed yet: exit 0, reported as a change" \
+	[ "$rc.$(q nobin 'task("Note a check run before the install").get("changed")')" = "0.True" ]
+check "--check, not installed yet: nothing recommended" \
+	[ "$(q nobin 'task("Overcommitd recommend (check mode)").get("_status")')" = skipped ]
+play nobin_real
+rc=$?
+check "real run without the binary: fails with a clear message" \
+	[ "$rc.$(q nobin_real '"not found" in task("Refuse a real run without the binary").get("msg", "")')" = "2.True" ]
+
+# ---- 6. the install branch, simulated (apt under --check: dpkg --simulate) ----
+deb=$(ls "$BUILD"/pkg/overcommitd_*.deb 2>/dev/null | head -n 1)
+if [ -n "$deb" ] && command -v apt-get >/dev/null && ! dpkg -s overcommitd >/dev/null 2>&1; then
+	vars "" | sed 's|"overcommitd_install_package": false|"overcommitd_install_package": true|' |
+		sed "s|^{|{ \"overcommitd_package_file\": \"$PWD/$deb\",|" >"$T/vars.json"
+	play install --check
+	rc=$?
+	check "--check with overcommitd_package_file: apt would install $(basename "$deb")" \
+		[ "$rc.$(q install 'task("Install overcommitd (apt)").get("changed")')" = "0.True" ]
+	check "--check with overcommitd_package_file: nothing installed" sh -c '! dpkg -s overcommitd >/dev/null 2>&1'
+else
+	ok "# SKIP install branch: no $BUILD/pkg/overcommitd_*.deb (make deb), no apt, or overcommitd installed"
+fi
 
 finish
