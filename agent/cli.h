@@ -18,6 +18,7 @@ struct cli {
 	size_t nargs;
 	struct roots roots;
 	const char *state_dir;
+	const char *metrics_file;         /* run: node_exporter textfile, or NULL */
 	enum out_format format;
 	int verbosity;                    /* -1 quiet, 0, 1 verbose */
 };

@@ -26,6 +26,7 @@
 #include "plan.h"
 #include "policy.h"
 #include "privs.h"
+#include "report.h"
 #include "procconn.h"
 #include "snapshot.h"
 #include "tracker.h"
@@ -360,6 +361,27 @@ static int observe(struct daemon *d, struct snapshot *s)
 	return rc;
 }
 
+/* The node_exporter textfile: the plan's figures plus the daemon's counters. */
+static void write_metrics(struct daemon *d, const struct snapshot *s, const struct plan *p)
+{
+	struct prom_counters pc = {
+		.events_total = d->stats.events,
+		.applied_total = d->stats.applied,
+		.failed_total = d->stats.failed,
+		.resyncs_total = d->stats.resyncs,
+		.episodes_total = d->stats.episodes,
+	};
+	struct report_in in = { .mode = RPT_STATUS, .pol = &d->pol, .snap = s, .plan = p,
+				.counters = &pc };
+	int rc = report_prometheus_file(d->c->metrics_file, &in);
+	if (rc < 0 && !d->metrics_warned) {
+		log_errno(LOG_LVL_WARN, rc, "metrics file %s", d->c->metrics_file);
+		d->metrics_warned = true;
+	} else if (rc == 0) {
+		d->metrics_warned = false;
+	}
+}
+
 static void pass(struct daemon *d)
 {
 	struct snapshot s;
@@ -380,6 +402,8 @@ static void pass(struct daemon *d)
 		drift_filter(&d->drift, &p, d->pol.host.reapply_on_drift, now_ms(CLOCK_MONOTONIC),
 			     log_drift, NULL);
 		enforce_plan(d, &p);
+		if (d->c->metrics_file)
+			write_metrics(d, &s, &p);
 		sd_notifyf(0, "STATUS=%zu service%s, %zu tracked processes, %zu risk%s; %" PRIu64
 			      " events, %" PRIu64 " applied, %" PRIu64 " failed",
 			   s.nsvc, s.nsvc == 1 ? "" : "s", d->tr.n, p.nrisk, p.nrisk == 1 ? "" : "s",

@@ -40,7 +40,7 @@ struct daemon {
 	struct drift drift;
 	struct procconn *pc;
 	int sig_fd, tick_fd, sample_fd;
-	bool stop, reload, need_full, sampling, watchdog, cgroup2;
+	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;
 	struct daemon_stats stats;
 };

@@ -25,6 +25,8 @@ static void usage(FILE *out)
 	      "  --state-dir DIR    state journal directory (default /var/lib/overcommitd)\n"
 	      "  --format text|json|prometheus\n"
 	      "                     output format (default text; prometheus: status, recommend, apply)\n"
+	      "  --metrics-file FILE\n"
+	      "                     run: keep FILE (a node_exporter textfile, *.prom) up to date\n"
 	      "  -v, --verbose  -q, --quiet  --version  -h, --help\n"
 	      "exit codes: 0 ok/compliant, 1 error, 2 changes recommended\n",
 	      out);
@@ -41,7 +43,7 @@ static int set_root(char *dst, size_t size, const char *val, const char *opt)
 
 int main(int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_STATE, O_FORMAT, O_VERSION };
+	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_STATE, O_FORMAT, O_VERSION, O_METRICS };
 	static const struct option opts[] = {
 		{ "policy-dir", required_argument, NULL, O_POLICY },
 		{ "procfs", required_argument, NULL, O_PROCFS },
@@ -49,6 +51,7 @@ int main(int argc, char **argv)
 		{ "cgroupfs", required_argument, NULL, O_CGROUPFS },
 		{ "state-dir", required_argument, NULL, O_STATE },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "metrics-file", required_argument, NULL, O_METRICS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -75,6 +78,7 @@ int main(int argc, char **argv)
 			bad = set_root(c.roots.cgroupfs, sizeof(c.roots.cgroupfs), optarg, "--cgroupfs");
 			break;
 		case O_STATE: c.state_dir = optarg; break;
+		case O_METRICS: c.metrics_file = optarg; break;
 		case O_FORMAT:
 			if (strcmp(optarg, "text") == 0)
 				c.format = FMT_TEXT;

@@ -5,15 +5,29 @@ set -eu
 PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
 libiniparser-dev libjson-c-dev libsystemd-dev libcmocka-dev clang cppcheck
 qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev
-debhelper lintian rpm mandoc man-db systemd"
+debhelper lintian rpm mandoc man-db systemd ansible-core"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update
-# shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends $missing
+if [ -n "$missing" ]; then
+	$SUDO apt-get update
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends $missing
+fi
+
+# promtool (tests/packaging/test_metrics.sh) out of Debian's prometheus
+# package, without installing the package: its dependencies (the web UI's
+# JavaScript) take 330 MB, and it would enable a prometheus.service here.
+if ! command -v promtool >/dev/null 2>&1; then
+	d=$(mktemp -d)
+	chmod 0755 "$d" # apt's download sandbox user must write there
+	(cd "$d" && apt-get download prometheus) ||
+		{ $SUDO apt-get update && (cd "$d" && apt-get download prometheus); }
+	dpkg-deb -x "$d"/prometheus_*.deb "$d/root"
+	$SUDO install -m 0755 "$d/root/usr/bin/promtool" /usr/local/bin/promtool
+	rm -rf "$d"
+fi

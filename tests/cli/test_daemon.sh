@@ -23,7 +23,7 @@ interval = 60
 match_comm = ocd-sleeper
 oom_score_adj = -100
 INI
-"$BIN" run -v --policy-dir "$T/pol" --state-dir "$T/state" >"$T/log" 2>&1 &
+"$BIN" run -v --policy-dir "$T/pol" --state-dir "$T/state" --metrics-file "$T/oc.prom" >"$T/log" 2>&1 &
 DPID=$!
 wait_for() { # pattern, tenths of a second
 	i=0
@@ -35,6 +35,8 @@ wait_for() { # pattern, tenths of a second
 	return 1
 }
 check "run: starts and says so" wait_for 'running: 1 service' 50
+check "run: metrics textfile written at start" grep -q '^overcommitd_service_running{service="sleeper"} 0' "$T/oc.prom"
+check "run: metrics carry the daemon's counters" grep -q '^overcommitd_proc_events_total ' "$T/oc.prom"
 st=/proc/$DPID/status
 check "run: no_new_privs set" grep -q '^NoNewPrivs:[[:space:]]*1' "$st"
 # kept: at most DAC_OVERRIDE(1) SYS_PTRACE(19) NET_ADMIN(12) SYS_RESOURCE(24)

@@ -229,10 +229,11 @@ check "real run without the binary: fails with a clear message" \
 	[ "$rc.$(q nobin_real '"not found" in task("Refuse a real run without the binary").get("msg", "")')" = "2.True" ]
 
 # ---- 6. the install branch, simulated (apt under --check: dpkg --simulate) ----
-deb=$(ls "$BUILD"/pkg/overcommitd_*.deb 2>/dev/null | head -n 1)
+deb=""
+for f in "$BUILD"/pkg/overcommitd_*.deb; do [ -f "$f" ] && deb=$(realpath "$f") && break; done
 if [ -n "$deb" ] && command -v apt-get >/dev/null && ! dpkg -s overcommitd >/dev/null 2>&1; then
 	vars "" | sed 's|"overcommitd_install_package": false|"overcommitd_install_package": true|' |
-		sed "s|^{|{ \"overcommitd_package_file\": \"$PWD/$deb\",|" >"$T/vars.json"
+		sed "s|^{|{ \"overcommitd_package_file\": \"$deb\",|" >"$T/vars.json"
 	play install --check
 	rc=$?
 	check "--check with overcommitd_package_file: apt would install $(basename "$deb")" \

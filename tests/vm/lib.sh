@@ -30,6 +30,7 @@ pass() {
 fail() {
 	echo "FAIL $OC_TEST: $*" >> "$OC_RESULT"
 	log "FAIL: $*"
+	[ -z "${OCD_PID:-}" ] || ocd_dump 400
 	exit 1
 }
 
@@ -227,4 +228,92 @@ kb_of() {
 	*G) echo $((${1%G} * 1048576)) ;;
 	*) echo $(($1 / 1024)) ;;
 	esac
+}
+
+# --- the daemon (overcommitd run) ---------------------------------------------
+OCD_LOG=/tmp/ocd.log
+# ocd_start: `overcommitd run -v` with this scenario's policy and state dirs in
+# the background (OCD_PID), its log in $OCD_LOG ("UPTIME overcommitd: ...");
+# waits for "running:".
+ocd_start() {
+	need_oc
+	log "\$ overcommitd run -v --policy-dir $POL --state-dir $OCSTATE &"
+	# each line stamped with the guest uptime by a shell loop (no fork per line)
+	rm -f /tmp/ocd.fifo
+	mkfifo /tmp/ocd.fifo
+	(
+		while IFS= read -r _l; do
+			read -r _up _ < /proc/uptime
+			echo "$_up $_l"
+		done
+	) < /tmp/ocd.fifo >> "$OCD_LOG" &
+	OC_BG_PIDS="$OC_BG_PIDS $!"
+	bg "$OC" run -v --policy-dir "$POL" --state-dir "$OCSTATE" > /tmp/ocd.fifo 2>&1
+	OCD_PID=$BG_PID
+	_n=300
+	until grep -q 'running: ' "$OCD_LOG"; do
+		kill -0 "$OCD_PID" 2>/dev/null && [ "$_n" -gt 0 ] ||
+			fail "the daemon did not start: $(tail -n 5 "$OCD_LOG" | tr '\n' ';')"
+		_n=$((_n - 1))
+		nap 0.1
+	done
+}
+# ocd_wait ERE SECONDS: until a line of the daemon log matches; 1 on timeout
+ocd_wait() {
+	_n=$(($2 * 10))
+	until grep -Eq -- "$1" "$OCD_LOG"; do
+		[ "$_n" -gt 0 ] || return 1
+		_n=$((_n - 1))
+		nap 0.1
+	done
+	return 0
+}
+# ocd_stop: SIGTERM, wait; OCD_RC is its exit status
+ocd_stop() {
+	kill -TERM "$OCD_PID" 2>/dev/null
+	wait "$OCD_PID"
+	OCD_RC=$?
+}
+# ocd_dump [N]: the daemon log (first N lines, default 200) to the console
+ocd_dump() {
+	log "daemon log ($(wc -l < "$OCD_LOG") lines):"
+	head -n "${1:-200}" "$OCD_LOG" | sed 's/^/  ocd| /'
+}
+
+# --- Redis ----------------------------------------------------------------------
+REDIS_SOCK=/tmp/redis/redis.sock
+rc() { redis-cli -s "$REDIS_SOCK" "$@"; }
+persist() { rc INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
+# redis_run [WRAPPER...]: run (WRAPPER...) redis-server serving $REDIS_SOCK only,
+# no automatic saves, DEBUG allowed, log in /tmp/redis/redis.log
+redis_run() {
+	mkdir -p /tmp/redis
+	"$@" redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save "" \
+		--appendonly no --enable-debug-command yes --dir /tmp/redis \
+		--logfile /tmp/redis/redis.log --daemonize no
+}
+# redis_ready PID: until it answers PING (30 s)
+redis_ready() {
+	_n=0
+	until [ "$(rc PING 2>/dev/null)" = PONG ]; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 300 ] || fail "redis-server did not answer PING: $(tail -n 5 /tmp/redis/redis.log)"
+		kill -0 "$1" 2>/dev/null || fail "redis-server exited: $(tail -n 5 /tmp/redis/redis.log)"
+		nap 0.1
+	done
+}
+# bgsave_child PID: the pid of redis-server PID's child (empty if none)
+bgsave_child() {
+	_c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+	echo "${_c%% *}"
+}
+# bgsave_wait SECONDS: until no BGSAVE runs; 1 on timeout
+bgsave_wait() {
+	_n=$(($1 * 5))
+	while [ "$(persist rdb_bgsave_in_progress)" != 0 ]; do
+		[ "$_n" -gt 0 ] || return 1
+		_n=$((_n - 1))
+		nap 0.2
+	done
+	return 0
 }

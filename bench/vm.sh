@@ -1,0 +1,42 @@
+#!/bin/sh
+# bench/vm.sh - the guest part of `make bench` (issue 6, items 1 and 6):
+# stages a build tree $BUILD/bench-vm that tests/vm/run.sh boots unchanged
+# (BUILD= and OC_VM_SCENARIO_DIR= are its own knobs): overcommitd and the test
+# helpers of $BUILD, the bench programs, Debian's cgrulesengd (apt-get
+# download cgroup-tools, unpacked here, never installed on this host), the
+# scenarios bench/vm/*.sh plus the VM tier's 30-redis-bgsave.sh, and the
+# kernel cache of $BUILD/vm.  All scenarios run in one boot.
+# Output: the run.sh transcript on stdout (INFO lines carry the figures).
+set -eu
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+BVM=$BUILD/bench-vm
+mkdir -p "$BVM/tests/helpers" "$BVM/vm" "$BVM/deb"
+rm -rf "$BVM/scenarios"
+mkdir -p "$BVM/scenarios"
+ln -sf "$BUILD/overcommitd" "$BVM/overcommitd"
+for h in "$BUILD"/tests/helpers/*; do ln -sf "$h" "$BVM/tests/helpers/$(basename "$h")"; done
+for p in pcfloor spawnlat ocb-target cowblow; do
+	ln -sf "$BUILD/bench/$p" "$BVM/tests/helpers/$p"
+done
+# cgrulesengd: the peer of item 1, unpacked from Debian's package
+if [ ! -x "$BVM/deb/cgrulesengd" ]; then
+	(cd "$BVM/deb" && rm -f cgroup-tools_*.deb &&
+		apt-get -q -o APT::Sandbox::User=root download cgroup-tools >/dev/null 2>&1 &&
+		dpkg-deb -x cgroup-tools_*.deb x && cp x/usr/sbin/cgrulesengd cgrulesengd) ||
+		echo "bench-vm: cgroup-tools not available (apt-get download failed): no cgrulesengd" >&2
+fi
+if [ -x "$BVM/deb/cgrulesengd" ] && ldd "$BVM/deb/cgrulesengd" >/dev/null 2>&1 &&
+	! ldd "$BVM/deb/cgrulesengd" | grep -q 'not found'; then
+	ln -sf "$BVM/deb/cgrulesengd" "$BVM/tests/helpers/cgrulesengd"
+else
+	rm -f "$BVM/tests/helpers/cgrulesengd"
+	echo "bench-vm: cgrulesengd unusable here (libcgroup2 missing?): skipped in the guest" >&2
+fi
+[ -e "$BVM/vm/kernel" ] || [ ! -d "$BUILD/vm/kernel" ] || ln -s "$BUILD/vm/kernel" "$BVM/vm/kernel"
+for s in "$TOP"/bench/vm/*.sh; do
+	sed "s/@N@/${OC_BENCH_VM_N:-1000}/" "$s" > "$BVM/scenarios/$(basename "$s")"
+done
+[ -n "${OC_BENCH_VM_ONLY:-}" ] || cp "$TOP/tests/vm/scenarios/30-redis-bgsave.sh" "$BVM/scenarios/"
+OC_VM_BOOT=once OC_VM_SCENARIO_DIR=$BVM/scenarios BUILD=$BVM sh "$TOP/tests/vm/run.sh" ${OC_BENCH_VM_SCEN:-}

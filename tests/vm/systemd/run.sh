@@ -1,0 +1,207 @@
+#!/bin/sh
+# tests/vm/systemd/run.sh - the overcommitd .deb installed and run for real
+# in a Debian 12 guest with systemd as PID 1 (issue 5 item 4, DESIGN §8).
+#
+# Host side: the Debian kernel of the busybox tier (kernel.sh, same cache),
+# a debootstrap'ed bookworm (rootfs.sh; cached in $BUILD/vm/systemd by the
+# package list), the .deb (packaging/build-deb.sh, rebuilt when a source is
+# newer), all packed as one initramfs: the cached base archive followed by a
+# small one with /init (exec /sbin/init), the test unit and script, the .deb
+# and a few masked units.  Booted under qemu TCG (always under timeout); the
+# guest runs guest-test.sh after multi-user.target and reports on ttyS1.
+# Prints each "PASS name" / "FAIL name: reason" (INFO lines indented), then
+# one line "N passed, N failed".  Exit 1 on any failure or a hung guest;
+# the tail of the guest journal (or console) follows on stderr.
+#
+# usage: BUILD=build sh tests/vm/systemd/run.sh
+# Environment:
+#   BUILD               build tree (default build); caches, logs in $BUILD/vm/systemd
+#   OC_VM_DEB           test this .deb instead of building one
+#   OC_VM_MIRROR        Debian mirror for debootstrap (default: from apt's sources)
+#   OC_VM_MEM           guest RAM in MiB (default 3072)
+#   OC_VM_SMP           guest CPUs (default 2)
+#   OC_VM_CPU           qemu -cpu model (default qemu64,+rdrand, as tests/vm/run.sh:
+#                       the CRNG is ready at boot instead of after seconds)
+#   OC_VM_HOST_TIMEOUT  seconds for the guest, boot included (default 330)
+#   OC_VM_KERNEL, OC_VM_PVH   as for tests/vm/run.sh
+#   OC_VM_VERBOSE=1     print the guest journal tail even when all passed
+# Nothing here touches this machine's /proc/sys or cgroups; debootstrap
+# writes only under $BUILD/vm/systemd (its chroot may start no service).
+set -eu
+
+BUILD=${BUILD:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../../.." && pwd)
+BUILD_ARG=$BUILD
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+VMDIR=$BUILD/vm
+SDIR=$VMDIR/systemd
+LOGDIR=$SDIR/logs
+MEM=${OC_VM_MEM:-3072}
+SMP=${OC_VM_SMP:-2}
+CPU=${OC_VM_CPU:-qemu64,+rdrand}
+LIMIT=${OC_VM_HOST_TIMEOUT:-330}
+T0=$(date +%s)
+# the guest's packages: boot (systemd as init, D-Bus for unit properties,
+# udev), the service under test, procps (pidof), and the runtime libraries
+# of overcommitd so that dpkg -i needs no network
+PKGS=systemd,systemd-sysv,dbus,udev,procps,redis-server,libnl-3-200,libnl-genl-3-200,libcap2,libjson-c5,libiniparser1,libsystemd0
+
+say() { printf 'vm-systemd: %s\n' "$*" >&2; }
+die() { say "error: $*"; echo "0 passed, 1 failed"; exit 1; }
+
+for t in qemu-system-x86_64 timeout cpio dpkg-deb flock sha256sum; do
+	command -v "$t" >/dev/null 2>&1 || die "$t not found (apt-get install qemu-system-x86 cpio dpkg util-linux)"
+done
+mkdir -p "$SDIR" "$LOGDIR"
+
+# shellcheck source=tests/vm/systemd/kernel.sh
+. "$HERE/kernel.sh"
+
+# ------------------------------------------------------------- the .deb
+deb_stale() { # the newest source change is newer than the .deb
+	[ -n "$(cd "$TOP" && find src agent policies packaging/debian packaging/systemd \
+		packaging/man Makefile -type f -newer "$1" 2>/dev/null | head -n 1)" ]
+}
+pick_deb() {
+	if [ -n "${OC_VM_DEB:-}" ]; then
+		[ -r "$OC_VM_DEB" ] || die "OC_VM_DEB=$OC_VM_DEB not readable"
+		DEB=$OC_VM_DEB
+		return
+	fi
+	DEB=$(ls "$BUILD"/pkg/overcommitd_*.deb 2>/dev/null | tail -n 1)
+	if [ -z "$DEB" ] || deb_stale "$DEB"; then
+		say "building the .deb (packaging/build-deb.sh)"
+		rel=${BUILD#"$TOP"/}
+		[ "$rel" != "$BUILD" ] || die "BUILD=$BUILD_ARG is outside the tree; build the .deb and set OC_VM_DEB"
+		DEB=$(cd "$TOP" && BUILD=$rel sh packaging/build-deb.sh | tail -n 1) ||
+			die "packaging/build-deb.sh failed"
+	fi
+	[ -r "$DEB" ] || die "no .deb at $DEB"
+}
+
+# ------------------------------------------------------------ the rootfs
+# The Debian mirror apt uses here (one-line or deb822 sources).
+mirror() {
+	if [ -n "${OC_VM_MIRROR:-}" ]; then echo "$OC_VM_MIRROR"; return; fi
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\(https\{0,1\}:[^[:space:]]*\)[[:space:]]\{1,\}bookworm[[:space:]].*/\2/p' |
+		head -n 1)
+	[ -n "$m" ] || m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ { uri = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }')
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+# Cached by the package list and the builder itself: base-KEY.cpio
+base_rootfs() {
+	key=$( { echo "$PKGS"; cat "$HERE/rootfs.sh"; } | sha256sum | cut -c 1-12)
+	BASE=$SDIR/base-$key.cpio
+	exec 9> "$SDIR/.lock"
+	flock 9   # a concurrent run waits for the same build
+	if [ ! -s "$BASE" ]; then
+		command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found (apt-get install debootstrap)"
+		[ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
+		m=$(mirror)
+		say "debootstrap bookworm from $m (first run only; cached as $(basename "$BASE"))"
+		d0=$(date +%s)
+		sh "$HERE/rootfs.sh" "$BASE" "$m" "$PKGS" || die "building the rootfs failed"
+		say "rootfs built in $(( $(date +%s) - d0 )) s"
+		for old in "$SDIR"/base-*.cpio; do
+			[ "$old" = "$BASE" ] || rm -f "$old" "$old".*
+		done
+	fi
+	flock -u 9
+}
+
+# The second archive: what this run tests.  Its directories are 0755 root,
+# as in the base, so unpacking it over the base changes no permission.
+overlay() {
+	st=$SDIR/overlay
+	rm -rf "$st"
+	mkdir -p "$st/oc/deb" "$st/etc/systemd/system/multi-user.target.wants"
+	chmod -R 0755 "$st"
+	printf '#!/bin/sh\nexec /sbin/init "$@"\n' > "$st/init"
+	chmod 0755 "$st/init"
+	cp "$HERE/guest-test.sh" "$st/oc/guest-test.sh"
+	cp "$DEB" "$st/oc/deb/"
+	u=$st/etc/systemd/system
+	cp "$HERE/oc-systemd-test.service" "$u/"
+	ln -s ../oc-systemd-test.service "$u/multi-user.target.wants/oc-systemd-test.service"
+	# the serial getty on the console hangs up the port (and the output);
+	# units a diskless guest nobody logs into does not need (seconds of
+	# boot each under TCG); timers that would run apt or scrubbers mid-test
+	for m in serial-getty@ttyS0.service getty@tty1.service e2scrub_reap.service \
+		systemd-logind.service apt-daily.timer \
+		apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer; do
+		ln -s /dev/null "$u/$m"
+	done
+	# a fixed machine-id: no first-boot units
+	echo 0c5e7d0e5e5a4c3b9d1f00000000a11d > "$st/etc/machine-id"
+	echo oc-guest > "$st/etc/hostname"
+	find "$st" -type f -name '*.sh' -exec chmod 0755 {} +
+	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$SDIR/overlay.cpio"
+	cat "$BASE" "$SDIR/overlay.cpio" > "$SDIR/initrd.cpio.tmp"
+	mv "$SDIR/initrd.cpio.tmp" "$SDIR/initrd.cpio"
+}
+
+# -------------------------------------------------------------- the run
+fetch_kernel
+pick_deb
+base_rootfs
+overlay
+say "kernel $KVER ($(basename "$KERNEL")); $(basename "$DEB"); initramfs $(( $(du -k "$SDIR/initrd.cpio" | cut -f1) / 1024 )) MiB; ${MEM} MiB, $SMP CPUs ($CPU), TCG; limit $LIMIT s"
+
+con=$LOGDIR/console.log
+raw=$LOGDIR/ttyS1.log
+res=$LOGDIR/results.log
+jour=$LOGDIR/journal.log
+rm -f "$con" "$raw" "$res" "$jour"
+: > "$raw"
+b0=$(date +%s)
+set +e
+timeout -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu "$CPU" -m "$MEM" -smp "$SMP" \
+	-nodefaults -display none -no-reboot \
+	-kernel "$KERNEL" -initrd "$SDIR/initrd.cpio" \
+	-append "console=ttyS0 panic=-1 loglevel=4 systemd.show_status=auto" \
+	-serial "file:$con" -serial "file:$raw" </dev/null >"$LOGDIR/qemu.log" 2>&1
+qrc=$?
+set -e
+b1=$(date +%s)
+# the guest tty turns \n into \r\n; journal lines travel as "J| ..."
+tr -d '\r' < "$raw" | grep -v '^J| ' > "$res" || true
+tr -d '\r' < "$raw" | sed -n 's/^J| //p' > "$jour"
+booted=$(sed -n 's/^@@OC BOOTED \([0-9.]*\).*/\1/p' "$res" | head -n 1)
+done_at=$(sed -n 's/^@@OC DONE \([0-9.]*\).*/\1/p' "$res" | head -n 1)
+say "guest: test started at ${booted:-?} s uptime, done at ${done_at:-?} s; $((b1 - b0)) s wall"
+
+PASSED=0
+FAILED=0
+while IFS= read -r line; do
+	case $line in
+	"INFO "*) echo "  $line" ;;
+	"PASS "*) echo "$line"; PASSED=$((PASSED + 1)) ;;
+	"FAIL "*) echo "$line"; FAILED=$((FAILED + 1)) ;;
+	esac
+done < "$res"
+if [ -z "$done_at" ]; then
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		why="guest hang: timeout after $LIMIT s"
+	else
+		why="guest stopped early (qemu exit $qrc)"
+	fi
+	echo "FAIL systemd-guest: $why${booted:+ (the test had started)}"
+	FAILED=$((FAILED + 1))
+fi
+if [ "$FAILED" -gt 0 ] || [ "${OC_VM_VERBOSE:-0}" = 1 ]; then
+	if [ -s "$jour" ]; then
+		say "guest journal ($jour), overcommitd and test lines, last 60:"
+		grep -E 'overcommitd|oc-test|redis' "$jour" | tail -n 60 | sed 's/^/  | /' >&2
+	else
+		say "no guest journal; console ($con), last 60 lines:"
+		tr -d '\r' < "$con" | tail -n 60 | sed 's/^/  | /' >&2
+	fi
+	[ -s "$LOGDIR/qemu.log" ] && sed 's/^/  qemu: /' "$LOGDIR/qemu.log" >&2
+fi
+say "total $(( $(date +%s) - T0 )) s; logs in $LOGDIR"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
