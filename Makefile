@@ -49,7 +49,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all check unit cli fuzz vm-check install uninstall clean deps cppcheck bench deb rpm pkg-check
+.PHONY: all check unit cli fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
 all: $(BUILD)/overcommitd
 
 $(BUILD)/liboc.a: $(LIB_OBJ)
@@ -94,6 +94,10 @@ fuzz: $(FUZZ_BIN)
 
 vm-check: $(BUILD)/overcommitd $(HELPER_BIN)
 	BUILD=$(BUILD) sh tests/vm/run.sh
+
+# a Debian 12 guest with systemd as PID 1: the .deb installed and run for real
+vm-systemd-check:
+	BUILD=$(BUILD) sh tests/vm/systemd/run.sh
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

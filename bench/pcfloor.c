@@ -11,7 +11,7 @@
  *   -c COMM    count execs whose /proc/PID/comm is COMM ("matched")
  *
  * Prints "pcfloor ready rcvbuf=N" once listening; on SIGTERM/SIGINT one line
- *   pcfloor: events=E execs=X matched=M overflows=O seq_gaps=G lost_estimate=L
+ *   pcfloor: events=E exec_events=X matched=M overflows=O seq_gaps=G lost_estimate=L
  *            enobufs=B rcvbuf=R cpu_us=C
  * and exits 0.  No rescan: what the socket dropped stays missed (that is the
  * point of running it with -b 0 in a storm). */
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		enobufs++;
 	struct pc_stats st;
 	procconn_stats(pc, &st);
-	printf("pcfloor: events=%" PRIu64 " execs=%" PRIu64 " matched=%" PRIu64 " overflows=%" PRIu64
+	printf("pcfloor: events=%" PRIu64 " exec_events=%" PRIu64 " matched=%" PRIu64 " overflows=%" PRIu64
 	       " seq_gaps=%" PRIu64 " lost_estimate=%" PRIu64 " enobufs=%" PRIu64
 	       " rcvbuf=%zu cpu_us=%" PRIu64 "\n",
 	       st.events, f.execs, f.matched, st.overflows, st.seq_gaps, st.lost_estimate, enobufs,

@@ -51,6 +51,7 @@ struct opts {
 	char *target; /* argv[0] of the child: from our own argv, so not const */
 	const char *raw, *label, *ready, *pattern, *cgstr, *adj, *stoppat;
 	bool kts;
+	const char *comm; /* basename of target */
 };
 
 /* -k: the two parts of each latency, split at the kernel's event time */
@@ -160,35 +161,42 @@ static int agent_start(struct agent *a, char **argv)
 	return 0;
 }
 
-static bool file_has(const char *path, const char *what, bool exact)
+/* Read a small /proc file into buf (NUL-terminated, first line only when
+ * line).  false when unreadable. */
+static bool read_small(const char *path, char *buf, size_t size, bool line)
 {
-	char buf[4096];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	if (exact) {
+	if (line)
 		buf[strcspn(buf, "\n")] = '\0';
-		return strcmp(buf, what) == 0;
-	}
-	return strstr(buf, what) != NULL;
+	return true;
 }
+
+/* The last contents seen, for the first miss's diagnostic. */
+static char seen_cg[512], seen_adj[32], seen_comm[32];
 
 static bool polled_done(const struct opts *o, int pid)
 {
 	char path[64];
+	/* the exec must have happened: before it, the child is a copy of us */
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (!read_small(path, seen_comm, sizeof(seen_comm), true) ||
+	    strncmp(seen_comm, o->comm, 15) != 0)
+		return false;
 	if (o->cgstr) {
 		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-		if (!file_has(path, o->cgstr, false))
+		if (!read_small(path, seen_cg, sizeof(seen_cg), false) || !strstr(seen_cg, o->cgstr))
 			return false;
 	}
 	if (o->adj) {
 		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
-		if (!file_has(path, o->adj, true))
+		if (!read_small(path, seen_adj, sizeof(seen_adj), true) || strcmp(seen_adj, o->adj) != 0)
 			return false;
 	}
 	return true;
@@ -227,8 +235,14 @@ static uint64_t spawn_one(const struct opts *o, struct agent *a, volatile uint64
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	if (!done || !*tx || done <= *tx)
+	if (!done || !*tx || done <= *tx) {
+		static bool told;
+		if (!told && !o->pattern)
+			fprintf(stderr, "spawnlat: first miss (pid %d): comm '%s' cgroup '%s' adj '%s'\n",
+				(int)pid, seen_comm, seen_cg, seen_adj);
+		told = true;
 		return 0;
+	}
 	if (o->kts && w.kts > *tx && w.kts < done) {
 		pt->exec_ns[pt->n] = w.kts - *tx;
 		pt->deliv_ns[pt->n++] = done - w.kts;
@@ -269,6 +283,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.target || (!o.pattern && !o.cgstr && !o.adj) || (o.pattern && optind >= argc))
 		goto usage;
+	const char *slash = strrchr(o.target, '/');
+	o.comm = slash ? slash + 1 : o.target;
 	struct agent a = { .pid = -1, .fd = -1 };
 	if (optind < argc && agent_start(&a, &argv[optind]) < 0) {
 		perror("spawnlat: starting the agent");

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
 libiniparser-dev libjson-c-dev libsystemd-dev libcmocka-dev clang cppcheck
 qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev
-debhelper lintian rpm mandoc man-db systemd ansible-core"
+debhelper lintian rpm mandoc man-db systemd ansible-core debootstrap python3"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""

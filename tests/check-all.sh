@@ -36,5 +36,6 @@ stage cppcheck make cppcheck
 stage packaging make pkg-check
 stage fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 stage vm make vm-check
+stage vm-systemd make vm-systemd-check
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -13,7 +13,7 @@
 N=@N@
 T=/oc/bin/ocb-target
 info "guest: $(nproc) CPUs, kernel $(uname -r), $(grep MemTotal /proc/meminfo | tr -s ' ')"
-storm_on() { bg forkstorm -j 8 100000000; STORM=$BG_PID; nap 1; }
+storm_on() { bg forkstorm -j 8 10000000; STORM=$BG_PID; nap 1; }
 storm_off() { kill "$STORM" 2>/dev/null; wait "$STORM" 2>/dev/null; nap 0.5; }
 policy 50-bench.ini <<'POL'
 [host]

@@ -141,6 +141,15 @@ if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "/proc/$pid/status" ]; then
 else
 	fail hardening "no main pid"
 fi
+# minbase has no man(1): Documentation= is checked as installed files instead
+if ! systemd-analyze verify --man=no overcommitd.service > "$OUT/verify.log" 2>&1 ||
+	[ -s "$OUT/verify.log" ]; then
+	fail verify "systemd-analyze verify: $(head -n 3 "$OUT/verify.log" | oneline)"
+elif ! [ -f /usr/share/man/man8/overcommitd.8.gz ] || ! [ -f /usr/share/man/man5/overcommitd.policy.5.gz ]; then
+	fail verify "Documentation= names overcommitd(8) and overcommitd.policy(5); not installed"
+else
+	pass verify
+fi
 info security "$(systemd-analyze security --no-pager overcommitd.service 2>&1 | tail -n 1)"
 
 # ---------------------------------------------------------------- redis
@@ -240,6 +249,15 @@ if journalctl -q -o cat -u overcommitd.service | grep -q 'Watchdog timeout'; the
 else
 	check watchdog "restarted more than the one SIGKILL: NRestarts $(prop overcommitd.service NRestarts)" \
 		test "$(prop overcommitd.service NRestarts)" = 1
+fi
+# the daemon's own warnings and errors (not systemd's about the unit), but
+# for the bad policy above
+journalctl -q -o cat _SYSTEMD_UNIT=overcommitd.service -p warning |
+	grep -v -e '70-bad.ini' -e 'reload: policy refused' > "$OUT/warnings"
+if [ -s "$OUT/warnings" ]; then
+	fail daemon-warnings "$(wc -l < "$OUT/warnings") line(s): $(head -n 3 "$OUT/warnings" | oneline)"
+else
+	pass daemon-warnings
 fi
 info uptime "$(uptime_s) s before removal; daemon $(prop overcommitd.service ActiveEnterTimestamp)"
 

@@ -1,0 +1,90 @@
+/* scanpass - the cost of one full observation pass (item 3).
+ *
+ *   scanpass [-r REPS] POLICY_PATH...
+ *
+ * Loads the policy (files or directories, as --policy-dir), then REPS times
+ *   ocd:   snapshot_take() from build/liboc.a, the pass `status` and the
+ *          daemon's full scan do (stat of every pid; the rest only for pids
+ *          whose comm passes a match_comm)
+ *   naive: smaps_rollup of every pid (bench/naive.h)
+ * alternating, and prints the medians of each pass's CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID: user + system) and wall time:
+ *   scanpass procs=N matched=M ocd_cpu_us=.. ocd_wall_us=.. naive_cpu_us=.. naive_wall_us=..
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "benchutil.h"
+#include "diag.h"
+#include "naive.h"
+#include "policy.h"
+#include "roots.h"
+#include "snapshot.h"
+
+#define MAX_REPS 1000
+
+int main(int argc, char **argv)
+{
+	unsigned long reps = 10;
+	int opt;
+	while ((opt = getopt(argc, argv, "r:")) != -1) {
+		if (opt != 'r' || bu_ulong(optarg, 1, MAX_REPS, &reps) < 0) {
+			fputs("usage: scanpass [-r REPS] POLICY_PATH...\n", stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc) {
+		fputs("usage: scanpass [-r REPS] POLICY_PATH...\n", stderr);
+		return 1;
+	}
+	struct policy pol;
+	struct diags dg;
+	diags_init(&dg);
+	if (policy_load((const char *const *)&argv[optind], (size_t)(argc - optind), false, &pol,
+			&dg) < 0) {
+		for (size_t i = 0; i < dg.n; i++)
+			fprintf(stderr, "scanpass: %s\n", dg.msg[i]);
+		diags_free(&dg);
+		return 1;
+	}
+	diags_free(&dg);
+	struct roots r;
+	roots_default(&r);
+	static uint64_t oc_cpu[MAX_REPS], oc_wall[MAX_REPS], nv_cpu[MAX_REPS], nv_wall[MAX_REPS];
+	size_t procs = 0, matched = 0;
+	unsigned long nprocs_naive = 0;
+	for (unsigned long i = 0; i < reps; i++) {
+		struct snapshot s;
+		uint64_t c0 = bu_ns(CLOCK_PROCESS_CPUTIME_ID), w0 = bu_mono_ns();
+		int rc = snapshot_take(&r, &pol, &s);
+		oc_cpu[i] = bu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		oc_wall[i] = bu_mono_ns() - w0;
+		if (rc < 0) {
+			fprintf(stderr, "scanpass: snapshot_take: %d\n", rc);
+			return 1;
+		}
+		procs = s.nprocs_scanned;
+		matched = 0;
+		for (size_t k = 0; k < s.nsvc; k++)
+			matched += s.svc[k].nprocs;
+		snapshot_free(&s);
+		uint64_t rss = 0, anon = 0;
+		c0 = bu_ns(CLOCK_PROCESS_CPUTIME_ID);
+		w0 = bu_mono_ns();
+		nprocs_naive = naive_pass(&rss, &anon);
+		nv_cpu[i] = bu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		nv_wall[i] = bu_mono_ns() - w0;
+	}
+	qsort(oc_cpu, reps, sizeof(uint64_t), bu_cmp_u64);
+	qsort(oc_wall, reps, sizeof(uint64_t), bu_cmp_u64);
+	qsort(nv_cpu, reps, sizeof(uint64_t), bu_cmp_u64);
+	qsort(nv_wall, reps, sizeof(uint64_t), bu_cmp_u64);
+	printf("scanpass procs=%zu matched=%zu naive_procs=%lu reps=%lu ocd_cpu_us=%" PRIu64
+	       " ocd_wall_us=%" PRIu64 " naive_cpu_us=%" PRIu64 " naive_wall_us=%" PRIu64 "\n",
+	       procs, matched, nprocs_naive, reps, bu_pct(oc_cpu, reps, 50) / 1000,
+	       bu_pct(oc_wall, reps, 50) / 1000, bu_pct(nv_cpu, reps, 50) / 1000,
+	       bu_pct(nv_wall, reps, 50) / 1000);
+	policy_free(&pol);
+	return 0;
+}
