@@ -1,11 +1,16 @@
 #!/bin/sh
 # Install what building and testing overcommitd needs on Debian 12.
 # Used by `make deps`, .ci/run and the README's two commands.
+#   install-build-deps.sh         everything the whole test suite needs
+#   install-build-deps.sh build   only what `make` needs
 set -eu
-PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
-libiniparser-dev libjson-c-dev libsystemd-dev libcmocka-dev clang cppcheck
+BUILD_PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
+libiniparser-dev libjson-c-dev libsystemd-dev"
+TEST_PKGS="libcmocka-dev clang cppcheck python3
 qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev
-debhelper lintian rpm mandoc man-db systemd ansible-core debootstrap python3"
+debhelper lintian rpm mandoc man-db systemd ansible-core debootstrap"
+PKGS="$BUILD_PKGS $TEST_PKGS"
+[ "${1:-}" = build ] && PKGS=$BUILD_PKGS
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""
@@ -18,6 +23,8 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends $missing
 fi
+
+[ "${1:-}" = build ] && exit 0
 
 # promtool (tests/packaging/test_metrics.sh) out of Debian's prometheus
 # package, without installing the package: its dependencies (the web UI's
