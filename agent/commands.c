@@ -60,11 +60,7 @@ static struct learn_estimate *learned_estimates(const struct cli *c, const struc
 	struct learn_estimate *est = calloc(snap->nsvc ? snap->nsvc : 1, sizeof(*est));
 	uint64_t now = (uint64_t)time(NULL);
 	for (size_t i = 0; est && i < snap->nsvc; i++) {
-		const char *name = pol->svc[snap->svc[i].policy_idx].name;
-		est[i] = (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
-		for (size_t k = 0; k < n; k++)
-			if (strcmp(all[k].name, name) == 0)
-				est[i] = learn_estimate(&all[k], now, LEARN_HALF_LIFE_S);
+		est[i] = learn_estimate_named(all, n, pol->svc[snap->svc[i].policy_idx].name, now);
 	}
 	free(all);
 	return est;

@@ -103,11 +103,8 @@ static struct learn_estimate *estimates(struct daemon *d, const struct snapshot 
 	struct learn_estimate *est = calloc(s->nsvc ? s->nsvc : 1, sizeof(*est));
 	uint64_t now = now_ms(CLOCK_REALTIME) / 1000;
 	for (size_t i = 0; est && i < s->nsvc; i++) {
-		const char *name = d->pol.svc[s->svc[i].policy_idx].name;
-		est[i] = (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
-		for (size_t k = 0; k < d->nlearned; k++)
-			if (strcmp(d->learned[k].name, name) == 0)
-				est[i] = learn_estimate(&d->learned[k], now, LEARN_HALF_LIFE_S);
+		est[i] = learn_estimate_named(d->learned, d->nlearned,
+					      d->pol.svc[s->svc[i].policy_idx].name, now);
 	}
 	return est;
 }

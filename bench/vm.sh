@@ -39,4 +39,5 @@ for s in "$TOP"/bench/vm/*.sh; do
 	sed "s/@N@/${OC_BENCH_VM_N:-1000}/" "$s" > "$BVM/scenarios/$(basename "$s")"
 done
 [ -n "${OC_BENCH_VM_ONLY:-}" ] || cp "$TOP/tests/vm/scenarios/30-redis-bgsave.sh" "$BVM/scenarios/"
+[ -z "${OC_BENCH_VM_DIR:-}" ] || { rm -f "$BVM"/scenarios/*; cp "$OC_BENCH_VM_DIR"/*.sh "$BVM/scenarios/"; }
 OC_VM_BOOT=once OC_VM_SCENARIO_DIR=$BVM/scenarios BUILD=$BVM sh "$TOP/tests/vm/run.sh" ${OC_BENCH_VM_SCEN:-}

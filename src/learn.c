@@ -445,6 +445,15 @@ static int make_state_dir(const char *state_dir)
 	return 0;
 }
 
+struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_t n,
+					   const char *name, uint64_t now_s)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(all[k].name, name) == 0)
+			return learn_estimate(&all[k], now_s, LEARN_HALF_LIFE_S);
+	return (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
+}
+
 int learn_load(const char *state_dir, struct svc_learning **out, size_t *n)
 {
 	*out = NULL;

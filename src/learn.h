@@ -59,6 +59,11 @@ void learn_add(struct svc_learning *l, const struct cow_episode *ep);
 struct learn_estimate learn_estimate(const struct svc_learning *l, uint64_t now_s,
 				     uint64_t half_life_s);
 
+/* The estimate for the service called name among n records (the default,
+ * learning, when it has none), with the standard half-life. */
+struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_t n,
+					   const char *name, uint64_t now_s);
+
 /* Persist/restore all services' learning as JSON in STATE_DIR/learned.json
  * (atomic replace).  learn_load: missing file -> *n = 0; corrupt -> -EINVAL
  * (the caller logs and starts fresh, never overwriting before a save). */
