@@ -6,6 +6,7 @@
  * passes. */
 #include <errno.h>
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -499,6 +500,10 @@ static int setup(struct daemon *d)
 	char caps[512];
 	if (privs_describe(caps, sizeof(caps)) == 0)
 		log_info("capabilities: %s", caps);
+	/* json-c seeds its hash from /dev/urandom on first use, which blocks
+	 * until the kernel's pool is ready: at early boot that cost seconds on
+	 * the first exec event (measured in the VM); pay it before READY=1 */
+	json_object_put(json_object_new_object());
 	rc = selftest(d);
 	if (rc < 0)
 		return rc;

@@ -12,8 +12,9 @@
  *     a line holding PATTERN and the child's pid as a whole number; t_done is
  *     CLOCK_MONOTONIC when read(2) returned the chunk holding that line;
  *   poll mode (-g and/or -a): /proc/PID/cgroup contains CGSTR and/or
- *     /proc/PID/oom_score_adj is ADJ, read in a tight loop (any agent,
- *     started here or not).
+ *     /proc/PID/oom_score_adj is ADJ (after /proc/PID/comm shows the exec),
+ *     read every -P US (default 200; a tight loop starves a small guest and
+ *     contends for cgroup_mutex), any agent, started here or not.
  * -r READY waits for an AGENT line holding READY before the first spawn.
  * -w per-spawn timeout (default 2000 ms; a timeout counts as missed),
  * -i pause between spawns (default 1000 us), -o raw latencies (us, one a line).
@@ -47,7 +48,7 @@ struct agent {
 };
 
 struct opts {
-	unsigned long n, wait_ms, gap_us;
+	unsigned long n, wait_ms, gap_us, poll_us;
 	char *target; /* argv[0] of the child: from our own argv, so not const */
 	const char *raw, *label, *ready, *pattern, *cgstr, *adj, *stoppat;
 	bool kts;
@@ -226,7 +227,9 @@ static uint64_t spawn_one(const struct opts *o, struct agent *a, volatile uint64
 		} else {
 			if (polled_done(o, pid))
 				done = bu_mono_ns();
-			else if (a->pid > 0) {
+			else if (o->poll_us)
+				usleep((useconds_t)o->poll_us);
+			if (!done && a->pid > 0) {
 				w.pattern = NULL; /* keep the agent's pipe drained */
 				agent_lines(a, 0, line_match, &w, &done);
 				done = 0;
@@ -252,9 +255,9 @@ static uint64_t spawn_one(const struct opts *o, struct agent *a, volatile uint64
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .n = 1000, .wait_ms = 2000, .gap_us = 1000, .label = "-" };
+	struct opts o = { .n = 1000, .wait_ms = 2000, .gap_us = 1000, .poll_us = 200, .label = "-" };
 	int opt;
-	while ((opt = getopt(argc, argv, "+n:t:w:i:o:L:r:p:g:a:s:k")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:t:w:i:o:L:r:p:g:a:s:kP:")) != -1) {
 		switch (opt) {
 		case 'n':
 			if (bu_ulong(optarg, 1, 1000000, &o.n) < 0)
@@ -277,6 +280,10 @@ int main(int argc, char **argv)
 		case 'a': o.adj = optarg; break;
 		case 's': o.stoppat = optarg; break;
 		case 'k': o.kts = true; break;
+		case 'P':
+			if (bu_ulong(optarg, 0, 1000000, &o.poll_us) < 0)
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
@@ -355,7 +362,7 @@ int main(int argc, char **argv)
 	free(lat);
 	return 0;
 usage:
-	fputs("usage: spawnlat [-n N] -t TARGET [-w MS] [-i US] [-o RAW] [-L LABEL] [-r READY] [-k]\n"
+	fputs("usage: spawnlat [-n N] -t TARGET [-w MS] [-i US] [-o RAW] [-L LABEL] [-r READY] [-k] [-P US]\n"
 	      "                [-p PATTERN | -g CGSTR | -a ADJ] [-s STOPPAT] [-- AGENT [ARG...]]\n",
 	      stderr);
 	return 1;

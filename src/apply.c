@@ -568,11 +568,13 @@ int apply_plan(const struct roots *r, const struct plan *plan, struct journal *j
 	if (!done)
 		return -ENOMEM;
 	struct run x = { .r = r, .plan = plan, .j = j, .res = res, .done = done };
-	int rc = run_kind(&x, ACT_CGROUP_ATTACH);
+	/* oom_score_adj first: one small write that protects at once (a new
+	 * process waits for it while its group is created) */
+	int rc = run_kind(&x, ACT_OOM_SCORE_ADJ);
+	if (rc == 0)
+		rc = run_kind(&x, ACT_CGROUP_ATTACH);
 	if (rc == 0)
 		rc = run_memory(&x);
-	if (rc == 0)
-		rc = run_kind(&x, ACT_OOM_SCORE_ADJ);
 	if (rc == 0)
 		rc = run_sysctls(&x);
 	if (rc == 0) /* kinds this file does not know: reported failed, never skipped silently */

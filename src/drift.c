@@ -1,6 +1,7 @@
 /* drift.c - see drift.h.  A linear table: a host has a handful of sysctls
  * and services, a few hundred processes at most. */
 #include "drift.h"
+#include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -63,6 +64,21 @@ static void say(void (*report)(const char *, void *), void *arg, const char *fmt
 	report(text, arg);
 }
 
+/* Raising a cgroup limit is the safe direction (usage grew: invariant 2
+ * must hold now, not in 5 minutes); only lowering is rate-limited. */
+static bool is_raise(const struct action *a)
+{
+	if (a->kind != ACT_MEMORY_HIGH && a->kind != ACT_MEMORY_MAX)
+		return false;
+	if (strcmp(a->desired, "max") == 0)
+		return true;
+	uint64_t cur, want;
+	if (strcmp(a->current, "max") == 0 || parse_u64(a->current, UINT64_MAX, &cur) < 0 ||
+	    parse_u64(a->desired, UINT64_MAX, &want) < 0)
+		return false;
+	return want > cur;
+}
+
 /* false: drop the action this pass */
 static bool admit(struct drift *d, const struct action *a, bool reapply, uint64_t now,
 		  void (*report)(const char *, void *), void *arg)
@@ -100,7 +116,7 @@ static bool admit(struct drift *d, const struct action *a, bool reapply, uint64_
 		m->wrote = false; /* the drift itself is not our write: no rate limit */
 		return true;
 	}
-	return !m->wrote || now - m->at_ms >= min_interval(a->kind);
+	return !m->wrote || now - m->at_ms >= min_interval(a->kind) || is_raise(a);
 }
 
 void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms,

@@ -10,7 +10,8 @@
 #include "apply.h"
 #include "plan.h"
 
-/* Minimum time between two writes of one target by the daemon. */
+/* Minimum time between two writes of one target by the daemon; a raise of
+ * a cgroup limit is never held back (usage grew), only a lowering. */
 #define DRIFT_SYSCTL_MS (60 * 1000)
 #define DRIFT_MEMORY_MS (5 * 60 * 1000)
 /* reapply_on_drift = yes: more than this many drifts of one target within

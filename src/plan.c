@@ -121,7 +121,12 @@ static void eval_service(const struct snapshot *s, const struct svc_obs *o, stru
 	for (size_t i = 0; i < o->nprocs; i++) {
 		e->commit_kb += proc_commit_kb(&o->procs[i]);
 		rss_all += o->procs[i].status.rss_anon_kb;
-		if (i < o->nmatched)
+		/* a forked child of the main (a BGSAVE child matches the same
+		 * comm) shares the main's pages: counting it again would double
+		 * the size during every save */
+		bool child_of_main = o->main_idx >= 0 && (size_t)o->main_idx != i &&
+				     o->procs[i].st.ppid == o->procs[o->main_idx].pid;
+		if (i < o->nmatched && !child_of_main)
 			rss_matched += o->procs[i].status.rss_anon_kb;
 	}
 	/* cgroup anon counts a COW-shared page once; RSS sums count it per

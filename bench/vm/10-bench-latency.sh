@@ -22,6 +22,9 @@ interval = 60
 [service bench]
 match_comm = ocb-target
 oom_score_adj = -100
+; a memory limit is what makes the daemon give the service a group of its
+; own: the attach at exec is part of what is timed
+memory_high = auto
 cgroup = ocbench/target
 POL
 if command -v cgrulesengd >/dev/null 2>&1; then

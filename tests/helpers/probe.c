@@ -6,8 +6,10 @@
  *      is run under, e.g. a copy named ocd-probe).  Polls its own
  *      /proc/self/oom_score_adj every 2 ms for up to MS ms (default 1000)
  *      until it reads ADJ (without -a: just waits MS), then writes one line
- *      "PID ADJ LATENCY_US CGROUP" to OUTDIR/PID and exits 0.  LATENCY_US is
- *      the time from main() to the first read of ADJ, -1 if never seen.
+ *      "PID ADJ LATENCY_US START_MS SEEN_MS CGROUP" to OUTDIR/PID and exits 0.
+ *      LATENCY_US is the time from main() to the first read of ADJ, -1 if
+ *      never seen; START_MS and SEEN_MS are those moments on CLOCK_MONOTONIC
+ *      (the guest's /proc/uptime x 1000, give or take; SEEN_MS -1 if never).
  *
  *   probe -x [-t MS] [-i US] -a ADJ -g CGROUP -o FILE PROG [ARG...]
  *      Forks PROG (its exec is the event the daemon reacts to) and polls the
@@ -92,7 +94,8 @@ static int self_report(long ms, const char *want, const char *outdir)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return 1;
-	fprintf(f, "%d %s %lld %s\n", (int)getpid(), adj, lat, strncmp(cg, "0::", 3) ? cg : cg + 3);
+	fprintf(f, "%d %s %lld %lld %lld %s\n", (int)getpid(), adj, lat, t0 / 1000,
+		lat < 0 ? -1 : (t0 + lat) / 1000, strncmp(cg, "0::", 3) ? cg : cg + 3);
 	return fclose(f) == 0 ? 0 : 1;
 }
 

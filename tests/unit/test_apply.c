@@ -377,16 +377,16 @@ static void test_apply_again_restore(void **st)
 	assert_string_equal(e->original, "/user.slice");
 	assert_int_equal(e->start_time, START_123);
 
-	/* the order of first writes: group, limits (high first: it fits under
-	 * max), oom_score_adj, sizes, and the strict mode last */
+	/* the order of first writes: oom_score_adj, group, limits (high first:
+	 * it fits under max), sizes, and the strict mode last */
 	uint64_t attach = seq_of(f, J_CGROUP_ATTACH, "123");
 	uint64_t high = seq_of(f, J_MEMORY_HIGH, "/svc"), max = seq_of(f, J_MEMORY_MAX, "/svc");
 	uint64_t oom = seq_of(f, J_OOM_SCORE_ADJ, "123");
 	uint64_t kb = seq_of(f, J_SYSCTL, "vm.overcommit_kbytes");
 	uint64_t ur = seq_of(f, J_SYSCTL, "vm.user_reserve_kbytes");
 	uint64_t mode = seq_of(f, J_SYSCTL, "vm.overcommit_memory");
-	assert_true(attach < high && high < max && max < oom);
-	assert_true(oom < kb && oom < ur && kb < mode && ur < mode);
+	assert_true(oom < attach && attach < high && high < max);
+	assert_true(max < kb && max < ur && kb < mode && ur < mode);
 
 	/* a second apply: the kernel moved the process; nothing to do, and the
 	 * journal file is not even rewritten */

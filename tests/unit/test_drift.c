@@ -47,10 +47,17 @@ static void first_write_then_rate_limited(void **state)
 	struct action a = act(ACT_MEMORY_HIGH, "/overcommitd/redis", "max", "1000");
 	assert_int_equal(filter1(&d, &a, false, 1000, NULL), 1);
 	done(&d, &a, 1000);
-	/* the planner retunes 30 s later: too soon for a cgroup limit */
-	struct action b = act(ACT_MEMORY_HIGH, "/overcommitd/redis", "1000", "2000");
+	/* the planner lowers it 30 s later: too soon for a cgroup limit */
+	struct action b = act(ACT_MEMORY_HIGH, "/overcommitd/redis", "1000", "500");
 	assert_int_equal(filter1(&d, &b, false, 31000, NULL), 0);
 	assert_int_equal(filter1(&d, &b, false, 1000 + DRIFT_MEMORY_MS, NULL), 1);
+	/* but a raise (usage grew) goes at once: invariant 2 cannot wait */
+	struct action up = act(ACT_MEMORY_HIGH, "/overcommitd/redis", "1000", "2000");
+	assert_int_equal(filter1(&d, &up, false, 31000, NULL), 1);
+	struct action upmax = act(ACT_MEMORY_MAX, "/overcommitd/redis", "1000", "max");
+	done(&d, &upmax, 1000);
+	upmax = act(ACT_MEMORY_MAX, "/overcommitd/redis", "max", "3000");
+	assert_int_equal(filter1(&d, &upmax, false, 2000, NULL), 0); /* max -> size lowers */
 	/* sysctls: 60 s */
 	struct action s = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "5");
 	done(&d, &s, 0);

@@ -245,6 +245,27 @@ static void learned_growth_sizes_memory_high(void **state)
 	free(w);
 }
 
+/* a BGSAVE child that still carries the server's comm matches the policy:
+ * it must not double the size memory.high is computed from */
+static void child_of_main_not_counted_twice(void **state)
+{
+	(void)state;
+	struct world *w = calloc(1, sizeof(*w));
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 1);
+	snprintf(w->procs[0][1].st.comm, sizeof(w->procs[0][1].st.comm), "redis-server");
+	w->procs[0][1].status.rss_anon_kb = 580 * MiB; /* maps all the shared pages */
+	w->svc[0].nmatched = 2;
+	load_policy(w, REDIS);
+	plan(w);
+	const struct action *h = find(&w->plan, ACT_MEMORY_HIGH, NULL);
+	assert_non_null(h);
+	assert_int_equal(num(h->desired), 1450LL * 1024 * 1024);
+	done(w);
+	free(w);
+}
+
 /* ---- compliant hosts ---------------------------------------------------- */
 
 static void compliant_heuristic_host(void **state)
@@ -534,6 +555,7 @@ int main(void)
 		cmocka_unit_test(seed_strict_fork_does_not_fit),
 		cmocka_unit_test(seed_replan_after_apply_is_compliant),
 		cmocka_unit_test(learned_growth_sizes_memory_high),
+		cmocka_unit_test(child_of_main_not_counted_twice),
 		cmocka_unit_test(compliant_heuristic_host),
 		cmocka_unit_test(compliant_no_services),
 		cmocka_unit_test(auto_keeps_heuristic),
