@@ -11,7 +11,7 @@
 #   BENCH_STORM    forks per storm [20000]; every BENCH_STORM_K-th execs the
 #                  matched program [100]
 #   BENCH_HARM_MIB size of the observed service [4096]; BENCH_HARM_S seconds
-#                  per window [6]
+#                  per window [5]
 #   BENCH_FOOT_S   footprint window [300]
 #   OC_BENCH_VM_N  spawns per latency run in the guest [1000]
 #   BENCH_VM=0     skip the qemu guest (items 1 guest half and 6)
@@ -28,7 +28,7 @@ REPS=${BENCH_REPS:-3}
 STORM=${BENCH_STORM:-20000}
 STORM_K=${BENCH_STORM_K:-100}
 HARM_MIB=${BENCH_HARM_MIB:-4096}
-HARM_S=${BENCH_HARM_S:-6}
+HARM_S=${BENCH_HARM_S:-5}
 FOOT_S=${BENCH_FOOT_S:-300}
 B=$BUILD/bench
 R=$B/results

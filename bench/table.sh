@@ -94,12 +94,15 @@ if [ -s "$H" ]; then
 		n9=$(pick "$H" "toucher $mode-none" p999_ns)
 		o9=$(pick "$H" "toucher $mode-ocd" p999_ns)
 		s9=$(pick "$H" "toucher $mode-smaps" p999_ns)
+		nm=$(pick "$H" "toucher $mode-none" max_ns)
+		om=$(pick "$H" "toucher $mode-ocd" max_ns)
+		sm=$(pick "$H" "toucher $mode-smaps" max_ns)
 		spread=$(grep "^toucher $mode-none " "$H" | sed -n 's/.*p99_ns=\([0-9]*\).*/\1/p' | sort -n | awk '{v[NR]=$1} END{if(NR>1)printf "%.2f", v[NR]/v[1]; else print "-"}')
-		row "4" "service ($mode) iteration p99 / p99.9: overcommitd 1 s vs no agent; smaps_rollup poller 1 s" \
-			"$(ms $((o / 1000))) / $(ms $((o9 / 1000)))" \
-			"none $(ms $((n / 1000))) / $(ms $((n9 / 1000))); smaps $(ms $((s / 1000))) / $(ms $((s9 / 1000)))" \
-			"ocd $(ratio "$o" "$n")x, smaps $(ratio "$s" "$n")x" \
-			"within noise (none's own max/min over runs: ${spread}x): $(le "$(ratio "$o" "$n")" "$spread")"
+		row "4" "service ($mode) iteration p99 / p99.9 / max: overcommitd (1 s) vs no agent vs smaps_rollup poller (1 s)" \
+			"$(ms $((o / 1000))) / $(ms $((o9 / 1000))) / $(ms $((om / 1000)))" \
+			"none $(ms $((n / 1000))) / $(ms $((n9 / 1000))) / $(ms $((nm / 1000))); smaps $(ms $((s / 1000))) / $(ms $((s9 / 1000))) / $(ms $((sm / 1000)))" \
+			"p99: ocd $(ratio "$o" "$n")x, smaps $(ratio "$s" "$n")x; max: ocd $(ratio "$om" "$nm")x, smaps $(ratio "$sm" "$nm")x" \
+			"p99 within noise (no agent's own max/min over runs: ${spread}x): $(le "$(ratio "$o" "$n")" "$spread")"
 	done
 fi
 

@@ -5,7 +5,8 @@
 #   ocd-line   overcommitd run -v, enforce = yes: its debug line "pid N enforced"
 #              (logged after oom_score_adj and the cgroup attach were written)
 #   ocd-poll   the same daemon, seen from outside: /proc/PID/cgroup and
-#              oom_score_adj polled until both are the policy's
+#              oom_score_adj polled (every 200 us) until both are the policy's;
+#              a cross-check of the method: quiet only, N/4 spawns (time)
 #   cgrulesengd  Debian's cgroup-tools 2.0.2, rule "*:ocb-target memory ocbcgr/",
 #              no logging (-Q), /proc/PID/cgroup polled
 # Each result is an INFO line "spawnlat LABEL n= ok= missed= p50_us= ...".
@@ -40,7 +41,7 @@ fi
 run() { # LABEL spawnlat-args...
 	_l=$1
 	shift
-	spawnlat -n "$N" -w 5000 -L "$_l" "$@" > /tmp/sl.out 2> /tmp/sl.err
+	spawnlat -n "$N" -w 5000 -L "$_l" "$@" > /tmp/sl.out 2> /tmp/sl.err  # a later -n wins
 	while read -r _line; do info "$_line"; done < /tmp/sl.out
 	[ -s /tmp/sl.err ] && info "$_l stderr: $(head -c 300 /tmp/sl.err | tr '\n' ' ')"
 	return 0
@@ -49,11 +50,15 @@ for load in quiet storm; do
 	[ "$load" = storm ] && storm_on
 	run "floor-$load" -k -t "$T" -r "pcfloor ready" -p "exec " -- pcfloor -p
 	rm -rf /tmp/ocstate
-	run "ocd-line-$load" -t "$T" -r "running:" -p "enforced" -s "stopping:" -- \
+	run "ocd-line-$load" -o /tmp/raw -t "$T" -r "running:" -p "enforced" -s "stopping:" -- \
 		"$OC" run -v --policy-dir "$POL" --state-dir /tmp/ocstate
-	rm -rf /tmp/ocstate
-	run "ocd-poll-$load" -t "$T" -r "running:" -g "/ocbench/target" -a -100 -- \
-		"$OC" run --policy-dir "$POL" --state-dir /tmp/ocstate
+	# the same run in deciles of spawn order: does it slow down as it goes?
+	info "ocd-line-$load by spawn order: p50 of each 10% (us): $(awk -v n="$N" '{d=int((NR-1)*10/n); v[d]=v[d] " " $1} END{for(i=0;i<10;i++){m=split(v[i],a," "); for(x=1;x<=m;x++)for(y=x+1;y<=m;y++)if(a[y]+0<a[x]+0){t=a[x];a[x]=a[y];a[y]=t} printf "%s ", a[int((m+1)/2)]}}' /tmp/raw); journal entries at the end: $(grep -c '"kind"' /tmp/ocstate/journal.json 2>/dev/null)"
+	if [ "$load" = quiet ]; then
+		rm -rf /tmp/ocstate
+		run "ocd-poll-$load" -n "$((N / 4))" -t "$T" -r "running:" -g "/ocbench/target" -a -100 -- \
+			"$OC" run --policy-dir "$POL" --state-dir /tmp/ocstate
+	fi
 	if [ -n "$CGR" ]; then
 		bg cgrulesengd -n -Q
 		CP=$BG_PID

@@ -7,12 +7,14 @@
 #            oom_score_adj -500 / child_oom_score_adj 800 and
 #            memory_high = auto / memory_max = auto for the service's group
 # Target: the disposable child, never the main process or another one.
-# The main starts (and allocates) in the policy's group before the daemon
-# starts, so the daemon sizes the limits from its full anon at its first pass.
+# The main starts (and allocates) in its group before the daemon starts, so
+# the daemon sizes the limits from its full anon at its first pass (blanket:
+# a group without limits, only so memory.events can be read).
 # vm-timeout: 400
 MAIN=600
-GROW=750
+GROW=752
 CG=/sys/fs/cgroup/ocbench/cow
+CGB=/sys/fs/cgroup/ocbench/blanket
 vm_set overcommit_memory 1
 policy 50-cow.ini <<'POL'
 [host]
@@ -26,39 +28,45 @@ memory_high = auto
 memory_max = auto
 cgroup = ocbench/cow
 POL
-# start_main CASE: cowblow in $CG, MAIN MiB touched; sets MPID
+# start_main CASE GROUP: cowblow in GROUP, MAIN MiB touched; sets MPID
 start_main() {
 	rm -f /tmp/cow.ready /tmp/cow.status
 	bg sh -c 'echo $$ > "$0" && exec cowblow -m "$1" -g "$2" -r /tmp/cow.ready -o /tmp/cow.status' \
-		"$CG/cgroup.procs" "$MAIN" "$GROW"
+		"$2/cgroup.procs" "$MAIN" "$GROW"
+	GROUP=$2
 	MPID=$BG_PID
 	wait_file /tmp/cow.ready 120 || fail "$1: cowblow did not get ready: $(cat /tmp/cow.status 2>/dev/null)"
 }
-# blow CASE: signal, then wait until both finished or someone died (90 s)
+# alive PID: running, not a zombie (a killed child stays one: nobody reaps it)
+alive() {
+	_s=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
+}
+# blow CASE: signal, then wait until both finished or someone died (120 s)
 blow() {
 	dmesg -c > /dev/null
 	read -r t0 _ < /proc/uptime
 	kill -USR1 "$MPID"
 	n=0
-	while [ "$n" -lt 900 ]; do
+	while [ "$n" -lt 240 ]; do
 		grep -q 'parent done' /tmp/cow.status 2>/dev/null &&
 			grep -q 'dirtied' /tmp/cow.status 2>/dev/null && break
-		kill -0 "$MPID" 2>/dev/null || break
+		alive "$MPID" || break
 		CPID=$(sed -n 's/^child \([0-9]*\) start/\1/p' /tmp/cow.status 2>/dev/null)
-		[ -n "$CPID" ] && ! kill -0 "$CPID" 2>/dev/null && grep -q 'parent done' /tmp/cow.status && break
+		[ -n "$CPID" ] && ! alive "$CPID" && grep -q 'parent done' /tmp/cow.status && break
 		n=$((n + 1))
-		nap 0.1
+		nap 0.5
 	done
 	nap 1
 	read -r t1 _ < /proc/uptime
 	CPID=$(sed -n 's/^child \([0-9]*\) start/\1/p' /tmp/cow.status)
 	main_alive=no; child_alive=no
-	kill -0 "$MPID" 2>/dev/null && main_alive=yes
-	[ -n "$CPID" ] && kill -0 "$CPID" 2>/dev/null && child_alive=yes
+	alive "$MPID" && main_alive=yes
+	[ -n "$CPID" ] && alive "$CPID" && child_alive=yes
 	killed=$(dmesg | sed -n 's/.*Killed process \([0-9]*\) (\([^)]*\)).*/\2(\1)/p' | tr '\n' ' ')
 	kind=$(dmesg | grep -o -m1 -E 'Memory cgroup out of memory|Out of memory' || true)
 	grew=$(sed -n 's/^parent grew //p' /tmp/cow.status | tail -n 1)
-	ev=$(tr '\n' ' ' < "$CG/memory.events" 2>/dev/null)
+	ev=$(tr '\n' ' ' < "$GROUP/memory.events" 2>/dev/null)
 	info "$1: main ocb-main($MPID) alive=$main_alive, child ocb-child(${CPID:-?}) alive=$child_alive; killed: ${killed:-none} (${kind:-no OOM}); main grew ${grew:-0} of $GROW MiB; $(awk "BEGIN{print $t1 - $t0}") s; memory.events: $ev"
 	info "$1 verdict: $(verdict)"
 	kill -9 "$MPID" ${CPID:+"$CPID"} 2>/dev/null
@@ -71,18 +79,18 @@ verdict() {
 	elif [ "$main_alive" = no ]; then echo "both died"
 	else echo "nobody was killed"; fi
 }
-mkdir -p "$CG"
+mkdir -p "$CG" "$CGB"
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 echo +memory > /sys/fs/cgroup/ocbench/cgroup.subtree_control
 info "guest: $(mi_line); MAIN $MAIN MiB, GROW $GROW MiB"
 
 # --- blanket: overcommit_memory=1 only, no limits
-start_main blanket
+start_main blanket "$CGB"
 blow blanket
 BLANKET="main_alive=$main_alive child_alive=$child_alive"
 
 # --- plan: the daemon sets oom_score_adj and the group's limits first
-start_main plan
+start_main plan "$CG"
 bg "$OC" run -v --policy-dir "$POL" --state-dir "$OCSTATE"
 DPID=$BG_PID
 n=0
