@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonval.h"
 #include "util.h"
 
 #define JOURNAL_FILE "journal.json"
@@ -68,20 +69,6 @@ static int get_str(struct json_object *o, const char *name, char *dst, size_t si
 	return 0;
 }
 
-static int get_u64(struct json_object *o, const char *name, uint64_t max, uint64_t *out)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
-		return -EINVAL;
-	if (json_object_get_int64(v) < 0)
-		return -EINVAL;
-	uint64_t u = json_object_get_uint64(v);
-	if (u > max)
-		return -EINVAL;
-	*out = u;
-	return 0;
-}
-
 static int grow(struct journal *j)
 {
 	if (j->n < j->cap)
@@ -119,9 +106,9 @@ static int parse_entry(struct json_object *o, struct jentry *e)
 		return -EINVAL;
 	if (get_str(o, "original", e->original, sizeof(e->original)) < 0)
 		return -EINVAL;
-	if (get_u64(o, "pid", INT_MAX, &pid) < 0 || get_u64(o, "start_time", UINT64_MAX, &e->start_time) < 0)
+	if (jsonval_u64(o, "pid", INT_MAX, &pid) < 0 || jsonval_u64(o, "start_time", UINT64_MAX, &e->start_time) < 0)
 		return -EINVAL;
-	if (get_u64(o, "seq", UINT64_MAX - 1, &seq) < 0 || seq == 0)
+	if (jsonval_u64(o, "seq", UINT64_MAX - 1, &seq) < 0 || seq == 0)
 		return -EINVAL;
 	e->pid = (int)pid;
 	e->seq = seq;

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonval.h"
 #include "util.h"
 
 #define LEARN_FILE "learned.json"
@@ -174,20 +175,6 @@ static bool only_keys(struct json_object *o, const char *const *keys, size_t nke
 	return true;
 }
 
-static int get_u64(struct json_object *o, const char *name, uint64_t max, uint64_t *out)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
-		return -EINVAL;
-	if (json_object_get_int64(v) < 0)
-		return -EINVAL;
-	uint64_t u = json_object_get_uint64(v);
-	if (u > max)
-		return -EINVAL;
-	*out = u;
-	return 0;
-}
-
 static const char *const episode_keys[] = { "start_s", "anon_at_fork_kb", "anon_peak_kb",
 					    "duration_ms" };
 static const char *const service_keys[] = { "name", "episodes_total", "episodes" };
@@ -198,10 +185,10 @@ static int parse_episode(struct json_object *o, struct cow_episode *e)
 	if (!json_object_is_type(o, json_type_object) ||
 	    !only_keys(o, episode_keys, ARRAY_SIZE(episode_keys)))
 		return -EINVAL;
-	if (get_u64(o, "start_s", LEARN_MAX_VALUE, &e->start_s) < 0 ||
-	    get_u64(o, "anon_at_fork_kb", LEARN_MAX_VALUE, &e->anon_at_fork_kb) < 0 ||
-	    get_u64(o, "anon_peak_kb", LEARN_MAX_VALUE, &e->anon_peak_kb) < 0 ||
-	    get_u64(o, "duration_ms", LEARN_MAX_VALUE, &e->duration_ms) < 0)
+	if (jsonval_u64(o, "start_s", LEARN_MAX_VALUE, &e->start_s) < 0 ||
+	    jsonval_u64(o, "anon_at_fork_kb", LEARN_MAX_VALUE, &e->anon_at_fork_kb) < 0 ||
+	    jsonval_u64(o, "anon_peak_kb", LEARN_MAX_VALUE, &e->anon_peak_kb) < 0 ||
+	    jsonval_u64(o, "duration_ms", LEARN_MAX_VALUE, &e->duration_ms) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -221,7 +208,7 @@ static int parse_service(struct json_object *o, struct svc_learning *l)
 	if (!name_valid(s, len))
 		return -EINVAL;
 	memcpy(l->name, s, len + 1);
-	if (get_u64(o, "episodes_total", INT64_MAX, &l->episodes_total) < 0)
+	if (jsonval_u64(o, "episodes_total", INT64_MAX, &l->episodes_total) < 0)
 		return -EINVAL;
 	if (!json_object_object_get_ex(o, "episodes", &eps) ||
 	    !json_object_is_type(eps, json_type_array))

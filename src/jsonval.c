@@ -1,0 +1,18 @@
+/* jsonval.c - see jsonval.h. */
+#include "jsonval.h"
+
+#include <errno.h>
+
+int jsonval_u64(struct json_object *o, const char *name, uint64_t max, uint64_t *out)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	if (json_object_get_int64(v) < 0)
+		return -EINVAL;
+	uint64_t u = json_object_get_uint64(v);
+	if (u > max)
+		return -EINVAL;
+	*out = u;
+	return 0;
+}
