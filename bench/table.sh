@@ -41,17 +41,18 @@ fi
 # 1. latency, guest (enforce = yes)
 V=$R/vm.txt
 if [ -s "$V" ] && grep -q 'spawnlat ' "$V"; then
-	g() { sed -n "s/^INFO bench-latency: spawnlat $1 .*$2=\([0-9]*\).*/\1/p" "$V" | median; }
+	# the "n=" line of that run (its "parts=" line has exec_/deliver_ keys)
+	g() { sed -n "s/^INFO bench-latency: spawnlat $1 n=.* $2=\([0-9]*\).*/\1/p" "$V" | median; }
 	for load in quiet storm; do
 		o50=$(g "ocd-line-$load" p50_us); o99=$(g "ocd-line-$load" p99_us)
 		p50=$(g "ocd-poll-$load" p50_us); p99=$(g "ocd-poll-$load" p99_us)
 		f50=$(g "floor-$load" p50_us); f99=$(g "floor-$load" p99_us)
 		c50=$(g "cgrulesengd-$load" p50_us); c99=$(g "cgrulesengd-$load" p99_us)
 		row "1" "guest (qemu TCG), $load: exec -> oom_score_adj + cgroup written, p50 / p99" \
-			"$(ms "$o50") / $(ms "$o99") (polled: $(ms "$p50") / $(ms "$p99"))" \
+			"$(ms "$o50") / $(ms "$o99")$( [ "$p50" = - ] || echo " (polled: $(ms "$p50") / $(ms "$p99"))")" \
 			"floor $(ms "$f50") / $(ms "$f99"); cgrulesengd (polled) $(ms "$c50") / $(ms "$c99")" \
-			"p99 $(ratio "$o99" "$f99")x floor; polled p99 $(ratio "$p99" "$c99")x cgrulesengd" \
-			"p99 <= 3x floor: $(le "$(ratio "$o99" "$f99")" 3); ahead of cgrulesengd: $(le "$p99" "$c99")"
+			"p99 $(ratio "$o99" "$f99")x floor, $(ratio "$o99" "$c99")x cgrulesengd" \
+			"p99 <= 3x floor: $(le "$(ratio "$o99" "$f99")" 3); ahead of cgrulesengd: $(le "$o99" "$c99")"
 	done
 fi
 
@@ -112,12 +113,11 @@ if [ -s "$F" ]; then
 	for name in shipped examples; do
 		l=$(grep "^foot $name " "$F")
 		get() { echo "$l" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-		secs=$(get seconds); ev=$(get daemon_events)
-		evm=$(( ${ev:-0} * 60 / (${secs:-1} > 0 ? ${secs:-1} : 1) ))
+		secs=$(get seconds); evm=$(get events_per_min)
 		row "5" "idle daemon, policies $name, $secs s: RSS (peak) / CPU / wakeups per min" \
 			"$(get rss_kb) KiB ($(get hwm_kb)) / $(get cpu_ms) ms / $(get wakeups_per_min)" \
-			"interval 10 s asks 6 wakeups/min; host proc events $evm/min" "" \
-			"RSS < 4 MiB: $(le "$(get rss_kb)" 4096); wakeups <= 6 + events/min: $(le "$(get wakeups_per_min)" $((6 + evm)))"
+			"interval 10 s asks 6 wakeups/min; the host sent $evm proc events/min (pcfloor: $(get host_events_per_min))" "" \
+			"RSS < 4 MiB: $(le "$(get rss_kb)" 4095); wakeups <= 6 + events/min: $(le "$(get wakeups_per_min)" $((6 + ${evm:-0})))"
 	done
 fi
 
@@ -133,8 +133,11 @@ if [ -s "$V" ]; then
 	[ -n "$bl$pl" ] && row "6" "COW blow-up: who is killed" "overcommitd's plan: ${pl:-?}" \
 		"overcommit_memory=1 only: ${bl:-?}" "" \
 		"the child, never the main: $(echo "$pl" | grep -q 'target met' && echo met || echo 'NOT met')"
+	pt=$(sed -n 's/^INFO bench-cow: plan: main ocb-main.*; \([0-9.]*\) s; memory.events: \(.*\)/\2 in \1 s/p' "$V")
+	[ -n "$pt" ] && echo "COW blow-up, plan case, the group's memory.events: $pt"
 	grep -q '^INFO bench-latency: cgrulesengd: not' "$V" && echo "note: $(sed -n 's/^INFO bench-latency: //p' "$V" | grep cgrulesengd)"
 	tail -n 1 "$V" | grep -q 'passed' && echo "guest scenarios: $(tail -n 1 "$V")"
 fi
 [ -s "$V" ] || echo "guest part: not run"
+[ -s "$V" ] && sed -n 's/^INFO bench-latency: \(ocd-line-[a-z]* by spawn order: .*\)/guest, \1/p' "$V"
 exit 0

@@ -7,6 +7,9 @@
 # scenarios bench/vm/*.sh plus the VM tier's 30-redis-bgsave.sh, and the
 # kernel cache of $BUILD/vm.  All scenarios run in one boot.
 # Output: the run.sh transcript on stdout (INFO lines carry the figures).
+# Knobs: OC_BENCH_VM_N spawns per latency run (1000); OC_BENCH_VM_ONLY=1 leaves
+# out the Redis scenario; OC_BENCH_VM_DIR=DIR runs DIR/*.sh instead of the
+# scenarios (experiments); OC_BENCH_VM_SCEN names scenarios to run.
 set -eu
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)

@@ -42,13 +42,13 @@ alive() {
 	_s=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
 	[ -n "$_s" ] && [ "$_s" != Z ] && [ "$_s" != X ]
 }
-# blow CASE: signal, then wait until both finished or someone died (120 s)
+# blow CASE: signal, then wait until both finished or someone died (60 s)
 blow() {
 	dmesg -c > /dev/null
 	read -r t0 _ < /proc/uptime
 	kill -USR1 "$MPID"
 	n=0
-	while [ "$n" -lt 240 ]; do
+	while [ "$n" -lt 120 ]; do
 		grep -q 'parent done' /tmp/cow.status 2>/dev/null &&
 			grep -q 'dirtied' /tmp/cow.status 2>/dev/null && break
 		alive "$MPID" || break
@@ -66,8 +66,10 @@ blow() {
 	killed=$(dmesg | sed -n 's/.*Killed process \([0-9]*\) (\([^)]*\)).*/\2(\1)/p' | tr '\n' ' ')
 	kind=$(dmesg | grep -o -m1 -E 'Memory cgroup out of memory|Out of memory' || true)
 	grew=$(sed -n 's/^parent grew //p' /tmp/cow.status | tail -n 1)
+	copied=$(sed -n 's/^child copied //p; s/^child [0-9]* dirtied //p' /tmp/cow.status | tail -n 1)
+	high=$(sed -n 's/^high //p' "$GROUP/memory.events" 2>/dev/null)
 	ev=$(tr '\n' ' ' < "$GROUP/memory.events" 2>/dev/null)
-	info "$1: main ocb-main($MPID) alive=$main_alive, child ocb-child(${CPID:-?}) alive=$child_alive; killed: ${killed:-none} (${kind:-no OOM}); main grew ${grew:-0} of $GROW MiB; $(awk "BEGIN{print $t1 - $t0}") s; memory.events: $ev"
+	info "$1: main ocb-main($MPID) alive=$main_alive, child ocb-child(${CPID:-?}) alive=$child_alive; killed: ${killed:-none} (${kind:-no OOM}); main grew ${grew:-0} of $GROW MiB, child copied ${copied:-0} of $MAIN MiB; $(awk "BEGIN{print $t1 - $t0}") s; memory.events: $ev"
 	info "$1 verdict: $(verdict)"
 	kill -9 "$MPID" ${CPID:+"$CPID"} 2>/dev/null
 	wait "$MPID" 2>/dev/null
@@ -77,6 +79,7 @@ verdict() {
 	if [ "$main_alive" = yes ] && [ "$child_alive" = no ]; then echo "the child died, the main lived (target met)"
 	elif [ "$main_alive" = no ] && [ "$child_alive" = yes ]; then echo "the MAIN process was killed, the child lived"
 	elif [ "$main_alive" = no ]; then echo "both died"
+	elif [ "${high:-0}" -gt 0 ]; then echo "nobody killed within the window: memory.high throttled the whole group, main included ($high high events; main grew ${grew:-0} of $GROW MiB, child copied ${copied:-0} of $MAIN MiB)"
 	else echo "nobody was killed"; fi
 }
 mkdir -p "$CG" "$CGB"
