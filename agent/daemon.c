@@ -507,6 +507,7 @@ static int setup(struct daemon *d)
 		log_errno(LOG_LVL_ERR, rc, "proc connector (needs CAP_NET_ADMIN on older kernels)");
 		return rc;
 	}
+	log_info("proc connector: %zu KiB receive buffer", procconn_rcvbuf(d->pc) / 1024);
 	/* before any thread exists (the time-bounded writes start some) */
 	if (privs_is_root()) {
 		char missing[256];
