@@ -6,23 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cp -a tests/fixtures/seed-strict "$T/host"
-# The host has the service's group already, memory enabled on the way to it
-# (a fixture cannot create the memory.* files the kernel puts in a new group;
-# creating one is tested in test_apply and, for real, in the VM tier).
-G="$T/host/cgroup/overcommitd/redis"
-mkdir -p "$G"
-echo "memory pids" >"$T/host/cgroup/cgroup.subtree_control"
-echo "memory pids" >"$T/host/cgroup/overcommitd/cgroup.controllers"
-echo "memory" >"$T/host/cgroup/overcommitd/cgroup.subtree_control"
-echo "memory pids" >"$G/cgroup.controllers"
-: >"$T/host/cgroup/overcommitd/cgroup.procs"
-: >"$G/cgroup.procs"
-: >"$G/cgroup.subtree_control"
-echo 0 >"$G/memory.current"
-echo max >"$G/memory.high"
-echo max >"$G/memory.max"
-printf 'anon 0\nfile 0\nkernel 0\nshmem 0\n' >"$G/memory.stat"
+# the seed host with its service's group already made
+sh tests/fixtures/seed-host.sh "$T/host"
 cp -a "$T/host" "$T/pristine"
 R="--procfs $T/host/proc --sysfs $T/host/sys --cgroupfs $T/host/cgroup --state-dir $T/state"
 

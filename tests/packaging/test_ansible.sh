@@ -60,20 +60,8 @@ export ANSIBLE_CONFIG="$T/ansible.cfg" ANSIBLE_HOME="$T/ansible" \
 
 # the host: seed-strict with the service's group made (as tests/cli/test_cli.sh)
 H="$T/host"
-cp -a tests/fixtures/seed-strict "$H"
+sh tests/fixtures/seed-host.sh "$H"
 G="$H/cgroup/overcommitd/redis"
-mkdir -p "$G"
-echo "memory pids" >"$H/cgroup/cgroup.subtree_control"
-echo "memory pids" >"$H/cgroup/overcommitd/cgroup.controllers"
-echo "memory" >"$H/cgroup/overcommitd/cgroup.subtree_control"
-echo "memory pids" >"$G/cgroup.controllers"
-: >"$H/cgroup/overcommitd/cgroup.procs"
-: >"$G/cgroup.procs"
-: >"$G/cgroup.subtree_control"
-echo 0 >"$G/memory.current"
-echo max >"$G/memory.high"
-echo max >"$G/memory.max"
-printf 'anon 0\nfile 0\nkernel 0\nshmem 0\n' >"$G/memory.stat"
 cp -a "$H" "$T/pristine"
 
 # the policy directory as the package leaves it

@@ -34,20 +34,8 @@ else
 fi
 
 # the host with its service's group already made (as tests/cli/test_cli.sh)
-cp -a tests/fixtures/seed-strict "$T/host"
+sh tests/fixtures/seed-host.sh "$T/host"
 G="$T/host/cgroup/overcommitd/redis"
-mkdir -p "$G"
-echo "memory pids" >"$T/host/cgroup/cgroup.subtree_control"
-echo "memory pids" >"$T/host/cgroup/overcommitd/cgroup.controllers"
-echo "memory" >"$T/host/cgroup/overcommitd/cgroup.subtree_control"
-echo "memory pids" >"$G/cgroup.controllers"
-: >"$T/host/cgroup/overcommitd/cgroup.procs"
-: >"$G/cgroup.procs"
-: >"$G/cgroup.subtree_control"
-echo 0 >"$G/memory.current"
-echo max >"$G/memory.high"
-echo max >"$G/memory.max"
-printf 'anon 0\nfile 0\nkernel 0\nshmem 0\n' >"$G/memory.stat"
 mkdir -p "$T/pol"
 chmod 0755 "$T/pol"
 printf '[host]\novercommit = auto\nenforce = yes\n' >"$T/pol/50-test.ini"

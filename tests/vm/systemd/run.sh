@@ -2,7 +2,7 @@
 # tests/vm/systemd/run.sh - the overcommitd .deb installed and run for real
 # in a Debian 12 guest with systemd as PID 1 (issue 5 item 4, DESIGN §8).
 #
-# Host side: the Debian kernel of the busybox tier (kernel.sh, same cache),
+# Host side: the Debian kernel of the busybox tier (../kernel.sh, same cache),
 # a debootstrap'ed bookworm (rootfs.sh; cached in $BUILD/vm/systemd by the
 # package list), the .deb (packaging/build-deb.sh, rebuilt when a source is
 # newer), all packed as one initramfs: the cached base archive followed by a
@@ -55,8 +55,8 @@ for t in qemu-system-x86_64 timeout cpio dpkg-deb flock sha256sum; do
 done
 mkdir -p "$SDIR" "$LOGDIR"
 
-# shellcheck source=tests/vm/systemd/kernel.sh
-. "$HERE/kernel.sh"
+# shellcheck source=tests/vm/kernel.sh
+. "$HERE/../kernel.sh"
 
 # ------------------------------------------------------------- the .deb
 deb_stale() { # the newest source change is newer than the .deb

@@ -1,8 +1,8 @@
 # shellcheck shell=sh disable=SC2034 # KERNEL, KVER are for the caller
-# tests/vm/systemd/kernel.sh - sourced by run.sh: the Debian kernel the
-# busybox tier boots, fetched the same way into the same cache
-# ($VMDIR/kernel, shared with tests/vm/run.sh: whichever tier runs first
-# fills it).  Needs VMDIR, say and die; sets KERNEL and KVER.
+# tests/vm/kernel.sh - sourced by both VM tiers (tests/vm/run.sh and
+# tests/vm/systemd/run.sh): Debian's kernel, fetched once into the shared
+# cache $VMDIR/kernel (delete it to refetch).  Needs VMDIR, say and die;
+# sets KERNEL and KVER.
 
 # linux-image-amd64 depends on the real image package
 # (linux-image-6.1.0-NN-amd64): download both, unpack /boot of the real one.
@@ -37,6 +37,12 @@ fetch_kernel() {
 		printf '%s %s\n' "$real" "$(dpkg-deb -f "$deb" Version)" > "$kdir.tmp/version"
 		rm -rf "$kdir.tmp/boot" "$kdir"
 		mv "$kdir.tmp" "$kdir"
+		# everything the guests need must be built in: no modules in them
+		for opt in CGROUPS MEMCG PROC_FS SYSFS DEVTMPFS TMPFS BLK_DEV_INITRD \
+			SERIAL_8250_CONSOLE UNIX BINFMT_SCRIPT; do
+			grep -q "^CONFIG_$opt=y" "$kdir/config" ||
+				say "warning: CONFIG_$opt is not built in; the tier may need modules"
+		done
 	fi
 	KERNEL=$kdir/vmlinuz
 	KVER=$(cat "$kdir/version")
