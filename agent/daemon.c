@@ -64,10 +64,16 @@ static int load_policy(struct daemon *d, struct policy *out)
 	return rc;
 }
 
-static void episodes_reset(struct daemon *d)
+/* One episode slot per policy service.  On allocation failure the old
+ * array stays (never NULL): returns -ENOMEM and the caller keeps its policy. */
+static int episodes_reset(struct daemon *d, size_t nsvc)
 {
+	struct episode *ep = calloc(nsvc ? nsvc : 1, sizeof(*ep));
+	if (!ep)
+		return -ENOMEM;
 	free(d->ep);
-	d->ep = calloc(d->pol.nsvc ? d->pol.nsvc : 1, sizeof(*d->ep));
+	d->ep = ep;
+	return 0;
 }
 
 /* SIGHUP: a bad policy is logged, every problem, and the old one stays. */
@@ -85,11 +91,16 @@ static void reload(struct daemon *d)
 		log_err("reload: out of memory; still running the previous one");
 		return;
 	}
+	if (episodes_reset(d, np.nsvc) < 0) {
+		tracker_free(&nt);
+		policy_free(&np);
+		log_err("reload: out of memory; still running the previous one");
+		return;
+	}
 	tracker_free(&d->tr);
 	policy_free(&d->pol);
 	d->pol = np;
 	d->tr = nt;
-	episodes_reset(d);
 	drift_reset(&d->drift);
 	d->need_full = true;
 	d->stats.reloads++;
@@ -145,21 +156,15 @@ static void episode_start(struct daemon *d, size_t svc, int child)
 	struct episode *e = &d->ep[svc];
 	const struct tsvc *ts = &d->tr.svc[svc];
 	struct proc_info m;
-	memset(e, 0, sizeof(*e));
+	uint64_t kb;
+	e->active = false;
 	if (proc_read(&d->c->roots, ts->main_pid, &m) < 0 || !m.cgroup[0])
 		return;
 	snprintf(e->cgroup, sizeof(e->cgroup), "%s", m.cgroup);
-	if (group_anon_kb(d, svc, &e->cg_at_fork_kb) < 0)
+	if (group_anon_kb(d, svc, &kb) < 0)
 		return; /* no cgroup v2 group: nothing to learn from */
-	/* v2 keeps charges where they were made: a service moved into its group
-	 * after start shows little anon there; its own RssAnon is the base */
-	e->baseline_kb = m.status.rss_anon_kb > e->cg_at_fork_kb ? m.status.rss_anon_kb
-								  : e->cg_at_fork_kb;
-	e->cg_peak_kb = e->cg_at_fork_kb;
-	e->child = child;
-	e->start_s = now_ms(CLOCK_REALTIME) / 1000;
-	e->t0_ms = now_ms(CLOCK_MONOTONIC);
-	e->active = true;
+	episode_begin(e, child, kb, m.status.rss_anon_kb, now_ms(CLOCK_REALTIME) / 1000,
+		      now_ms(CLOCK_MONOTONIC));
 	sampler_arm(d);
 }
 
@@ -168,24 +173,17 @@ static void sample_episodes(struct daemon *d)
 	for (size_t i = 0; i < d->pol.nsvc; i++) {
 		struct episode *e = &d->ep[i];
 		uint64_t kb;
-		if (e->active && group_anon_kb(d, i, &kb) == 0 && kb > e->cg_peak_kb)
-			e->cg_peak_kb = kb;
+		if (e->active && group_anon_kb(d, i, &kb) == 0)
+			episode_sample(e, kb);
 	}
 }
 
 static void episode_end(struct daemon *d, size_t svc)
 {
-	struct episode *e = &d->ep[svc];
-	if (!e->active)
+	struct cow_episode ce;
+	if (!episode_finish(&d->ep[svc], now_ms(CLOCK_MONOTONIC), &ce))
 		return;
-	e->active = false;
 	sampler_arm(d);
-	struct cow_episode ce = {
-		.start_s = e->start_s,
-		.anon_at_fork_kb = e->baseline_kb,
-		.anon_peak_kb = e->baseline_kb + (e->cg_peak_kb - e->cg_at_fork_kb),
-		.duration_ms = now_ms(CLOCK_MONOTONIC) - e->t0_ms,
-	};
 	const char *name = d->pol.svc[svc].name;
 	struct svc_learning *l = learn_get(&d->learned, &d->nlearned, name);
 	if (!l) {
@@ -487,9 +485,8 @@ static int setup(struct daemon *d)
 		d->learned = NULL;
 		d->nlearned = 0;
 	}
-	if (tracker_init(&d->tr, d->pol.nsvc) < 0)
+	if (tracker_init(&d->tr, d->pol.nsvc) < 0 || episodes_reset(d, d->pol.nsvc) < 0)
 		return -ENOMEM;
-	episodes_reset(d);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

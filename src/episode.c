@@ -1,0 +1,67 @@
+/* episode.c - fork episode arithmetic (see episode.h). */
+#include "episode.h"
+
+#include <string.h>
+
+void episode_begin(struct episode *e, int child, uint64_t group_anon_kb,
+		   uint64_t main_rss_anon_kb, uint64_t start_s, uint64_t t0_ms)
+{
+	char cg[sizeof(e->cgroup)];
+	memcpy(cg, e->cgroup, sizeof(cg)); /* the group outlives one episode */
+	memset(e, 0, sizeof(*e));
+	memcpy(e->cgroup, cg, sizeof(cg));
+	e->child = child;
+	e->cg_at_fork_kb = group_anon_kb;
+	e->cg_peak_kb = group_anon_kb;
+	e->baseline_kb = main_rss_anon_kb > group_anon_kb ? main_rss_anon_kb : group_anon_kb;
+	e->start_s = start_s;
+	e->t0_ms = t0_ms;
+	e->active = true;
+}
+
+void episode_sample(struct episode *e, uint64_t group_anon_kb)
+{
+	if (e->active && group_anon_kb > e->cg_peak_kb)
+		e->cg_peak_kb = group_anon_kb;
+}
+
+uint64_t episode_growth_kb(const struct episode *e)
+{
+	return e->cg_peak_kb > e->cg_at_fork_kb ? e->cg_peak_kb - e->cg_at_fork_kb : 0;
+}
+
+uint64_t episode_budget_kb(const struct episode *e, double learned_growth, double margin,
+			   uint64_t min_kb)
+{
+	if (!(learned_growth >= 0.0))
+		learned_growth = LEARN_DEFAULT_GROWTH; /* NaN or negative: the default */
+	if (!(margin >= 1.0))
+		margin = 1.0;
+	double b = (double)e->baseline_kb * learned_growth * margin;
+	uint64_t kb = b >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)b;
+	return kb < min_kb ? min_kb : kb;
+}
+
+bool episode_over_budget(struct episode *e, uint64_t budget_kb, uint64_t now_ms)
+{
+	if (!e->active)
+		return false;
+	if (e->over_ms)
+		return true;
+	if (episode_growth_kb(e) <= budget_kb)
+		return false;
+	e->over_ms = now_ms ? now_ms : 1;
+	return true;
+}
+
+bool episode_finish(struct episode *e, uint64_t now_ms, struct cow_episode *out)
+{
+	if (!e->active)
+		return false;
+	e->active = false;
+	out->start_s = e->start_s;
+	out->anon_at_fork_kb = e->baseline_kb;
+	out->anon_peak_kb = e->baseline_kb + episode_growth_kb(e);
+	out->duration_ms = now_ms > e->t0_ms ? now_ms - e->t0_ms : 0;
+	return true;
+}
