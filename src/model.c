@@ -8,7 +8,7 @@
  * page multiples already, so no rounding hides in the verdict itself. */
 #include "model.h"
 
-#define PAGE_KB 4
+#define PAGE_KB MODEL_PAGE_KB
 #define PAGE_SHIFT_KB 2 /* PAGE_SHIFT - 10 */
 
 static uint64_t pages(uint64_t kb)
@@ -62,11 +62,11 @@ struct fork_check model_fork_check(const struct meminfo *mi, const struct vm_sys
 	fc.need_kb = proc_commit_kb(p);
 	/* the kernel tests ALWAYS, then GUESS, and treats anything else as strict */
 	int64_t m = vm->v[VM_OVERCOMMIT_MEMORY];
-	fc.mode = m == 0 || m == 1 ? (int)m : 2;
+	fc.mode = m == VM_MODE_HEURISTIC || m == VM_MODE_ALWAYS ? (int)m : VM_MODE_STRICT;
 	uint64_t need = pages(fc.need_kb);
 	uint64_t ram_swap = pages(mi->mem_total_kb) + pages(mi->swap_total_kb);
 
-	if (fc.mode == 2) { /* OVERCOMMIT_NEVER */
+	if (fc.mode == VM_MODE_STRICT) {
 		/* allowed is a signed long in the kernel: reserves may push it below 0 */
 		int64_t allowed = to_i64(commit_limit_pages(mi, vm));
 		if (!proc_has_cap_sys_admin(p))
@@ -80,7 +80,7 @@ struct fork_check model_fork_check(const struct meminfo *mi, const struct vm_sys
 		fc.allowed_kb = allowed * PAGE_KB;
 		fc.headroom_kb = headroom * PAGE_KB;
 		fc.fits = headroom > 0;
-	} else if (fc.mode == 1) {
+	} else if (fc.mode == VM_MODE_ALWAYS) {
 		/* OVERCOMMIT_ALWAYS never refuses; report RAM + swap as the headroom
 		 * (a finite, printable stand-in for "unlimited") */
 		fc.allowed_kb = to_i64(ram_swap * PAGE_KB);

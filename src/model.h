@@ -9,6 +9,9 @@
 #include "proc.h"
 #include "vmsysctl.h"
 
+/* The page the model (and the kernel's accounting) counts in: 4 KiB. */
+#define MODEL_PAGE_KB 4
+
 /* CommitLimit the kernel derives from the sysctls:
  * kbytes ? kbytes + swap : (MemTotal - Hugetlb) * ratio / 100 + swap. */
 uint64_t model_commit_limit_kb(const struct meminfo *mi, const struct vm_sysctls *vm);

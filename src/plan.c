@@ -102,16 +102,6 @@ static int add_risk(struct plan *p, const char *kind, const char *service, const
 #define KB(v) fmt_kb((v), (char[24]){ 0 }, 24)
 #define SKB(v) fmt_skb((v), (char[24]){ 0 }, 24)
 
-static const char *mode_word(int64_t mode)
-{
-	switch (mode) {
-	case 0: return "heuristic";
-	case 1: return "always";
-	case 2: return "strict";
-	default: return "unknown";
-	}
-}
-
 /* ---- per-service figures ------------------------------------------------ */
 
 static void eval_service(const struct snapshot *s, const struct svc_obs *o, struct svc_eval *e)
@@ -224,169 +214,247 @@ static uint64_t raise_slack(const struct meminfo *mi)
 	return s > RAISE_SLACK_MIN_KB ? s : RAISE_SLACK_MIN_KB;
 }
 
-/* Strict accounting: choose the CommitLimit, then the knob that yields it.
- * Returns 1 when auto must fall back to heuristic mode. */
-static int plan_strict_size(struct host_ctx *h, bool may_fall_back, int *err)
+/* The service the host is sized for, or NULL when none runs. */
+static const char *big_name(const struct host_ctx *h)
+{
+	return h->big ? h->pol->svc[h->big->policy_idx].name : NULL;
+}
+
+/* What strict accounting must hold (invariant 1 and the largest fork). */
+struct commit_need {
+	uint64_t now_limit; /* CommitLimit under the current sysctls */
+	uint64_t backing;   /* what RAM + swap can back: MemTotal - Hugetlb + SwapTotal */
+	uint64_t reserves;  /* the reserves a fork of the largest service is charged */
+	uint64_t margin;    /* invariant 1's margin */
+	uint64_t floor;     /* Committed_AS + reserves + margin */
+	uint64_t required;  /* the floor, or the fork with its headroom when larger */
+};
+
+/* The CommitLimit chosen, and how it is to be written. */
+struct commit_choice {
+	uint64_t want;
+	const struct origin *at;
+	bool explicit_ratio;     /* as the policy's commit_ratio, not as kbytes */
+	char why[PLAN_TEXT_MAX]; /* a clamp or cap note that opens the reason */
+};
+
+enum strict_result {
+	STRICT_SIZED,     /* the sizes are planned (possibly: nothing to change) */
+	STRICT_FALL_BACK, /* auto cannot keep strict accounting: use heuristic mode */
+	STRICT_NO_MEMORY, /* out of memory while planning */
+};
+
+static void commit_need(const struct host_ctx *h, struct commit_need *n)
+{
+	const struct meminfo *mi = &h->s->mem;
+	n->now_limit = model_commit_limit_kb(mi, &h->s->vm);
+	n->backing = mi->mem_total_kb - (mi->hugetlb_kb < mi->mem_total_kb ? mi->hugetlb_kb : 0) +
+		     mi->swap_total_kb;
+	n->reserves = reserve_term(h, &h->p->vm_after);
+	n->margin = pct_of(mi->mem_total_kb, COMMIT_MARGIN_BP);
+	if (n->margin < COMMIT_MARGIN_MIN_KB)
+		n->margin = COMMIT_MARGIN_MIN_KB;
+	n->floor = mi->committed_as_kb + n->reserves + n->margin;
+	/* the fork must fit with its headroom, and one page more: the kernel
+	 * refuses Committed_AS + need == allowed (its test is a strict '<') */
+	n->required = h->big ? mi->committed_as_kb + h->headroom_kb + n->reserves + MODEL_PAGE_KB : 0;
+	if (n->required < n->floor)
+		n->required = n->floor;
+}
+
+/* What the policy asks for, if anything; else the limit in force now. */
+static void commit_asked(const struct host_ctx *h, uint64_t now_limit, struct commit_choice *c)
 {
 	const struct pol_host *ph = &h->pol->host;
-	const struct meminfo *mi = &h->s->mem;
-	struct vm_sysctls *after = &h->p->vm_after;
-	uint64_t now_limit = model_commit_limit_kb(mi, &h->s->vm);
-	uint64_t backing = mi->mem_total_kb - (mi->hugetlb_kb < mi->mem_total_kb ? mi->hugetlb_kb : 0) +
-			   mi->swap_total_kb;
-	uint64_t reserves = reserve_term(h, after);
-	uint64_t margin = pct_of(mi->mem_total_kb, COMMIT_MARGIN_BP);
-	if (margin < COMMIT_MARGIN_MIN_KB)
-		margin = COMMIT_MARGIN_MIN_KB;
-	uint64_t floor = mi->committed_as_kb + reserves + margin;
-	/* the fork must fit with its headroom: Committed_AS + headroom < allowed */
-	uint64_t required = h->big ? mi->committed_as_kb + h->headroom_kb + reserves + 4 : 0;
-	if (required < floor)
-		required = floor;
-
-	/* what the policy asks for, if anything */
-	uint64_t want = now_limit;
-	const struct origin *at = &h->pol->host.overcommit_at;
-	bool explicit_ratio = false;
+	c->want = now_limit;
+	c->at = &ph->overcommit_at;
+	c->explicit_ratio = false;
+	c->why[0] = '\0';
 	if (ph->commit_limit.kind != SZ_UNSET) {
-		want = resolve_kb(&ph->commit_limit, mi->mem_total_kb);
-		at = &ph->commit_limit.at;
+		c->want = resolve_kb(&ph->commit_limit, h->s->mem.mem_total_kb);
+		c->at = &ph->commit_limit.at;
 	} else if (ph->commit_ratio.set) {
 		struct vm_sysctls r = h->s->vm;
 		r.v[VM_OVERCOMMIT_KBYTES] = 0;
 		r.v[VM_OVERCOMMIT_RATIO] = ph->commit_ratio.v;
-		want = model_commit_limit_kb(mi, &r);
-		at = &ph->commit_ratio.at;
-		explicit_ratio = true;
+		c->want = model_commit_limit_kb(&h->s->mem, &r);
+		c->at = &ph->commit_ratio.at;
+		c->explicit_ratio = true;
 	}
+}
 
-	char why[PLAN_TEXT_MAX];
-	const char *who = h->big ? h->pol->svc[h->big->policy_idx].name : NULL;
-	if (want >= required) {
-		snprintf(why, sizeof(why), "%s", "");
-	} else if (required <= backing) {
-		/* raise just enough: Committed_AS + fork headroom + reserves */
-		if (want < floor && want != now_limit)
-			snprintf(why, sizeof(why),
+/* Raise the limit to what is required when RAM + swap can back it; else
+ * fall back (auto) or cap it at the backing (strict forced). */
+static enum strict_result commit_fit(const struct host_ctx *h, const struct commit_need *n,
+				     bool may_fall_back, struct commit_choice *c)
+{
+	const struct meminfo *mi = &h->s->mem;
+	if (c->want >= n->required)
+		return STRICT_SIZED;
+	if (n->required <= n->backing) {
+		if (c->want < n->floor && c->want != n->now_limit)
+			snprintf(c->why, sizeof(c->why),
 				 "the policy's CommitLimit %s is below Committed_AS %s + reserves and "
 				 "margin %s (safety invariant 1): clamped; ",
-				 KB(want), KB(mi->committed_as_kb), KB(reserves + margin));
-		else
-			why[0] = '\0';
+				 KB(c->want), KB(mi->committed_as_kb), KB(n->reserves + n->margin));
 		/* a band above the need, so that Committed_AS moving by a few
 		 * pages does not make the next run raise it again (§7.4) */
-		want = round_up_mb(required + raise_slack(mi));
-		if (want > backing)
-			want = backing;
-		explicit_ratio = false;
-	} else if (may_fall_back) {
-		return 1;
-	} else {
-		/* strict forced: as much as RAM + swap can back, never below the floor */
-		want = backing > floor ? backing : round_up_mb(floor);
-		explicit_ratio = false;
-		snprintf(why, sizeof(why), "CommitLimit capped at what RAM + swap can back (%s); ",
-			 KB(backing));
+		c->want = round_up_mb(n->required + raise_slack(mi));
+		if (c->want > n->backing)
+			c->want = n->backing;
+		c->explicit_ratio = false;
+		return STRICT_SIZED;
 	}
+	if (may_fall_back)
+		return STRICT_FALL_BACK;
+	/* strict forced: as much as RAM + swap can back, never below the floor */
+	c->want = n->backing > n->floor ? n->backing : round_up_mb(n->floor);
+	c->explicit_ratio = false;
+	snprintf(c->why, sizeof(c->why), "CommitLimit capped at what RAM + swap can back (%s); ",
+		 KB(n->backing));
+	return STRICT_SIZED;
+}
 
-	uint64_t swap = mi->swap_total_kb;
-	if (explicit_ratio) {
-		if (h->s->vm.v[VM_OVERCOMMIT_KBYTES] != 0) {
-			*err = sysctl_action(h, VM_OVERCOMMIT_KBYTES, 0, at,
-					     "clear vm.overcommit_kbytes so vm.overcommit_ratio "
-					     "sets CommitLimit");
-			if (*err)
-				return 0;
-		}
-		*err = sysctl_action(h, VM_OVERCOMMIT_RATIO, ph->commit_ratio.v, at,
-				     "policy commit_ratio: CommitLimit = (MemTotal %s x %" PRId64
-				     "%%) + swap %s = %s",
-				     KB(mi->mem_total_kb), ph->commit_ratio.v, KB(swap), KB(want));
-		return 0;
+/* The policy's commit_ratio, written as the ratio (kbytes cleared first). */
+static int write_commit_ratio(struct host_ctx *h, const struct commit_choice *c)
+{
+	const struct pol_host *ph = &h->pol->host;
+	const struct meminfo *mi = &h->s->mem;
+	if (h->s->vm.v[VM_OVERCOMMIT_KBYTES] != 0) {
+		int rc = sysctl_action(h, VM_OVERCOMMIT_KBYTES, 0, c->at,
+				       "clear vm.overcommit_kbytes so vm.overcommit_ratio "
+				       "sets CommitLimit");
+		if (rc)
+			return rc;
 	}
-	if (want == now_limit)
+	return sysctl_action(h, VM_OVERCOMMIT_RATIO, ph->commit_ratio.v, c->at,
+			     "policy commit_ratio: CommitLimit = (MemTotal %s x %" PRId64
+			     "%%) + swap %s = %s",
+			     KB(mi->mem_total_kb), ph->commit_ratio.v, KB(mi->swap_total_kb),
+			     KB(c->want));
+}
+
+/* Any other CommitLimit, written as vm.overcommit_kbytes (= limit - swap). */
+static int write_commit_kbytes(struct host_ctx *h, const struct commit_need *n,
+			       const struct commit_choice *c)
+{
+	const struct meminfo *mi = &h->s->mem;
+	uint64_t swap = mi->swap_total_kb;
+	const char *who = big_name(h);
+	if (c->want == n->now_limit)
 		return 0;
-	int64_t kbytes = want > swap ? (int64_t)(want - swap) : (int64_t)KB_PER_MB;
+	int64_t kbytes = c->want > swap ? (int64_t)(c->want - swap) : (int64_t)KB_PER_MB;
+	int rc;
 	if (who)
-		*err = sysctl_action(h, VM_OVERCOMMIT_KBYTES, kbytes, at,
-				     "%sCommitLimit %s -> %s (= overcommit_kbytes + swap %s): "
-				     "Committed_AS %s + fork headroom %s for %s + reserves %s must "
-				     "fit, and RAM + swap (%s) can back it; the kernel zeroes "
-				     "vm.overcommit_ratio",
-				     why, KB(now_limit), KB(want), KB(swap), KB(mi->committed_as_kb),
-				     KB(h->headroom_kb), who, KB(reserves), KB(backing));
+		rc = sysctl_action(h, VM_OVERCOMMIT_KBYTES, kbytes, c->at,
+				   "%sCommitLimit %s -> %s (= overcommit_kbytes + swap %s): "
+				   "Committed_AS %s + fork headroom %s for %s + reserves %s must "
+				   "fit, and RAM + swap (%s) can back it; the kernel zeroes "
+				   "vm.overcommit_ratio",
+				   c->why, KB(n->now_limit), KB(c->want), KB(swap),
+				   KB(mi->committed_as_kb), KB(h->headroom_kb), who, KB(n->reserves),
+				   KB(n->backing));
 	else
-		*err = sysctl_action(h, VM_OVERCOMMIT_KBYTES, kbytes, at,
-				     "%sCommitLimit %s -> %s (= overcommit_kbytes + swap %s); "
-				     "Committed_AS is %s; the kernel zeroes vm.overcommit_ratio",
-				     why, KB(now_limit), KB(want), KB(swap), KB(mi->committed_as_kb));
-	if (*err == 0)
-		after->v[VM_OVERCOMMIT_RATIO] = 0;
-	return 0;
+		rc = sysctl_action(h, VM_OVERCOMMIT_KBYTES, kbytes, c->at,
+				   "%sCommitLimit %s -> %s (= overcommit_kbytes + swap %s); "
+				   "Committed_AS is %s; the kernel zeroes vm.overcommit_ratio",
+				   c->why, KB(n->now_limit), KB(c->want), KB(swap),
+				   KB(mi->committed_as_kb));
+	if (rc == 0)
+		h->p->vm_after.v[VM_OVERCOMMIT_RATIO] = 0;
+	return rc;
+}
+
+/* Strict accounting: choose the CommitLimit, then the knob that yields it. */
+static enum strict_result plan_strict_size(struct host_ctx *h, bool may_fall_back)
+{
+	struct commit_need n;
+	struct commit_choice c;
+	commit_need(h, &n);
+	commit_asked(h, n.now_limit, &c);
+	if (commit_fit(h, &n, may_fall_back, &c) == STRICT_FALL_BACK)
+		return STRICT_FALL_BACK;
+	int rc = c.explicit_ratio ? write_commit_ratio(h, &c) : write_commit_kbytes(h, &n, &c);
+	return rc ? STRICT_NO_MEMORY : STRICT_SIZED;
+}
+
+/* The mode the policy asks for; auto never tightens: it keeps the mode. */
+static int64_t mode_asked(enum oc_pref pref, int64_t mode_now)
+{
+	switch (pref) {
+	case OC_ALWAYS: return VM_MODE_ALWAYS;
+	case OC_HEURISTIC: return VM_MODE_HEURISTIC;
+	case OC_STRICT: return VM_MODE_STRICT;
+	case OC_AUTO: break;
+	}
+	return mode_now;
+}
+
+static void fall_back_summary(const struct host_ctx *h)
+{
+	const struct meminfo *mi = &h->s->mem;
+	const char *who = big_name(h);
+	snprintf(h->p->host_summary, sizeof(h->p->host_summary),
+		 "strict accounting cannot be kept: Committed_AS %s + fork headroom %s "
+		 "for %s exceeds what RAM + swap can back (%s); falling back to "
+		 "heuristic mode (0), protecting services with memory.high and "
+		 "oom_score_adj",
+		 KB(mi->committed_as_kb), KB(h->headroom_kb), who ? who : "no running service",
+		 KB(mi->mem_total_kb + mi->swap_total_kb));
+}
+
+static void host_summary(const struct host_ctx *h, int64_t mode, int64_t mode_now)
+{
+	struct plan *p = h->p;
+	const char *who = big_name(h);
+	if (mode == VM_MODE_STRICT)
+		snprintf(p->host_summary, sizeof(p->host_summary),
+			 "strict accounting (vm.overcommit_memory=2) %s: CommitLimit %s -> %s for "
+			 "Committed_AS %s + fork headroom %s (%s)",
+			 mode_now == VM_MODE_STRICT ? "kept" : "chosen", KB(p->commit_limit_kb),
+			 KB(p->commit_limit_after_kb), KB(h->s->mem.committed_as_kb),
+			 KB(h->headroom_kb), who ? who : "no running service");
+	else
+		snprintf(p->host_summary, sizeof(p->host_summary),
+			 "vm.overcommit_memory=%" PRId64 " (%s) %s: fork-heavy services are protected "
+			 "by memory.high and oom_score_adj instead of commit accounting",
+			 mode, vm_mode_name(mode), mode == mode_now ? "kept" : "chosen");
 }
 
 static int plan_host(struct host_ctx *h)
 {
 	const struct pol_host *ph = &h->pol->host;
-	const struct snapshot *s = h->s;
 	struct plan *p = h->p;
-	int64_t mode_now = s->vm.v[VM_OVERCOMMIT_MEMORY];
-	int64_t mode = mode_now;
-	int err = 0;
-	const char *who = h->big ? h->pol->svc[h->big->policy_idx].name : "no running service";
+	int64_t mode_now = h->s->vm.v[VM_OVERCOMMIT_MEMORY];
+	int64_t mode = mode_asked(ph->overcommit, mode_now);
 
 	int rc = plan_reserves(h);
 	if (rc)
 		return rc;
-	switch (ph->overcommit) {
-	case OC_ALWAYS: mode = 1; break;
-	case OC_HEURISTIC: mode = 0; break;
-	case OC_STRICT: mode = 2; break;
-	case OC_AUTO: break; /* never tightens: keep the mode */
-	}
-
-	if (mode == 2) {
+	if (mode == VM_MODE_STRICT) {
 		/* sizes first: the plan order is the write order for sysctls
 		 * entering strict mode (apply.c keeps sizes before the mode) */
-		int fall = plan_strict_size(h, ph->overcommit == OC_AUTO, &err);
-		if (err)
-			return err;
-		if (fall) {
-			mode = 0;
-			snprintf(p->host_summary, sizeof(p->host_summary),
-				 "strict accounting cannot be kept: Committed_AS %s + fork headroom %s "
-				 "for %s exceeds what RAM + swap can back (%s); falling back to "
-				 "heuristic mode (0), protecting services with memory.high and "
-				 "oom_score_adj",
-				 KB(s->mem.committed_as_kb), KB(h->headroom_kb), who,
-				 KB(s->mem.mem_total_kb + s->mem.swap_total_kb));
+		enum strict_result r = plan_strict_size(h, ph->overcommit == OC_AUTO);
+		if (r == STRICT_NO_MEMORY)
+			return -ENOMEM;
+		if (r == STRICT_FALL_BACK) {
+			mode = VM_MODE_HEURISTIC;
+			fall_back_summary(h);
 		}
 	}
 	if (mode != mode_now) {
-		err = sysctl_action(h, VM_OVERCOMMIT_MEMORY, mode,
-				    &ph->overcommit_at, "policy overcommit = %s: mode %" PRId64
-				    " (%s) -> %" PRId64 " (%s)%s",
-				    oc_pref_name(ph->overcommit), mode_now, mode_word(mode_now), mode,
-				    mode_word(mode), p->host_summary[0] ? "; see host decision" : "");
-		if (err)
-			return err;
+		rc = sysctl_action(h, VM_OVERCOMMIT_MEMORY, mode,
+				   &ph->overcommit_at, "policy overcommit = %s: mode %" PRId64
+				   " (%s) -> %" PRId64 " (%s)%s",
+				   oc_pref_name(ph->overcommit), mode_now, vm_mode_name(mode_now), mode,
+				   vm_mode_name(mode), p->host_summary[0] ? "; see host decision" : "");
+		if (rc)
+			return rc;
 	}
 	p->mode_after = (int)mode;
-	p->commit_limit_after_kb = model_commit_limit_kb(&s->mem, &p->vm_after);
-	if (p->host_summary[0])
-		return 0;
-	if (mode == 2)
-		snprintf(p->host_summary, sizeof(p->host_summary),
-			 "strict accounting (vm.overcommit_memory=2) %s: CommitLimit %s -> %s for "
-			 "Committed_AS %s + fork headroom %s (%s)",
-			 mode_now == 2 ? "kept" : "chosen", KB(p->commit_limit_kb),
-			 KB(p->commit_limit_after_kb), KB(s->mem.committed_as_kb), KB(h->headroom_kb),
-			 who);
-	else
-		snprintf(p->host_summary, sizeof(p->host_summary),
-			 "vm.overcommit_memory=%" PRId64 " (%s) %s: fork-heavy services are protected "
-			 "by memory.high and oom_score_adj instead of commit accounting",
-			 mode, mode_word(mode), mode == mode_now ? "kept" : "chosen");
+	p->commit_limit_after_kb = model_commit_limit_kb(&h->s->mem, &p->vm_after);
+	if (!p->host_summary[0])
+		host_summary(h, mode, mode_now);
 	return 0;
 }
 
@@ -456,6 +524,12 @@ int plan_process(const struct policy *pol, size_t svc, const struct proc_info *p
 	return attach_one(out, ps, pi, target);
 }
 
+/* A limit of the group as it is now; CG_UNLIMITED when the group is not there. */
+static uint64_t cg_value(const struct cg_memory *cg, uint64_t v)
+{
+	return cg->present ? v : CG_UNLIMITED;
+}
+
 static void cg_fmt(uint64_t bytes, char *buf, size_t size)
 {
 	if (bytes == CG_UNLIMITED)
@@ -471,149 +545,206 @@ static uint64_t cow_sized(uint64_t anon_kb, double growth, uint64_t margin_bp)
 	return v >= 9.0e15 ? (uint64_t)9e15 : (uint64_t)v;
 }
 
+/* Where a service's memory limits go and what they are checked against. */
+struct limit_ctx {
+	struct plan *p;
+	const struct pol_service *ps;
+	const struct svc_eval *e;
+	const struct cg_memory *cg; /* figures of the target group */
+	char target[PROC_PATH_MAX]; /* the group the limits are written to */
+	uint64_t usage_kb;          /* what invariant 2 keeps the limits above */
+	uint64_t mem_total_kb;
+	uint64_t cow_bp;            /* cow_margin */
+};
+
+/* One memory.high or memory.max value to decide. */
+struct limit_req {
+	enum action_kind kind;         /* ACT_MEMORY_HIGH or ACT_MEMORY_MAX */
+	const struct size_spec *spec;  /* the policy key asking for it */
+	uint64_t want_kb;
+	const char *how;               /* how want_kb was reached, for the reason */
+	uint64_t cap_kb;               /* an auto value may be raised to the floor up to this */
+	uint64_t current_bytes;        /* the group's value now; CG_UNLIMITED when none */
+};
+
 /* One memory.high / memory.max decision, invariant 2 enforced. */
-static int limit_action(struct plan *p, const struct pol_service *ps, enum action_kind kind,
-			const struct size_spec *spec, uint64_t want_kb, const char *how,
-			uint64_t cap_kb, const char *cgpath, uint64_t current_bytes, uint64_t usage_kb)
+static int limit_action(const struct limit_ctx *l, const struct limit_req *r)
 {
-	const char *file = kind == ACT_MEMORY_HIGH ? "memory.high" : "memory.max";
+	const struct pol_service *ps = l->ps;
+	const char *file = r->kind == ACT_MEMORY_HIGH ? "memory.high" : "memory.max";
+	uint64_t usage_kb = l->usage_kb;
 	uint64_t margin = usage_kb / 10 > CG_MARGIN_MIN_KB ? usage_kb / 10 : CG_MARGIN_MIN_KB;
 	uint64_t floor = usage_kb + margin;
+	uint64_t want_kb = r->want_kb;
 	char note[160] = "";
 	if (want_kb < floor) {
-		if (spec->kind == SZ_AUTO && floor <= cap_kb) {
-			snprintf(note, sizeof(note), "; raised to usage %s + margin %s (invariant 2)",
-				 KB(usage_kb), KB(margin));
-			want_kb = floor;
-		} else {
-			return add_risk(p, "limit_below_usage", ps->name,
+		if (r->spec->kind != SZ_AUTO || floor > r->cap_kb)
+			return add_risk(l->p, "limit_below_usage", ps->name,
 					"%s: %s %s for %s would be below its usage %s + margin %s; "
 					"not written (safety invariant 2)",
-					ps->name, file, KB(want_kb), cgpath, KB(usage_kb), KB(margin));
-		}
+					ps->name, file, KB(want_kb), l->target, KB(usage_kb), KB(margin));
+		snprintf(note, sizeof(note), "; raised to usage %s + margin %s (invariant 2)",
+			 KB(usage_kb), KB(margin));
+		want_kb = floor;
 	}
 	want_kb = round_up_mb(want_kb);
-	uint64_t want = want_kb * 1024;
-	if (current_bytes != CG_UNLIMITED && spec->kind == SZ_AUTO) {
-		uint64_t diff = current_bytes > want ? current_bytes - want : want - current_bytes;
+	uint64_t want = want_kb * 1024, cur = r->current_bytes;
+	if (cur != CG_UNLIMITED && r->spec->kind == SZ_AUTO) {
+		uint64_t diff = cur > want ? cur - want : want - cur;
 		/* hysteresis: an auto value already within 10% stays, if safe */
-		if (current_bytes / 1024 >= floor && diff <= pct_of(want, CG_HYSTERESIS_BP))
+		if (cur / 1024 >= floor && diff <= pct_of(want, CG_HYSTERESIS_BP))
 			return 0;
 	}
-	if (current_bytes == want)
+	if (cur == want)
 		return 0;
-	struct action *a = add_action(p, kind, &spec->at, ps->name);
+	struct action *a = add_action(l->p, r->kind, &r->spec->at, ps->name);
 	if (!a)
 		return -ENOMEM;
-	snprintf(a->target, sizeof(a->target), "%s", cgpath);
-	snprintf(a->cgroup, sizeof(a->cgroup), "%s", cgpath);
-	cg_fmt(current_bytes, a->current, sizeof(a->current));
+	snprintf(a->target, sizeof(a->target), "%s", l->target);
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", l->target);
+	cg_fmt(cur, a->current, sizeof(a->current));
 	cg_fmt(want, a->desired, sizeof(a->desired));
-	snprintf(a->reason, sizeof(a->reason), "%s %s for %s: %s%s", file, KB(want_kb), ps->name, how,
-		 note);
+	snprintf(a->reason, sizeof(a->reason), "%s %s for %s: %s%s", file, KB(want_kb), ps->name,
+		 r->how, note);
 	return 0;
+}
+
+/* oom_score_adj of the main process and of its forked children. */
+static int plan_service_oom(struct plan *p, const struct pol_service *ps, const struct svc_obs *o)
+{
+	const struct proc_info *m = &o->procs[o->main_idx];
+	int rc = oom_action(p, ps, m, &ps->oom_score_adj, "main process");
+	for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
+		if (o->procs[k].st.ppid == m->pid)
+			rc = oom_action(p, ps, &o->procs[k], &ps->child_oom_score_adj, "forked child");
+	return rc;
+}
+
+/* The group the limits go to: the service's own, or the policy's group,
+ * which every process of the service is first attached to. */
+static int limit_target(struct limit_ctx *l, const struct svc_obs *o)
+{
+	if (o->own_cgroup) {
+		snprintf(l->target, sizeof(l->target), "%s", o->cgroup);
+		l->cg = &o->cg;
+		l->usage_kb = o->cg.present ? o->cg.current / 1024 : l->e->size_anon_kb;
+		return 0;
+	}
+	policy_service_cgroup(l->ps, l->target, sizeof(l->target));
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
+		rc = attach_one(l->p, l->ps, &o->procs[k], l->target);
+	l->cg = &o->policy_cg;
+	/* v2 does not move charged pages with a process: usage in the new
+	 * group starts near what is there now; the anon it will fault in is
+	 * bounded by the service's anon */
+	l->usage_kb = (l->cg->present ? l->cg->current / 1024 : 0) + l->e->size_anon_kb;
+	return rc;
+}
+
+/* memory.high = auto: anon x (1 + COW growth) x (1 + cow_margin), clamped. */
+static int plan_auto_high(const struct limit_ctx *l, uint64_t *high_kb)
+{
+	const struct pol_service *ps = l->ps;
+	const struct svc_eval *e = l->e;
+	uint64_t hi_min = resolve_kb(&ps->memory_high_min, l->mem_total_kb);
+	uint64_t hi_max = resolve_kb(&ps->memory_high_max, l->mem_total_kb);
+	uint64_t kb = cow_sized(e->size_anon_kb, e->cow.growth, l->cow_bp);
+	const char *clamp = "";
+	if (kb < hi_min) {
+		kb = hi_min;
+		clamp = ", floored at memory_high_min";
+	}
+	if (hi_max && kb > hi_max) {
+		kb = hi_max;
+		clamp = ", capped at memory_high_max";
+	}
+	char learned_txt[96];
+	if (e->cow.learning)
+		snprintf(learned_txt, sizeof(learned_txt),
+			 "learning: no fork episode seen yet, assumed %.2f", e->cow.growth);
+	else
+		snprintf(learned_txt, sizeof(learned_txt), "learned from %zu fork episode%s",
+			 e->cow.episodes, e->cow.episodes == 1 ? "" : "s");
+	char how[PLAN_TEXT_MAX];
+	snprintf(how, sizeof(how),
+		 "auto = anon %s x (1 + COW growth %.2f; %s) x (1 + cow_margin %" PRIu64 "%%)%s",
+		 KB(e->size_anon_kb), e->cow.growth, learned_txt, l->cow_bp / 100, clamp);
+	*high_kb = kb;
+	struct limit_req r = { ACT_MEMORY_HIGH, &ps->memory_high, kb, how,
+			       hi_max ? hi_max : l->mem_total_kb, cg_value(l->cg, l->cg->high) };
+	return limit_action(l, &r);
+}
+
+/* memory.high: auto or fixed; *high_kb is what memory.max = auto must not
+ * go below (0 when memory.high is off). */
+static int plan_memory_high(const struct limit_ctx *l, uint64_t *high_kb)
+{
+	const struct size_spec *spec = &l->ps->memory_high;
+	*high_kb = 0;
+	if (spec->kind == SZ_AUTO)
+		return plan_auto_high(l, high_kb);
+	if (spec->kind != SZ_KB && spec->kind != SZ_PCT)
+		return 0;
+	*high_kb = resolve_kb(spec, l->mem_total_kb);
+	struct limit_req r = { ACT_MEMORY_HIGH, spec, *high_kb,
+			       "fixed by policy; throttles and reclaims above it", l->mem_total_kb,
+			       cg_value(l->cg, l->cg->high) };
+	return limit_action(l, &r);
+}
+
+static int plan_memory_max(const struct limit_ctx *l, uint64_t high_kb)
+{
+	const struct size_spec *spec = &l->ps->memory_max;
+	const struct svc_eval *e = l->e;
+	struct limit_req r = { ACT_MEMORY_MAX, spec, 0, NULL, l->mem_total_kb,
+			       cg_value(l->cg, l->cg->max) };
+	char how[PLAN_TEXT_MAX];
+	if (spec->kind == SZ_AUTO) {
+		/* the wall: the service plus one child that dirties everything */
+		r.want_kb = cow_sized(e->size_anon_kb, e->cow.growth > 1.0 ? e->cow.growth : 1.0,
+				      l->cow_bp);
+		if (r.want_kb < high_kb)
+			r.want_kb = high_kb;
+		snprintf(how, sizeof(how),
+			 "auto = anon %s x (1 + max(COW growth, 1)) x (1 + cow_margin): a child that "
+			 "copies every page still fits; beyond it a cgroup OOM kills inside the "
+			 "group, children first",
+			 KB(e->size_anon_kb));
+		r.how = how;
+	} else if (spec->kind == SZ_KB || spec->kind == SZ_PCT) {
+		r.want_kb = resolve_kb(spec, l->mem_total_kb);
+		r.how = "fixed by policy; the hard wall (cgroup OOM inside the group)";
+	} else {
+		return 0;
+	}
+	return limit_action(l, &r);
 }
 
 static int plan_service(const struct policy *pol, const struct snapshot *s, size_t i, struct plan *p)
 {
 	const struct svc_obs *o = &s->svc[i];
 	const struct pol_service *ps = &pol->svc[o->policy_idx];
-	const struct svc_eval *e = &p->eval[i];
 	if (o->main_idx < 0)
 		return 0;
-	const struct proc_info *m = &o->procs[o->main_idx];
-	int rc = oom_action(p, ps, m, &ps->oom_score_adj, "main process");
-	for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
-		if (o->procs[k].st.ppid == m->pid)
-			rc = oom_action(p, ps, &o->procs[k], &ps->child_oom_score_adj, "forked child");
-	if (rc)
+	int rc = plan_service_oom(p, ps, o);
+	if (rc || !wants_cgroup(ps))
 		return rc;
-
-	if (!wants_cgroup(ps))
-		return 0;
 	if (!s->cgroup2)
 		return add_risk(p, "no_cgroup2", ps->name,
 				"%s: memory limits asked for, but the cgroup v2 memory controller is "
 				"not available; only oom_score_adj protects it",
 				ps->name);
-
-	char target[PROC_PATH_MAX];
-	const struct cg_memory *cg = &o->cg;
-	uint64_t usage_kb;
-	if (o->own_cgroup) {
-		snprintf(target, sizeof(target), "%s", o->cgroup);
-		usage_kb = cg->present ? cg->current / 1024 : e->size_anon_kb;
-	} else {
-		policy_service_cgroup(ps, target, sizeof(target));
-		for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
-			rc = attach_one(p, ps, &o->procs[k], target);
-		if (rc)
-			return rc;
-		cg = &o->policy_cg;
-		/* v2 does not move charged pages with a process: usage in the new
-		 * group starts near what is there now; the anon it will fault in is
-		 * bounded by the service's anon */
-		usage_kb = (cg->present ? cg->current / 1024 : 0) + e->size_anon_kb;
-	}
-	uint64_t mt = s->mem.mem_total_kb;
-	uint64_t hi_min = resolve_kb(&ps->memory_high_min, mt);
-	uint64_t hi_max = resolve_kb(&ps->memory_high_max, mt);
-	uint64_t cow = ps->cow_margin.kind == SZ_PCT ? ps->cow_margin.bp : 2500;
+	struct limit_ctx l = {
+		.p = p, .ps = ps, .e = &p->eval[i], .mem_total_kb = s->mem.mem_total_kb,
+		.cow_bp = ps->cow_margin.kind == SZ_PCT ? ps->cow_margin.bp : POLICY_COW_MARGIN_BP,
+	};
+	rc = limit_target(&l, o);
 	uint64_t high_kb = 0;
-	if (ps->memory_high.kind == SZ_AUTO) {
-		high_kb = cow_sized(e->size_anon_kb, e->cow.growth, cow);
-		char how[PLAN_TEXT_MAX];
-		const char *clamp = "";
-		if (high_kb < hi_min) {
-			high_kb = hi_min;
-			clamp = ", floored at memory_high_min";
-		}
-		if (hi_max && high_kb > hi_max) {
-			high_kb = hi_max;
-			clamp = ", capped at memory_high_max";
-		}
-		char learned_txt[96];
-		if (e->cow.learning)
-			snprintf(learned_txt, sizeof(learned_txt),
-				 "learning: no fork episode seen yet, assumed %.2f", e->cow.growth);
-		else
-			snprintf(learned_txt, sizeof(learned_txt), "learned from %zu fork episode%s",
-				 e->cow.episodes, e->cow.episodes == 1 ? "" : "s");
-		snprintf(how, sizeof(how),
-			 "auto = anon %s x (1 + COW growth %.2f; %s) x (1 + cow_margin %" PRIu64
-			 "%%)%s",
-			 KB(e->size_anon_kb), e->cow.growth, learned_txt, cow / 100, clamp);
-		rc = limit_action(p, ps, ACT_MEMORY_HIGH, &ps->memory_high, high_kb, how,
-				  hi_max ? hi_max : mt, target, cg->present ? cg->high : CG_UNLIMITED,
-				  usage_kb);
-	} else if (ps->memory_high.kind == SZ_KB || ps->memory_high.kind == SZ_PCT) {
-		high_kb = resolve_kb(&ps->memory_high, mt);
-		rc = limit_action(p, ps, ACT_MEMORY_HIGH, &ps->memory_high, high_kb,
-				  "fixed by policy; throttles and reclaims above it", mt, target,
-				  cg->present ? cg->high : CG_UNLIMITED, usage_kb);
-	}
-	if (rc)
-		return rc;
-	if (ps->memory_max.kind == SZ_AUTO) {
-		/* the wall: the service plus one child that dirties everything */
-		uint64_t max_kb = cow_sized(e->size_anon_kb, e->cow.growth > 1.0 ? e->cow.growth : 1.0,
-					    cow);
-		if (max_kb < high_kb)
-			max_kb = high_kb;
-		char how[PLAN_TEXT_MAX];
-		snprintf(how, sizeof(how),
-			 "auto = anon %s x (1 + max(COW growth, 1)) x (1 + cow_margin): a child that "
-			 "copies every page still fits; beyond it a cgroup OOM kills inside the "
-			 "group, children first",
-			 KB(e->size_anon_kb));
-		rc = limit_action(p, ps, ACT_MEMORY_MAX, &ps->memory_max, max_kb, how, mt, target,
-				  cg->present ? cg->max : CG_UNLIMITED, usage_kb);
-	} else if (ps->memory_max.kind == SZ_KB || ps->memory_max.kind == SZ_PCT) {
-		rc = limit_action(p, ps, ACT_MEMORY_MAX, &ps->memory_max,
-				  resolve_kb(&ps->memory_max, mt),
-				  "fixed by policy; the hard wall (cgroup OOM inside the group)", mt,
-				  target, cg->present ? cg->max : CG_UNLIMITED, usage_kb);
-	}
+	if (rc == 0)
+		rc = plan_memory_high(&l, &high_kb);
+	if (rc == 0)
+		rc = plan_memory_max(&l, high_kb);
 	return rc;
 }
 
@@ -624,7 +755,7 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 	const struct meminfo *mi = &s->mem;
 	int64_t mode = s->vm.v[VM_OVERCOMMIT_MEMORY];
 	int rc = 0;
-	if (mode == 2 && p->commit_limit_kb > 0 &&
+	if (mode == VM_MODE_STRICT && p->commit_limit_kb > 0 &&
 	    (p->commit_headroom_kb < 0 ||
 	     (uint64_t)p->commit_headroom_kb < pct_of(p->commit_limit_kb, NEAR_LIMIT_BP)))
 		rc = add_risk(p, "commit_near_limit", NULL,
@@ -654,7 +785,7 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 				      SKB(e->fork_after.headroom_kb));
 		bool limited = o->cg.present && o->own_cgroup &&
 			       (o->cg.high != CG_UNLIMITED || o->cg.max != CG_UNLIMITED);
-		if (rc == 0 && mode == 1 && !limited && m->oom_score_adj == 0)
+		if (rc == 0 && mode == VM_MODE_ALWAYS && !limited && m->oom_score_adj == 0)
 			rc = add_risk(p, "unprotected", ps->name,
 				      "%s: vm.overcommit_memory=1 never refuses memory and %.32s (pid "
 				      "%d, commit %s) has neither memory.high/max nor oom_score_adj: a "
@@ -696,7 +827,7 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 	if (fh->kind == SZ_KB)
 		h.headroom_kb = fh->kb > h.need_kb ? fh->kb : h.need_kb;
 	else
-		h.headroom_kb = pct_of(h.need_kb, fh->kind == SZ_PCT ? fh->bp : 11000);
+		h.headroom_kb = pct_of(h.need_kb, fh->kind == SZ_PCT ? fh->bp : POLICY_FORK_HEADROOM_BP);
 
 	int rc = plan_host(&h);
 	for (size_t i = 0; rc == 0 && i < s->nsvc; i++) {

@@ -69,7 +69,7 @@ void policy_init(struct policy *p)
 	memset(p, 0, sizeof(*p));
 	p->host.overcommit = OC_AUTO;
 	p->host.fork_headroom.kind = SZ_PCT;
-	p->host.fork_headroom.bp = 11000;
+	p->host.fork_headroom.bp = POLICY_FORK_HEADROOM_BP;
 	p->host.enforce = false;
 	/* set = a value is in force; origin {NULL, 0} = built-in default */
 	p->host.interval.set = true;
@@ -152,7 +152,7 @@ static int service_get(struct policy *p, const char *name, struct origin at)
 	s->memory_high_max.bp = 7500;
 	s->memory_max.kind = SZ_OFF;
 	s->cow_margin.kind = SZ_PCT;
-	s->cow_margin.bp = 2500;
+	s->cow_margin.bp = POLICY_COW_MARGIN_BP;
 	s->cgroup.v = cg;
 	return (int)p->nsvc++;
 }

@@ -9,6 +9,10 @@
 #include "diag.h"
 #include "origin.h"
 
+/* Built-in defaults that policy_init() sets and the planner falls back on. */
+#define POLICY_FORK_HEADROOM_BP 11000 /* fork_headroom = 110% of the largest fork need */
+#define POLICY_COW_MARGIN_BP 2500     /* cow_margin = 25% */
+
 enum oc_pref { OC_AUTO = 0, OC_STRICT, OC_HEURISTIC, OC_ALWAYS };
 
 /* A size-like value.  Which kinds a key accepts is per key (see policy.c). */

@@ -22,12 +22,6 @@ const char *apply_status_name(enum apply_status st)
 	return "unknown";
 }
 
-static const char *mode_word(int64_t mode)
-{
-	static const char *const w[] = { "heuristic", "always", "strict" };
-	return mode >= 0 && mode <= 2 ? w[mode] : "unknown";
-}
-
 static void origin_str(const struct origin *o, char *buf, size_t size)
 {
 	if (o->file && o->line > 0)
@@ -53,7 +47,7 @@ static void text_host(FILE *out, const struct report_in *in)
 	fprintf(out, "host: vm.overcommit_memory=%" PRId64 " (%s), overcommit_ratio=%" PRId64
 		     ", overcommit_kbytes=%" PRId64 ", user_reserve_kbytes=%" PRId64
 		     ", admin_reserve_kbytes=%" PRId64 "\n",
-		v[VM_OVERCOMMIT_MEMORY], mode_word(v[VM_OVERCOMMIT_MEMORY]), v[VM_OVERCOMMIT_RATIO],
+		v[VM_OVERCOMMIT_MEMORY], vm_mode_name(v[VM_OVERCOMMIT_MEMORY]), v[VM_OVERCOMMIT_RATIO],
 		v[VM_OVERCOMMIT_KBYTES], v[VM_USER_RESERVE_KBYTES], v[VM_ADMIN_RESERVE_KBYTES]);
 	fprintf(out, "      RAM %s (available %s), swap %s; CommitLimit %s, Committed_AS %s, "
 		     "headroom %s\n",

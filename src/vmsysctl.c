@@ -26,6 +26,16 @@ const char *vm_knob_relpath(enum vm_knob k)
 	return (unsigned)k < VM_NKNOBS ? knobs[k].relpath : NULL;
 }
 
+const char *vm_mode_name(int64_t mode)
+{
+	switch (mode) {
+	case VM_MODE_HEURISTIC: return "heuristic";
+	case VM_MODE_ALWAYS: return "always";
+	case VM_MODE_STRICT: return "strict";
+	default: return "unknown";
+	}
+}
+
 int vm_value_parse(const char *buf, int64_t *v)
 {
 	/* parse_i64 allows the trailing newline and rejects "1 2" or "" */

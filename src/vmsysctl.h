@@ -14,6 +14,16 @@ enum vm_knob {
 	VM_NKNOBS
 };
 
+/* vm.overcommit_memory's values (Documentation/mm/overcommit-accounting). */
+enum vm_mode {
+	VM_MODE_HEURISTIC = 0, /* OVERCOMMIT_GUESS */
+	VM_MODE_ALWAYS = 1,    /* OVERCOMMIT_ALWAYS */
+	VM_MODE_STRICT = 2,    /* OVERCOMMIT_NEVER */
+};
+
+/* "heuristic", "always", "strict"; "unknown" for any other value. */
+const char *vm_mode_name(int64_t mode);
+
 struct vm_sysctls {
 	int64_t v[VM_NKNOBS];
 };

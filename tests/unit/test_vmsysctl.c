@@ -48,6 +48,16 @@ static const struct {
 	{ "99999999999999999999\n", -EINVAL, 0 },
 };
 
+static void mode_names(void **state)
+{
+	(void)state;
+	assert_string_equal(vm_mode_name(VM_MODE_HEURISTIC), "heuristic");
+	assert_string_equal(vm_mode_name(VM_MODE_ALWAYS), "always");
+	assert_string_equal(vm_mode_name(VM_MODE_STRICT), "strict");
+	assert_string_equal(vm_mode_name(3), "unknown");
+	assert_string_equal(vm_mode_name(-1), "unknown");
+}
+
 static void parse_values(void **state)
 {
 	(void)state;
@@ -105,6 +115,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names),
+		cmocka_unit_test(mode_names),
 		cmocka_unit_test(parse_values),
 		cmocka_unit_test(read_fixture),
 		cmocka_unit_test(read_this_machine),
