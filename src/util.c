@@ -107,13 +107,12 @@ int parse_size_kb(const char *s, uint64_t *kb)
 	if (rc < 0)
 		return rc;
 	if (bytes) {
-		*kb = (v + 1023) / 1024;
-		return 0;
+		/* round up without v + 1023, which wraps near 2^64 */
+		v = v / 1024 + (v % 1024 != 0);
 	}
 	for (unsigned i = 0; i < shift; i++) {
-		if (v > UINT64_MAX / 1024)
+		if (__builtin_mul_overflow(v, 1024, &v))
 			return -ERANGE;
-		v *= 1024;
 	}
 	/* a sane ceiling: 1 EiB in KiB; larger is a typo */
 	if (v > (1ULL << 50))

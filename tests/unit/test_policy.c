@@ -169,6 +169,13 @@ static const struct bad_case bad_cases[] = {
 	{ "[host]\nuser_reserve = 128Q\n",
 	  "t.ini:2: user_reserve: expected a size like 128M or a percentage of MemTotal up to "
 	  "100% (got '128Q')" },
+	/* issue 13 item 8: these wrapped to 0 KiB / slipped past the 1 EiB ceiling */
+	{ "[host]\nuser_reserve = 18446744073709551615B\n",
+	  "t.ini:2: user_reserve: expected a size like 128M or a percentage of MemTotal up to "
+	  "100% (got '18446744073709551615B')" },
+	{ "[host]\nadmin_reserve = 18446744073709549568B\n",
+	  "t.ini:2: admin_reserve: expected a size like 8M or a percentage of MemTotal up to "
+	  "100% (got '18446744073709549568B')" },
 	{ "[host]\nadmin_reserve = 200%\n",
 	  "t.ini:2: admin_reserve: expected a size like 8M or a percentage of MemTotal up to "
 	  "100% (got '200%')" },

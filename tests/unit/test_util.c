@@ -30,6 +30,13 @@ static void sizes(void **state)
 		{ "-1M", -EINVAL, 0 },      { "1.5G", -EINVAL, 0 },   { "1 G", -EINVAL, 0 },
 		{ "1048577T", -ERANGE, 0 }, { "99999999999999999999999", -ERANGE, 0 },
 		{ "16777216T", -ERANGE, 0 },
+		/* issue 13 item 8: byte counts near 2^64 wrapped to 0 or past the ceiling */
+		{ "18446744073709551615B", -ERANGE, 0 }, { "18446744073709549568B", -ERANGE, 0 },
+		{ "18446744073709551616B", -ERANGE, 0 }, { "1152921504606846976B", 0, 1ULL << 50 },
+		{ "1152921504606846977B", -ERANGE, 0 },  { "1025B", 0, 2 },
+		{ "1024T", 0, 1ULL << 40 },              { "1048576T", 0, 1ULL << 50 },
+		{ "17179869184G", -ERANGE, 0 },         { "18014398509481984K", -ERANGE, 0 },
+		{ "1125899906842624", 0, 1ULL << 50 },   { "1125899906842625", -ERANGE, 0 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
 		uint64_t kb = 0;
