@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "cli.h"
 #include "diag.h"
+#include "escape.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -23,8 +24,10 @@ static int load_policy(const char *const *paths, size_t n, struct policy *pol)
 	struct diags d;
 	diags_init(&d);
 	int rc = policy_load(paths, n, true, pol, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "%s\n", d.msg[i]);
+	for (size_t i = 0; i < d.n; i++) {
+		char shown[ESC_SIZE(1024)];
+		fprintf(stderr, "%s\n", esc_str(d.msg[i], shown, sizeof(shown)));
+	}
 	if (rc < 0 && d.n == 0)
 		log_errno(LOG_LVL_ERR, rc, "loading policies");
 	if (rc < 0)
@@ -193,8 +196,11 @@ int cmd_validate(const struct cli *c)
 static void restore_line(const struct jentry *e, enum apply_status st, const char *detail, void *arg)
 {
 	(void)arg;
-	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), journal_kind_name(e->kind), e->key,
-	       e->original, detail[0] ? ": " : "", detail);
+	char key[ESC_SIZE(sizeof(e->key))], orig[ESC_SIZE(sizeof(e->original))];
+	char why[ESC_SIZE(256)];
+	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), journal_kind_name(e->kind),
+	       esc_str(e->key, key, sizeof(key)), esc_str(e->original, orig, sizeof(orig)),
+	       detail[0] ? ": " : "", esc_str(detail, why, sizeof(why)));
 }
 
 int cmd_restore(const struct cli *c)

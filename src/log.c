@@ -1,6 +1,8 @@
 /* log.c - see log.h.  Single-threaded agent: plain statics are enough. */
 #include "log.h"
 
+#include "escape.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,12 +33,17 @@ static void vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
 	if (!wanted(lvl))
 		return;
-	char msg[2048];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	char msg[2048], shown[ESC_SIZE(sizeof(msg))];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n > 0 && err && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err));
+	/* one line per message whatever a process named itself: a "\n<0>" in a
+	 * comm must not become a second journald line at emergency priority */
+	esc_str(msg, shown, sizeof(shown));
 	if (journal)
-		fprintf(stderr, "<%d>%s%s%s\n", (int)lvl, msg, err ? ": " : "", err ? strerror(err) : "");
+		fprintf(stderr, "<%d>%s\n", (int)lvl, shown);
 	else
-		fprintf(stderr, "%s: %s%s%s\n", prog, msg, err ? ": " : "", err ? strerror(err) : "");
+		fprintf(stderr, "%s: %s\n", prog, shown);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "escape.h"
 #include "util.h"
 
 enum val_kind { V_PREF, V_BOOL, V_INT, V_SIZE, V_STR };
@@ -323,15 +324,7 @@ static int parse_spec(const struct key_def *k, const char *v, struct size_spec *
 
 const char *pol_shown(const char *v, char *buf, size_t size)
 {
-	size_t n = 0;
-	for (; *v && n + 4 < size; v++)
-		buf[n++] = isprint((unsigned char)*v) ? *v : '?';
-	if (*v) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
+	return esc_str(v, buf, size);
 }
 
 static void bad_value(struct diags *d, struct origin at, const struct key_def *k,

@@ -23,7 +23,7 @@ const char *pol_key_name(int key);
  * Returns 0 or -EINVAL / -ENOMEM. */
 int pol_key_apply(int key, const char *val, struct origin at, struct pol_host *h,
 		  struct pol_service *svc, struct diags *d);
-/* v made printable ('?' for control bytes) and cut to fit buf, for messages. */
+/* v escaped (esc_str) and cut to fit buf, for messages. */
 const char *pol_shown(const char *v, char *buf, size_t size);
 
 #endif

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "escape.h"
 #include "util.h"
 
 #define KB(v) fmt_kb((v), (char[24]){ 0 }, 24)
@@ -68,9 +69,11 @@ static void text_services(FILE *out, const struct report_in *in)
 			continue;
 		}
 		const struct proc_info *m = &o->procs[o->main_idx];
+		char comm[ESC_SIZE(PROC_COMM_MAX)], cg[ESC_SIZE(PROC_PATH_MAX)];
 		fprintf(out, "service %s: pid %d (%s), %zu process%s, %zu child%s of main; cgroup %s%s\n",
-			svc_name(in, i), m->pid, m->st.comm, o->nprocs, o->nprocs == 1 ? "" : "es",
-			e->forks, e->forks == 1 ? "" : "ren", o->cgroup[0] ? o->cgroup : "(none)",
+			svc_name(in, i), m->pid, esc_str(m->st.comm, comm, sizeof(comm)), o->nprocs,
+			o->nprocs == 1 ? "" : "es", e->forks, e->forks == 1 ? "" : "ren",
+			o->cgroup[0] ? esc_str(o->cgroup, cg, sizeof(cg)) : "(none)",
 			o->own_cgroup ? "" : " (not its own)");
 		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d\n",
 			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj);
@@ -84,17 +87,37 @@ static void text_services(FILE *out, const struct report_in *in)
 	}
 }
 
+/* One numbered change; everything from a process or a cgroup escaped. */
+static void text_action(FILE *out, const struct report_in *in, size_t i)
+{
+	const struct action *a = &in->plan->act[i];
+	char at[512], tg[ESC_SIZE(PROC_PATH_MAX)], cur[ESC_SIZE(PROC_PATH_MAX)];
+	char want[ESC_SIZE(PROC_PATH_MAX)], why[ESC_SIZE(PLAN_TEXT_MAX)];
+	origin_str(&a->policy, at, sizeof(at));
+	fprintf(out, "  %zu. %s %s: %s -> %s", i + 1, action_kind_name(a->kind),
+		esc_str(a->target, tg, sizeof(tg)), esc_str(a->current, cur, sizeof(cur)),
+		esc_str(a->desired, want, sizeof(want)));
+	if (in->res) {
+		char detail[ESC_SIZE(sizeof(in->res[i].detail))];
+		fprintf(out, "  [%s%s%s]", apply_status_name(in->res[i].status),
+			in->res[i].detail[0] ? ": " : "",
+			esc_str(in->res[i].detail, detail, sizeof(detail)));
+	}
+	fprintf(out, "\n     why: %s\n     policy: %s\n", esc_str(a->reason, why, sizeof(why)), at);
+}
+
 int report_text(FILE *out, const struct report_in *in)
 {
 	const struct plan *p = in->plan;
+	char buf[ESC_SIZE(PLAN_TEXT_MAX)];
 	text_host(out, in);
 	text_services(out, in);
 	if (p->nrisk) {
 		fprintf(out, "\nrisks (%zu):\n", p->nrisk);
 		for (size_t i = 0; i < p->nrisk; i++)
-			fprintf(out, "  ! %s\n", p->risk[i].message);
+			fprintf(out, "  ! %s\n", esc_str(p->risk[i].message, buf, sizeof(buf)));
 	}
-	fprintf(out, "\ndecision: %s\n", p->host_summary);
+	fprintf(out, "\ndecision: %s\n", esc_str(p->host_summary, buf, sizeof(buf)));
 	if (in->mode == RPT_STATUS) {
 		fprintf(out, "%zu change%s recommended%s\n", p->nact, p->nact == 1 ? "" : "s",
 			p->nact ? " (overcommitd recommend shows them)" : "");
@@ -107,17 +130,8 @@ int report_text(FILE *out, const struct report_in *in)
 	fprintf(out, "\nchanges (%zu)%s:\n", p->nact,
 		in->mode == RPT_APPLY && !in->enforce_off ? ""
 							  : " — dry run, nothing written");
-	for (size_t i = 0; i < p->nact; i++) {
-		const struct action *a = &p->act[i];
-		char at[512];
-		origin_str(&a->policy, at, sizeof(at));
-		fprintf(out, "  %zu. %s %s: %s -> %s", i + 1, action_kind_name(a->kind), a->target,
-			a->current, a->desired);
-		if (in->res)
-			fprintf(out, "  [%s%s%s]", apply_status_name(in->res[i].status),
-				in->res[i].detail[0] ? ": " : "", in->res[i].detail);
-		fprintf(out, "\n     why: %s\n     policy: %s\n", a->reason, at);
-	}
+	for (size_t i = 0; i < p->nact; i++)
+		text_action(out, in, i);
 	if (in->enforce_off)
 		fprintf(out, "\nenforce = no: apply wrote nothing (set enforce = yes in [host])\n");
 	return ferror(out) ? -EIO : 0;

@@ -162,4 +162,20 @@ check "unknown command: exit 1" [ $? -eq 1 ]
 # shellcheck disable=SC2086
 "$BIN" recommend $P --procfs "$T/nonexistent" >/dev/null 2>&1
 check "unreadable procfs: exit 1" [ $? -eq 1 ]
+# ---- issue 13 item 7: a hostile comm is escaped, never printed raw -----------
+sh tests/fixtures/seed-host.sh "$T/evil"
+printf '100 (rdb\n<0>PWNED \033[2J) S 1 100 100 0 -1 4194560 1000 0 0 0 12 5 0 0 20 0 1 0 4200 678035456 147456 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n' \
+	>"$T/evil/proc/100/stat"
+mkpolicy "$T/evilpol" <<'INI'
+[service redis]
+match_exe = /usr/bin/redis-server
+oom_score_adj = -500
+INI
+E="--procfs $T/evil/proc --sysfs $T/evil/sys --cgroupfs $T/evil/cgroup --state-dir $T/evilstate"
+# shellcheck disable=SC2086
+"$BIN" recommend --policy-dir "$T/evilpol" $E >"$T/evil.txt" 2>&1
+check "hostile comm: the report shows it escaped" grep -qF 'pid 100 (rdb\n<0>PWNED \x1b[2J)' "$T/evil.txt"
+check "hostile comm: no line of the report starts with it" sh -c "! grep -q '^<0>PWNED' '$T/evil.txt'"
+check "hostile comm: no escape byte reaches the terminal" sh -c "! grep -q \"\$(printf '\\033')\" '$T/evil.txt'"
+
 echo "1..$n"

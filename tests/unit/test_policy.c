@@ -129,7 +129,7 @@ static const struct bad_case bad_cases[] = {
 			"alone on its line)" },
 	{ "[host] ; c\n", "t.ini:1: malformed section header (expected [host] or [service NAME] "
 			   "alone on its line)" },
-	{ "[host]\nfoo\x1b[2J = 1\n", "t.ini:2: unknown key 'foo?[2J' in [host]" },
+	{ "[host]\nfoo\x1b[2J = 1\n", "t.ini:2: unknown key 'foo\\x1b[2J' in [host]" },
 	{ "; c\novercommit = auto\n", "t.ini:2: key 'overcommit' outside of any section" },
 	{ "[host]\nfoo = 1\n", "t.ini:2: unknown key 'foo' in [host]" },
 	{ "[host]\nmatch_comm = x\n", "t.ini:2: unknown key 'match_comm' in [host]" },
