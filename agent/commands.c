@@ -19,7 +19,7 @@
 #include "snapshot.h"
 
 /* Every problem as FILE:LINE: message on stderr, then the caller exits 1. */
-static int load_policy(const char *const *paths, size_t n, struct policy *pol)
+int cli_load_policy(const char *const *paths, size_t n, struct policy *pol)
 {
 	struct diags d;
 	diags_init(&d);
@@ -60,19 +60,27 @@ static struct learn_estimate *learned_estimates(const struct cli *c, const struc
 		free(all);
 		return NULL;
 	}
-	struct learn_estimate *est = calloc(snap->nsvc ? snap->nsvc : 1, sizeof(*est));
-	uint64_t now = (uint64_t)time(NULL);
-	for (size_t i = 0; est && i < snap->nsvc; i++) {
-		est[i] = learn_estimate_named(all, n, pol->svc[snap->svc[i].policy_idx].name, now);
-	}
+	struct learn_estimate *est = cli_learned_for(all, n, pol, snap, (uint64_t)time(NULL));
 	free(all);
+	return est;
+}
+
+struct learn_estimate *cli_learned_for(const struct svc_learning *all, size_t n,
+				       const struct policy *pol, const struct snapshot *snap,
+				       uint64_t now)
+{
+	if (n == 0)
+		return NULL;
+	struct learn_estimate *est = calloc(snap->nsvc ? snap->nsvc : 1, sizeof(*est));
+	for (size_t i = 0; est && i < snap->nsvc; i++)
+		est[i] = learn_estimate_named(all, n, pol->svc[snap->svc[i].policy_idx].name, now);
 	return est;
 }
 
 static int observe_and_plan(const struct cli *c, struct session *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (load_policy(c->policy_dirs, c->npolicy_dirs, &s->pol) < 0)
+	if (cli_load_policy(c->policy_dirs, c->npolicy_dirs, &s->pol) < 0)
 		return -EINVAL;
 	int rc = snapshot_take(&c->roots, &s->pol, &s->snap);
 	if (rc < 0) {
@@ -184,7 +192,7 @@ int cmd_validate(const struct cli *c)
 	struct policy pol;
 	const char *const *paths = c->nargs ? c->args : c->policy_dirs;
 	size_t n = c->nargs ? c->nargs : c->npolicy_dirs;
-	if (load_policy(paths, n, &pol) < 0)
+	if (cli_load_policy(paths, n, &pol) < 0)
 		return EXIT_ERR;
 	if (c->verbosity >= 0)
 		printf("policy ok: %zu file%s, %zu service%s\n", pol.nfiles, pol.nfiles == 1 ? "" : "s",

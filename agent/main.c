@@ -17,6 +17,10 @@ static void usage(FILE *out)
 	      "  validate [PATH...] check policy files or directories; nothing else\n"
 	      "  status             what is observed now (host, services, COW figures)\n"
 	      "  restore            put back every value recorded in the state journal\n"
+	      "  snapshot [FILE]    this host as one JSON document for what-if (default: stdout)\n"
+	      "  what-if SNAPSHOT...\n"
+	      "                     plan snapshots under --policy-dir, writing nothing; then a\n"
+	      "                     fleet summary (exit 2: some host would change or has risks)\n"
 	      "options:\n"
 	      "  --policy-dir DIR   policy directory or file (repeatable;\n"
 	      "                     default /etc/overcommitd/policies.d)\n"
@@ -27,6 +31,7 @@ static void usage(FILE *out)
 	      "                     output format (default text; prometheus: status, recommend, apply)\n"
 	      "  --metrics-file FILE\n"
 	      "                     run: keep FILE (a node_exporter textfile, *.prom) up to date\n"
+	      "  --redact           snapshot: leave out command lines\n"
 	      "  -v, --verbose  -q, --quiet  --version  -h, --help\n"
 	      "exit codes: 0 ok/compliant, 1 error, 2 changes recommended\n",
 	      out);
@@ -43,7 +48,7 @@ static int set_root(char *dst, size_t size, const char *val, const char *opt)
 
 int main(int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_STATE, O_FORMAT, O_VERSION, O_METRICS };
+	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_STATE, O_FORMAT, O_VERSION, O_METRICS, O_REDACT };
 	static const struct option opts[] = {
 		{ "policy-dir", required_argument, NULL, O_POLICY },
 		{ "procfs", required_argument, NULL, O_PROCFS },
@@ -56,6 +61,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
+		{ "redact", no_argument, NULL, O_REDACT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli c = { .state_dir = "/var/lib/overcommitd" };
@@ -91,6 +97,7 @@ int main(int argc, char **argv)
 				return EXIT_ERR;
 			}
 			break;
+		case O_REDACT: c.redact = true; break;
 		case 'v': c.verbosity = 1; break;
 		case 'q': c.verbosity = -1; break;
 		case O_VERSION: printf("overcommitd %s\n", OVERCOMMITD_VERSION); return EXIT_OK;
@@ -106,13 +113,8 @@ int main(int argc, char **argv)
 		return EXIT_ERR;
 	}
 	c.command = argv[optind++];
-	for (; optind < argc; optind++) {
-		if (c.nargs == CLI_MAX_PATHS) {
-			log_err("too many arguments");
-			return EXIT_ERR;
-		}
-		c.args[c.nargs++] = argv[optind];
-	}
+	c.args = (const char *const *)&argv[optind];
+	c.nargs = (size_t)(argc - optind);
 	if (c.npolicy_dirs == 0)
 		c.policy_dirs[c.npolicy_dirs++] = "/etc/overcommitd/policies.d";
 
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
 		{ "recommend", cmd_recommend, false }, { "apply", cmd_apply, false },
 		{ "run", cmd_run, false },             { "validate", cmd_validate, true },
 		{ "status", cmd_status, false },       { "restore", cmd_restore, false },
+		{ "snapshot", cmd_snapshot, true },    { "what-if", cmd_whatif, true },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(c.command, cmds[i].name) != 0)

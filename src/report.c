@@ -333,12 +333,12 @@ static json_object *risk_at(const struct report_in *in, size_t i)
 	return json_risk(&in->plan->risk[i]);
 }
 
-int report_json(FILE *out, const struct report_in *in)
+struct json_object *report_json_object(const struct report_in *in)
 {
 	static const char *const modes[] = { "recommend", "apply", "status" };
 	json_object *root = json_object_new_object();
 	if (!root)
-		return -ENOMEM;
+		return NULL;
 	int rc = 0;
 	put(root, "version", jstr(OVERCOMMITD_VERSION), &rc);
 	put(root, "command", jstr(modes[in->mode]), &rc);
@@ -352,12 +352,23 @@ int report_json(FILE *out, const struct report_in *in)
 	put(root, "changes", json_object_new_int64((int64_t)in->plan->nact), &rc);
 	if (in->mode == RPT_APPLY)
 		put(root, "written", json_object_new_boolean(!in->enforce_off), &rc);
-	if (rc == 0) {
-		const char *txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-									  JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (!txt || fprintf(out, "%s\n", txt) < 0)
-			rc = -EIO;
+	if (rc) {
+		json_object_put(root);
+		return NULL;
 	}
+	return root;
+}
+
+int report_json(FILE *out, const struct report_in *in)
+{
+	json_object *root = report_json_object(in);
+	if (!root)
+		return -ENOMEM;
+	int rc = 0;
+	const char *txt = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!txt || fprintf(out, "%s\n", txt) < 0)
+		rc = -EIO;
 	json_object_put(root);
 	return rc;
 }

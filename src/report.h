@@ -38,6 +38,9 @@ struct report_in {
 
 int report_text(FILE *out, const struct report_in *in);
 int report_json(FILE *out, const struct report_in *in);
+/* The document report_json prints, as a json-c object (NULL: no memory);
+ * what-if nests one per host. */
+struct json_object *report_json_object(const struct report_in *in);
 /* Prometheus text exposition format 0.0.4 (report_prom.c); _file replaces
  * path atomically, mode 0644 (node_exporter textfile collector). */
 int report_prometheus(FILE *out, const struct report_in *in);

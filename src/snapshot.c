@@ -21,7 +21,7 @@ struct user_key {
 	uid_t uid;
 };
 
-static struct user_key resolve_user(const char *name)
+static struct user_key resolve_user(const struct obs_source *src, const char *name)
 {
 	struct user_key k = { false, 0 };
 	uint64_t v;
@@ -30,13 +30,8 @@ static struct user_key resolve_user(const char *name)
 		k.uid = (uid_t)v;
 		return k;
 	}
-	struct passwd pw, *res = NULL;
-	char buf[16384];
 	/* an unknown user (or an NSS failure) matches nothing */
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res) {
-		k.ok = true;
-		k.uid = res->pw_uid;
-	}
+	k.ok = src->lookup_user(src, name, &k.uid) == 0;
 	return k;
 }
 
@@ -77,9 +72,55 @@ static bool matches(const struct pol_service *s, const struct user_key *user,
 bool svc_matches(const struct pol_service *s, const struct proc_info *p)
 {
 	struct user_key user = { false, 0 };
+	struct obs_source live;
+	obs_source_live(NULL, &live);
 	if (s->match_user.v)
-		user = resolve_user(s->match_user.v);
+		user = resolve_user(&live, s->match_user.v);
 	return matches(s, &user, p);
+}
+
+/* ---- the live source: the kernel through the roots ----------------------- */
+
+static int live_host(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,
+		     bool *cgroup2)
+{
+	int rc = meminfo_read(src->ctx, mem);
+	if (rc == 0)
+		rc = vm_sysctls_read(src->ctx, vm);
+	*cgroup2 = rc == 0 && cg_v2_memory_available(src->ctx);
+	return rc;
+}
+
+static int live_list(const struct obs_source *src, int **pids)
+{
+	return proc_list_pids(src->ctx, pids);
+}
+
+static int live_proc(const struct obs_source *src, int pid, unsigned what, struct proc_info *p)
+{
+	return proc_read_opts(src->ctx, pid, what, p);
+}
+
+static int live_cgroup(const struct obs_source *src, const char *path, struct cg_memory *m)
+{
+	return cg_memory_read(src->ctx, path, m);
+}
+
+static int live_user(const struct obs_source *src, const char *name, uid_t *uid)
+{
+	(void)src;
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
+		return -ENOENT;
+	*uid = res->pw_uid;
+	return 0;
+}
+
+void obs_source_live(const struct roots *r, struct obs_source *src)
+{
+	*src = (struct obs_source){ .host = live_host, .list_pids = live_list, .read_proc = live_proc,
+				    .read_cgroup = live_cgroup, .lookup_user = live_user, .ctx = r };
 }
 
 /* ---- scan state --------------------------------------------------------- */
@@ -90,7 +131,7 @@ struct lite {                 /* every pid: what matching and parentage need */
 };
 
 struct scan {
-	const struct roots *r;
+	const struct obs_source *src;
 	const struct policy *pol;
 	struct user_key *users;   /* per service */
 	unsigned extra;           /* PROC_READ_EXE / PROC_READ_CMDLINE when needed */
@@ -117,7 +158,7 @@ static int read_rest(const struct scan *sc, const struct lite *l, struct proc_in
 {
 	memset(p, 0, sizeof(*p));
 	p->st = l->st;
-	return proc_read_opts(sc->r, l->pid, REST | sc->extra, p);
+	return sc->src->read_proc(sc->src, l->pid, REST | sc->extra, p);
 }
 
 /* only: the pids to look at (the daemon's tracked ones), or NULL for all */
@@ -132,7 +173,7 @@ static int scan_pids(struct scan *sc, const int *only, size_t nonly)
 		memcpy(pids, only, nonly * sizeof(*pids));
 		n = (int)nonly;
 	} else {
-		n = proc_list_pids(sc->r, &pids);
+		n = sc->src->list_pids(sc->src, &pids);
 		if (n < 0)
 			return n;
 	}
@@ -146,7 +187,7 @@ static int scan_pids(struct scan *sc, const int *only, size_t nonly)
 	for (int i = 0; i < n; i++) {
 		struct proc_info p;
 		/* vanished (or unparsable) processes are skipped, not errors */
-		if (proc_read_opts(sc->r, pids[i], PROC_READ_STAT, &p) < 0)
+		if (sc->src->read_proc(sc->src, pids[i], PROC_READ_STAT, &p) < 0)
 			continue;
 		struct lite *l = &sc->all[sc->nall++];
 		l->pid = pids[i];
@@ -230,7 +271,7 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 	char pcg[PROC_PATH_MAX + 16];
 	policy_service_cgroup(s, pcg, sizeof(pcg));
 	if (cgroup2)
-		(void)cg_memory_read(sc->r, pcg, &o->policy_cg); /* unreadable = absent */
+		(void)sc->src->read_cgroup(sc->src, pcg, &o->policy_cg); /* unreadable = absent */
 
 	size_t nm = 0;
 	for (size_t j = 0; j < sc->ncand; j++)
@@ -277,7 +318,7 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 	if (o->cgroup[0]) {
 		o->own_cgroup = svc_cgroup_is_own(o->cgroup, pcg);
 		if (cgroup2)
-			(void)cg_memory_read(sc->r, o->cgroup, &o->cg);
+			(void)sc->src->read_cgroup(sc->src, o->cgroup, &o->cg);
 	}
 	return 0;
 }
@@ -292,15 +333,20 @@ int snapshot_take(const struct roots *r, const struct policy *pol, struct snapsh
 int snapshot_take_pids(const struct roots *r, const struct policy *pol, const int *pids,
 		       size_t npids, struct snapshot *s)
 {
+	struct obs_source live;
+	obs_source_live(r, &live);
+	return snapshot_observe(&live, pol, pids, npids, s);
+}
+
+int snapshot_observe(const struct obs_source *src, const struct policy *pol, const int *pids,
+		     size_t npids, struct snapshot *s)
+{
 	memset(s, 0, sizeof(*s));
-	int rc = meminfo_read(r, &s->mem);
+	int rc = src->host(src, &s->mem, &s->vm, &s->cgroup2);
 	if (rc < 0)
 		return rc;
-	if ((rc = vm_sysctls_read(r, &s->vm)) < 0)
-		return rc;
-	s->cgroup2 = cg_v2_memory_available(r);
 
-	struct scan sc = { .r = r, .pol = pol };
+	struct scan sc = { .src = src, .pol = pol };
 	sc.users = calloc(pol->nsvc ? pol->nsvc : 1, sizeof(*sc.users));
 	s->svc = calloc(pol->nsvc ? pol->nsvc : 1, sizeof(*s->svc));
 	if (!sc.users || !s->svc) {
@@ -311,7 +357,7 @@ int snapshot_take_pids(const struct roots *r, const struct policy *pol, const in
 	for (size_t i = 0; i < pol->nsvc; i++) {
 		const struct pol_service *svc = &pol->svc[i];
 		if (svc->match_user.v)
-			sc.users[i] = resolve_user(svc->match_user.v);
+			sc.users[i] = resolve_user(src, svc->match_user.v);
 		if (svc->match_exe.v)
 			sc.extra |= PROC_READ_EXE;
 		if (svc->match_cmdline.v)

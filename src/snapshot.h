@@ -46,6 +46,22 @@ bool svc_matches(const struct pol_service *s, const struct proc_info *p);
  * or the policy's group for it. */
 bool svc_cgroup_is_own(const char *cg, const char *policy_cg);
 
+/* Where observation reads from: the live kernel through the roots
+ * (obs_source_live), or a host snapshot document (hostsnap.c), so that
+ * `what-if` runs the very matching and planning `recommend` runs.
+ * Each returns 0 or -errno like the reader it stands for. */
+struct obs_source {
+	int (*host)(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,
+		    bool *cgroup2);
+	int (*list_pids)(const struct obs_source *src, int **pids); /* ascending, malloc'd */
+	int (*read_proc)(const struct obs_source *src, int pid, unsigned what, struct proc_info *p);
+	int (*read_cgroup)(const struct obs_source *src, const char *path, struct cg_memory *m);
+	/* a match_user name -> uid; -ENOENT: no such user (matches nothing) */
+	int (*lookup_user)(const struct obs_source *src, const char *name, uid_t *uid);
+	const void *ctx;
+};
+void obs_source_live(const struct roots *r, struct obs_source *src);
+
 /* Read meminfo, sysctls, scan procfs, match.  Processes that vanish while
  * read are skipped.  Returns 0 or -errno (meminfo/sysctls unreadable). */
 int snapshot_take(const struct roots *r, const struct policy *pol, struct snapshot *s);
@@ -53,6 +69,9 @@ int snapshot_take(const struct roots *r, const struct policy *pol, struct snapsh
  * processes and their children) instead of every /proc entry. */
 int snapshot_take_pids(const struct roots *r, const struct policy *pol, const int *pids,
 		       size_t npids, struct snapshot *s);
+/* Either of the above from any source (pids NULL: every process). */
+int snapshot_observe(const struct obs_source *src, const struct policy *pol, const int *pids,
+		     size_t npids, struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 
 #endif

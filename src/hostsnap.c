@@ -1,0 +1,253 @@
+/* hostsnap.c - take a host snapshot from the kernel, and serve one back to
+ * the observation stage (snapshot_observe) in place of /proc.
+ *
+ * Cost: six small reads per process (stat, status, oom_score_adj, cgroup,
+ * cmdline, the exe link) and five per memory cgroup; never smaps.  A host of
+ * 10,000 processes is ~60,000 reads (BENCHMARKS.md). */
+#include "hostsnap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define CG_WALK_DEPTH 32
+
+/* ---- processes ------------------------------------------------------------ */
+
+static int take_procs(const struct roots *r, bool redact, struct hostsnap *hs)
+{
+	int *pids;
+	int n = proc_list_pids(r, &pids);
+	if (n < 0)
+		return n;
+	size_t cap = n > HOSTSNAP_MAX_PROCS ? HOSTSNAP_MAX_PROCS : (size_t)n;
+	hs->procs = calloc(cap ? cap : 1, sizeof(*hs->procs));
+	if (!hs->procs) {
+		free(pids);
+		return -ENOMEM;
+	}
+	unsigned what = PROC_READ_ALL & ~(redact ? (unsigned)PROC_READ_CMDLINE : 0u);
+	for (int i = 0; i < n && hs->nprocs < cap; i++) {
+		struct proc_info *p = &hs->procs[hs->nprocs];
+		memset(p, 0, sizeof(*p));
+		if (proc_read_opts(r, pids[i], what, p) == 0)
+			hs->nprocs++; /* else vanished (or unparsable): skipped */
+	}
+	free(pids);
+	return 0;
+}
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uid_t x = ((const struct hs_user *)a)->uid, y = ((const struct hs_user *)b)->uid;
+	return (x > y) - (x < y);
+}
+
+/* The names of the uids processes run as: match_user = NAME resolves
+ * against the host's passwd, not the control node's. */
+static int take_users(struct hostsnap *hs)
+{
+	hs->users = calloc(hs->nprocs ? hs->nprocs : 1, sizeof(*hs->users));
+	if (!hs->users)
+		return -ENOMEM;
+	for (size_t i = 0; i < hs->nprocs; i++)
+		hs->users[i].uid = hs->procs[i].status.uid;
+	qsort(hs->users, hs->nprocs, sizeof(*hs->users), cmp_uid);
+	size_t n = 0;
+	for (size_t i = 0; i < hs->nprocs; i++) {
+		if (n && hs->users[n - 1].uid == hs->users[i].uid)
+			continue;
+		struct passwd pw, *res = NULL;
+		char buf[16384];
+		uid_t uid = hs->users[i].uid;
+		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res ||
+		    strlen(res->pw_name) >= HOSTSNAP_NAME_MAX)
+			continue; /* no name: match_user by number still works */
+		hs->users[n].uid = uid;
+		snprintf(hs->users[n].name, sizeof(hs->users[n].name), "%s", res->pw_name);
+		n++;
+	}
+	hs->nusers = n;
+	return 0;
+}
+
+/* ---- cgroups ------------------------------------------------------------- */
+
+static int add_group(struct hostsnap *hs, size_t *cap, const char *path, const struct cg_memory *m)
+{
+	if (hs->ncgroups == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct hs_cgroup *g = realloc(hs->cgroups, ncap * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		hs->cgroups = g;
+		*cap = ncap;
+	}
+	struct hs_cgroup *g = &hs->cgroups[hs->ncgroups++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->path, sizeof(g->path), "%s", path);
+	g->m = *m;
+	return 0;
+}
+
+/* Depth-first over the cgroup2 tree: every group with memory figures. */
+static int walk_groups(const struct roots *r, struct hostsnap *hs, size_t *cap, const char *path,
+		       int depth)
+{
+	char dir[PATH_MAX];
+	if (path_join(dir, sizeof(dir), r->cgroupfs, path) < 0)
+		return 0; /* too long to read: not recorded */
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0; /* removed meanwhile */
+	int rc = 0;
+	struct dirent *de;
+	while (rc == 0 && hs->ncgroups < HOSTSNAP_MAX_CGROUPS && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char child[PROC_PATH_MAX];
+		if (snprintf(child, sizeof(child), "%s/%s", path[1] ? path : "", de->d_name) >=
+		    (int)sizeof(child))
+			continue;
+		struct cg_memory m;
+		if (cg_memory_read(r, child, &m) == 0 && m.present)
+			rc = add_group(hs, cap, child, &m);
+		if (rc == 0 && depth < CG_WALK_DEPTH)
+			rc = walk_groups(r, hs, cap, child, depth + 1);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	return strcmp(((const struct hs_cgroup *)a)->path, ((const struct hs_cgroup *)b)->path);
+}
+
+int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->redacted = redact;
+	int rc = meminfo_read(r, &hs->mem);
+	if (rc == 0)
+		rc = vm_sysctls_read(r, &hs->vm);
+	if (rc < 0)
+		return rc;
+	hs->cgroup2 = cg_v2_memory_available(r);
+	if ((rc = take_procs(r, redact, hs)) == 0)
+		rc = take_users(hs);
+	size_t cap = 0;
+	if (rc == 0 && hs->cgroup2)
+		rc = walk_groups(r, hs, &cap, "/", 0);
+	if (rc < 0) {
+		hostsnap_free(hs);
+		return rc;
+	}
+	if (hs->ncgroups > 1)
+		qsort(hs->cgroups, hs->ncgroups, sizeof(*hs->cgroups), cmp_group);
+	return 0;
+}
+
+void hostsnap_free(struct hostsnap *hs)
+{
+	free(hs->procs);
+	free(hs->cgroups);
+	free(hs->users);
+	free(hs->learned);
+	memset(hs, 0, sizeof(*hs));
+}
+
+/* ---- the snapshot as an observation source ------------------------------- */
+
+static const struct hostsnap *doc(const struct obs_source *src)
+{
+	return src->ctx;
+}
+
+static int doc_host(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,
+		    bool *cgroup2)
+{
+	*mem = doc(src)->mem;
+	*vm = doc(src)->vm;
+	*cgroup2 = doc(src)->cgroup2;
+	return 0;
+}
+
+static int doc_list(const struct obs_source *src, int **pids)
+{
+	const struct hostsnap *hs = doc(src);
+	*pids = malloc((hs->nprocs ? hs->nprocs : 1) * sizeof(**pids));
+	if (!*pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < hs->nprocs; i++)
+		(*pids)[i] = hs->procs[i].pid;
+	return (int)hs->nprocs;
+}
+
+static int cmp_pid(const void *key, const void *elem)
+{
+	int a = *(const int *)key, b = ((const struct proc_info *)elem)->pid;
+	return (a > b) - (a < b);
+}
+
+/* As proc_read_opts: only the fields asked for are copied. */
+static int doc_proc(const struct obs_source *src, int pid, unsigned what, struct proc_info *p)
+{
+	const struct hostsnap *hs = doc(src);
+	const struct proc_info *q = bsearch(&pid, hs->procs, hs->nprocs, sizeof(*q), cmp_pid);
+	p->pid = pid;
+	if (!q)
+		return -ENOENT;
+	if (what & PROC_READ_STAT)
+		p->st = q->st;
+	if (what & PROC_READ_STATUS)
+		p->status = q->status;
+	if (what & PROC_READ_OOM)
+		p->oom_score_adj = q->oom_score_adj;
+	if (what & PROC_READ_CGROUP)
+		memcpy(p->cgroup, q->cgroup, sizeof(p->cgroup));
+	if (what & PROC_READ_CMDLINE)
+		memcpy(p->cmdline, q->cmdline, sizeof(p->cmdline));
+	if (what & PROC_READ_EXE)
+		memcpy(p->exe, q->exe, sizeof(p->exe));
+	return 0;
+}
+
+static int cmp_path(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct hs_cgroup *)elem)->path);
+}
+
+/* As cg_memory_read: a group not recorded is absent (present = false). */
+static int doc_cgroup(const struct obs_source *src, const char *path, struct cg_memory *m)
+{
+	const struct hostsnap *hs = doc(src);
+	const struct hs_cgroup *g = bsearch(path, hs->cgroups, hs->ncgroups, sizeof(*g), cmp_path);
+	memset(m, 0, sizeof(*m));
+	if (g)
+		*m = g->m;
+	return 0;
+}
+
+static int doc_user(const struct obs_source *src, const char *name, uid_t *uid)
+{
+	const struct hostsnap *hs = doc(src);
+	for (size_t i = 0; i < hs->nusers; i++) {
+		if (strcmp(hs->users[i].name, name) == 0) {
+			*uid = hs->users[i].uid;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void hostsnap_source(const struct hostsnap *hs, struct obs_source *src)
+{
+	*src = (struct obs_source){ .host = doc_host, .list_pids = doc_list, .read_proc = doc_proc,
+				    .read_cgroup = doc_cgroup, .lookup_user = doc_user, .ctx = hs };
+}
