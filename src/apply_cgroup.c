@@ -10,7 +10,8 @@
  * (the step libcgroup itself skips for the root), mkdir, a pid into
  * cgroup.procs. */
 #include "apply.h"
-#include "apply_int.h"
+#include "apply_cgroup.h"
+#include "apply_util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -57,7 +58,7 @@ static bool has_word(const char *list, const char *w)
 /* The memory controller enabled for the children of group cg. */
 static int enable_memory(const struct roots *r, const char *cg, struct apply_result *res)
 {
-	char path[4096], cur[1024];
+	char path[PATH_BUF], cur[1024];
 	int rc = ap_cgroup_path(r, cg, "cgroup.subtree_control", path, sizeof(path));
 	if (rc == 0)
 		rc = ap_read_value(path, cur, sizeof(cur));
@@ -71,18 +72,12 @@ static int enable_memory(const struct roots *r, const char *cg, struct apply_res
 	return rc;
 }
 
-static bool dir_exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Make target exist with the memory controller on every level above it.
  * 0 = ready; 1 = failed (res filled); < 0 = journal failure. */
 static int ensure_group(const struct roots *r, const char *target, struct journal *j,
 			struct apply_result *res)
 {
-	char prefix[PROC_PATH_MAX], parent[PROC_PATH_MAX] = "/", dir[4096];
+	char prefix[PROC_PATH_MAX], parent[PROC_PATH_MAX] = "/", dir[PATH_BUF];
 	size_t len = strlen(target);
 	if (len >= sizeof(prefix))
 		return SET_1(res, AP_FAILED, -ENAMETOOLONG, "cgroup path too long");
@@ -128,7 +123,7 @@ static int ensure_group(const struct roots *r, const char *target, struct journa
 /* Is pid listed in group cg's cgroup.procs? */
 static int pid_in_group(const struct roots *r, const char *cg, int pid, bool *in)
 {
-	char path[4096], buf[65536], want[24];
+	char path[PATH_BUF], buf[65536], want[24];
 	int rc = ap_cgroup_path(r, cg, "cgroup.procs", path, sizeof(path));
 	if (rc == 0)
 		rc = ap_read_value(path, buf, sizeof(buf));
@@ -143,7 +138,7 @@ static int pid_in_group(const struct roots *r, const char *cg, int pid, bool *in
 static void move_pid(const struct roots *r, int pid, const char *from, const char *to,
 		     struct apply_result *res)
 {
-	char path[4096], val[24];
+	char path[PATH_BUF], val[24];
 	bool in = false;
 	snprintf(val, sizeof(val), "%d", pid);
 	int rc = ap_cgroup_path(r, to, "cgroup.procs", path, sizeof(path));
@@ -189,7 +184,7 @@ static int where_is(const struct roots *r, int pid, uint64_t start, char *cur, s
 int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
 		     struct apply_result *res)
 {
-	char cur[PROC_PATH_MAX], path[4096];
+	char cur[PROC_PATH_MAX], path[PATH_BUF];
 	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
 		       a->cgroup);
@@ -216,7 +211,7 @@ int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journ
 
 void ap_restore_attach(const struct roots *r, const struct jentry *e, struct apply_result *res)
 {
-	char cur[PROC_PATH_MAX], dir[4096];
+	char cur[PROC_PATH_MAX], dir[PATH_BUF];
 	if (e->pid <= 0 || ap_cgroup_path(r, e->original, NULL, dir, sizeof(dir)) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach entry: bad pid %d or cgroup \"%.200s\"",
 		       e->pid, e->original);
@@ -242,7 +237,7 @@ void ap_restore_attach(const struct roots *r, const struct jentry *e, struct app
 
 void ap_restore_create(const struct roots *r, const struct jentry *e, struct apply_result *res)
 {
-	char dir[4096];
+	char dir[PATH_BUF];
 	if (ap_cgroup_path(r, e->key, NULL, dir, sizeof(dir)) < 0 || strcmp(e->key, "/") == 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "cgroup_create entry: bad path \"%.200s\"", e->key);
 		return;

@@ -248,6 +248,12 @@ ssize_t read_file_alloc(const char *path, size_t max, char **out)
 	return len;
 }
 
+bool dir_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int path_join(char *dst, size_t size, const char *root, const char *rel)
 {
 	while (*rel == '/')

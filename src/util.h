@@ -7,11 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define KB_PER_MB ((uint64_t)1024)
 #define KB_PER_GB ((uint64_t)1024 * 1024)
+/* A path buffer: a root (--procfs, --cgroupfs, a state directory) and a path under it. */
+#define PATH_BUF PATH_MAX
 
 /* Whole decimal integer, optional surrounding whitespace, range checked.
  * -EINVAL: not a number / trailing junk; -ERANGE: outside [min,max]. */
@@ -43,6 +46,9 @@ int write_file(const char *path, const char *s);
 int open_writable(const char *path);
 /* Atomic replace: temp file in the same directory, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode);
+
+/* Is path a directory (following links)? */
+bool dir_exists(const char *path);
 
 /* snprintf into dst with truncation reported as -ENAMETOOLONG. */
 int path_join(char *dst, size_t size, const char *root, const char *rel);

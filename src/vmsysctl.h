@@ -28,8 +28,19 @@ struct vm_sysctls {
 	int64_t v[VM_NKNOBS];
 };
 
+/* The steps a batch of sysctl writes runs in, in this order: the reserves,
+ * then the overcommit_ratio / overcommit_kbytes pair (the one written to 0
+ * first, the one that sets a value last, so the kernel keeps it), then the
+ * mode, so strict accounting never starts with the old, too small
+ * CommitLimit; a batch that leaves strict mode writes the mode first. */
+enum vm_step { VM_STEP_RESERVE = 0, VM_STEP_SIZE, VM_STEP_MODE };
+
 const char *vm_knob_name(enum vm_knob k);   /* "vm.overcommit_memory" */
 const char *vm_knob_relpath(enum vm_knob k); /* "sys/vm/overcommit_memory" (under procfs) */
+/* The knob a write of k zeroes in the kernel (ratio <-> kbytes), else VM_NKNOBS. */
+enum vm_knob vm_knob_pair(enum vm_knob k);
+enum vm_step vm_knob_step(enum vm_knob k);
+int vm_knob_by_name(const char *name);      /* enum vm_knob, or -1 */
 /* Parse one sysctl file's content (a single integer, newline optional). */
 int vm_value_parse(const char *buf, int64_t *v);
 int vm_sysctls_read(const struct roots *r, struct vm_sysctls *s);

@@ -1,10 +1,13 @@
-/* apply_int.h - helpers shared by apply.c and apply_cgroup.c (not a public API). */
-#ifndef OVERCOMMITD_APPLY_INT_H
-#define OVERCOMMITD_APPLY_INT_H
+/* apply_util.h - helpers shared by the applier's files (not a public API). */
+#ifndef OVERCOMMITD_APPLY_UTIL_H
+#define OVERCOMMITD_APPLY_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "apply.h"
+
+/* The longest value a target holds ("max", a byte count, an integer). */
+#define AP_VAL_MAX 64
 
 enum ap_identity { AP_ID_SAME = 0, AP_ID_GONE, AP_ID_REUSED };
 
@@ -25,13 +28,5 @@ int ap_cgroup_path(const struct roots *r, const char *cg, const char *file, char
  * process with the same pid (different start time) is dropped first. */
 int ap_journal_pid(struct journal *j, enum jkind kind, int pid, uint64_t start,
 		   const char *original);
-
-/* apply_cgroup.c: create the group if needed, then move the process.
- * Returns 0 (outcome in res) or a negative errno when the journal failed. */
-int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
-		     struct apply_result *res);
-/* Restore one J_CGROUP_ATTACH / J_CGROUP_CREATE entry; outcome in res. */
-void ap_restore_attach(const struct roots *r, const struct jentry *e, struct apply_result *res);
-void ap_restore_create(const struct roots *r, const struct jentry *e, struct apply_result *res);
 
 #endif

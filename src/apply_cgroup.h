@@ -1,0 +1,16 @@
+/* apply_cgroup.h - the applier's cgroup v2 group creation and process moves
+ * (not a public API; apply.c calls them). */
+#ifndef OVERCOMMITD_APPLY_CGROUP_H
+#define OVERCOMMITD_APPLY_CGROUP_H
+
+#include "apply.h"
+
+/* Create the group if needed, then move the process.
+ * Returns 0 (outcome in res) or a negative errno when the journal failed. */
+int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
+		     struct apply_result *res);
+/* Restore one J_CGROUP_ATTACH / J_CGROUP_CREATE entry; outcome in res. */
+void ap_restore_attach(const struct roots *r, const struct jentry *e, struct apply_result *res);
+void ap_restore_create(const struct roots *r, const struct jentry *e, struct apply_result *res);
+
+#endif

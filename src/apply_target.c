@@ -1,0 +1,198 @@
+/* apply_target.c - one value the applier writes and restores: a sysctl, an
+ * oom_score_adj, a cgroup's memory.high/max.  A target is built once, the
+ * same way for apply and for restore; then read, compare, write, read back. */
+#include "apply_target.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "sdunit.h"
+#include "timedwrite.h"
+#include "util.h"
+#include "vmsysctl.h"
+
+
+int ap_val_canon(enum vtype t, const char *s, char *out, size_t size)
+{
+	if (t == VT_INT) {
+		int64_t v;
+		int rc = vm_value_parse(s, &v);
+		if (rc < 0)
+			return -EINVAL;
+		snprintf(out, size, "%" PRId64, v);
+		return 0;
+	}
+	uint64_t b;
+	if (cg_value_parse(s, &b) < 0)
+		return -EINVAL;
+	if (b == CG_UNLIMITED)
+		snprintf(out, size, "max");
+	else
+		snprintf(out, size, "%" PRIu64, b);
+	return 0;
+}
+
+/* Equal as the kernel stores them: memory limits are kept in pages, so a
+ * write of 1000000 reads back as 999424 on 4 KiB pages. */
+static int val_equal(enum vtype t, const char *a, const char *b, bool *eq)
+{
+	if (t == VT_INT) {
+		int64_t x, y;
+		if (vm_value_parse(a, &x) < 0 || vm_value_parse(b, &y) < 0)
+			return -EINVAL;
+		*eq = x == y;
+		return 0;
+	}
+	uint64_t x, y;
+	if (cg_value_parse(a, &x) < 0 || cg_value_parse(b, &y) < 0)
+		return -EINVAL;
+	long ps = sysconf(_SC_PAGESIZE);
+	uint64_t page = ps > 0 ? (uint64_t)ps : 4096;
+	if (x == CG_UNLIMITED || y == CG_UNLIMITED)
+		*eq = x == y;
+	else
+		*eq = x / page == y / page;
+	return 0;
+}
+
+/* A write to memory.high can block while the kernel reclaims (DESIGN §2):
+ * bounded, so one slow group cannot stall the agent. */
+#define MEM_WRITE_TIMEOUT_MS 2000
+
+/* systemd owns a unit's cgroup and rewrites memory.high from the unit's
+ * MemoryHigh= on every reload: tell systemd (a runtime property over D-Bus)
+ * instead of writing the file under it.  Only for the real cgroup2 mount
+ * that systemd manages; any other --cgroupfs tree is written directly. */
+static void memory_target_owner(const struct roots *r, const char *cgroup, enum action_kind k,
+				struct target *t)
+{
+	t->unit_prop = k == ACT_MEMORY_MAX ? "MemoryMax" : "MemoryHigh";
+	bool systemd_tree = strcmp(r->cgroupfs, "/sys/fs/cgroup") == 0 && sdunit_systemd_running();
+	if (!systemd_tree || sdunit_unit_from_cgroup(cgroup, t->unit, sizeof(t->unit)) < 0)
+		t->unit[0] = '\0';
+}
+
+static int write_memory(const struct target *t, const char *want, char *why, size_t whysize)
+{
+	if (t->unit[0]) {
+		uint64_t bytes = UINT64_MAX;
+		if (strcmp(want, "max") != 0 && parse_u64(want, UINT64_MAX - 1, &bytes) < 0)
+			return -EINVAL;
+		return sdunit_set_memory(t->unit, t->unit_prop, bytes, why, whysize);
+	}
+	char line[AP_VAL_MAX + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", want);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	bool timed_out = false;
+	int rc = write_file_timed(t->path, line, MEM_WRITE_TIMEOUT_MS, &timed_out);
+	if (timed_out)
+		snprintf(why, whysize, "still reclaiming after %d ms", MEM_WRITE_TIMEOUT_MS);
+	return rc;
+}
+
+void ap_write_checked(const struct target *t, const char *cur, const char *want,
+			  struct apply_result *res)
+{
+	char why[200] = "";
+	int rc = t->unit_prop ? write_memory(t, want, why, sizeof(why)) : ap_write_value(t->path, want);
+	if (rc == -ESRCH) {
+		ap_set(res, AP_SKIPPED, 0, "%s: process exited", t->name);
+		return;
+	}
+	if (rc < 0) {
+		ap_set(res, AP_FAILED, rc, "write %s=%s%s%s: %s%s%s", t->name, want,
+		       t->unit[0] ? " via systemd " : "", t->unit, strerror(-rc), why[0] ? ": " : "",
+		       why);
+		return;
+	}
+	char back[AP_VAL_MAX];
+	bool eq = false;
+	rc = ap_read_value(t->path, back, sizeof(back));
+	if (rc == 0)
+		rc = val_equal(t->type, back, want, &eq);
+	if (rc < 0) {
+		ap_set(res, AP_FAILED, rc, "read back %s: %s", t->name, strerror(-rc));
+		return;
+	}
+	if (!eq) {
+		ap_set(res, AP_FAILED, -EIO, "%s: wrote %s but the kernel reads %s", t->name, want, back);
+		return;
+	}
+	ap_set(res, AP_DONE, 0, "%s: %s -> %s", t->name, cur, want);
+}
+
+int ap_read_compare(const struct target *t, const char *want, char *cur, size_t size,
+			struct apply_result *res)
+{
+	int rc = ap_read_value(t->path, cur, size);
+	if (rc < 0) {
+		ap_set(res, AP_FAILED, rc, "read %s: %s", t->name, strerror(-rc));
+		return -1;
+	}
+	bool eq;
+	if (val_equal(t->type, cur, want, &eq) < 0) {
+		ap_set(res, AP_FAILED, -EINVAL, "%s: unexpected content \"%.64s\"", t->name, cur);
+		return -1;
+	}
+	if (eq) {
+		ap_set(res, AP_UNCHANGED, 0, "%s already %s", t->name, cur);
+		return 1;
+	}
+	return 0;
+}
+
+int sysctl_target(const struct roots *r, int knob, struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = VT_INT;
+	const char *name = vm_knob_name((enum vm_knob)knob);
+	if (!name)
+		return -EINVAL;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	return path_join(t->path, sizeof(t->path), r->procfs, vm_knob_relpath((enum vm_knob)knob));
+}
+
+int oom_target(const struct roots *r, int pid, struct target *t)
+{
+	char rel[64];
+	memset(t, 0, sizeof(*t));
+	t->type = VT_INT;
+	snprintf(t->name, sizeof(t->name), "oom_score_adj of process %d", pid);
+	snprintf(rel, sizeof(rel), "%d/oom_score_adj", pid);
+	if (pid <= 0 || path_join(t->path, sizeof(t->path), r->procfs, rel) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int memory_target(const struct roots *r, const char *cgroup, enum action_kind k, struct target *t,
+		  char *dir, size_t dirsize)
+{
+	const char *file = k == ACT_MEMORY_MAX ? "memory.max" : "memory.high";
+	memset(t, 0, sizeof(*t));
+	t->type = VT_MEM;
+	memory_target_owner(r, cgroup, k, t);
+	snprintf(t->name, sizeof(t->name), "%s of %.140s", file, cgroup);
+	if (ap_cgroup_path(r, cgroup, file, t->path, sizeof(t->path)) < 0 ||
+	    ap_cgroup_path(r, cgroup, NULL, dir, dirsize) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+void ap_restore_value(const struct target *t, const char *original, struct apply_result *res)
+{
+	char want[AP_VAL_MAX], cur[AP_VAL_MAX];
+	if (ap_val_canon(t->type, original, want, sizeof(want)) < 0) {
+		ap_set(res, AP_FAILED, -EINVAL, "%s: journaled original \"%.64s\" is not a value",
+		       t->name, original);
+		return;
+	}
+	if (ap_read_compare(t, want, cur, sizeof(cur), res) != 0)
+		return;
+	ap_write_checked(t, cur, want, res);
+}

@@ -1,0 +1,45 @@
+/* apply_target.h - one value the applier writes and restores, and the
+ * read-compare-write-read-back on it (not a public API). */
+#ifndef OVERCOMMITD_APPLY_TARGET_H
+#define OVERCOMMITD_APPLY_TARGET_H
+
+#include <stddef.h>
+#include "apply_util.h"
+#include "plan.h"
+#include "roots.h"
+#include "util.h"
+
+/* integers (sysctls, oom_score_adj) and cgroup memory sizes ("max" or bytes) */
+enum vtype { VT_INT, VT_MEM };
+
+/* A target: its file and how to talk about it. */
+struct target {
+	char path[PATH_BUF];
+	char name[160];  /* "vm.overcommit_kbytes", "oom_score_adj of process 123" */
+	enum vtype type;
+	/* memory.high/max only: through systemd when it owns the group */
+	const char *unit_prop;   /* "MemoryHigh" / "MemoryMax", else NULL */
+	char unit[256];          /* "redis-server.service" or "" */
+};
+
+/* The targets, built the same way for apply and restore; -EINVAL for an
+ * unknown knob, a pid <= 0 or a cgroup path that leaves cgroupfs.
+ * memory_target also gives the group's directory (dir). */
+int sysctl_target(const struct roots *r, int knob, struct target *t);
+int oom_target(const struct roots *r, int pid, struct target *t);
+int memory_target(const struct roots *r, const char *cgroup, enum action_kind k, struct target *t,
+		  char *dir, size_t dirsize);
+
+/* Canonical text of a value ("max" / decimal); -EINVAL if it is not one. */
+int ap_val_canon(enum vtype t, const char *s, char *out, size_t size);
+/* Read the target now: 1 = already want (res: unchanged), 0 = differs
+ * (cur filled), -1 = failed (res filled). */
+int ap_read_compare(const struct target *t, const char *want, char *cur, size_t size,
+		    struct apply_result *res);
+/* Write want (canonical) and read it back; fills res. ESRCH = process gone. */
+void ap_write_checked(const struct target *t, const char *cur, const char *want,
+		      struct apply_result *res);
+/* Put back one journaled original: read, compare, write, read back. */
+void ap_restore_value(const struct target *t, const char *original, struct apply_result *res);
+
+#endif
