@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy_trust.h"
 #include "policy_value.h"
 #include "util.h"
 
@@ -738,7 +739,8 @@ static int collect_dir(const char *dir, size_t order, struct pfiles *fl, struct 
 	return rc;
 }
 
-static int collect(const char *const *paths, size_t npaths, struct pfiles *fl, struct diags *d)
+static int collect(const char *const *paths, size_t npaths, bool check_owner, struct pfiles *fl,
+		   struct diags *d)
 {
 	for (size_t i = 0; i < npaths; i++) {
 		struct stat st;
@@ -746,14 +748,16 @@ static int collect(const char *const *paths, size_t npaths, struct pfiles *fl, s
 			diags_add(d, paths[i], 0, "%s", strerror(errno));
 			continue;
 		}
-		int rc;
-		if (S_ISDIR(st.st_mode))
-			rc = collect_dir(paths[i], i, fl, d);
-		else if (S_ISREG(st.st_mode))
-			rc = pfiles_add(fl, paths[i], i);
-		else {
+		int rc = 0;
+		/* a directory someone else can write is not read at all */
+		if (S_ISDIR(st.st_mode)) {
+			if (!check_owner || policy_trust_dir(paths[i], d) == 0)
+				rc = collect_dir(paths[i], i, fl, d);
+		} else if (S_ISREG(st.st_mode)) {
+			if (!check_owner || policy_trust_parent(paths[i], d) == 0)
+				rc = pfiles_add(fl, paths[i], i);
+		} else {
 			diags_add(d, paths[i], 0, "not a file or directory");
-			rc = 0;
 		}
 		if (rc < 0)
 			return rc;
@@ -764,7 +768,12 @@ static int collect(const char *const *paths, size_t npaths, struct pfiles *fl, s
 /* Open once, check what was opened (fstat: no TOCTOU), read it. */
 static char *read_policy_file(const char *path, bool check_owner, struct diags *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* never followed: a link would let its owner point root at any file */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP) {
+		diags_add(d, path, 0, "refused: a symbolic link (policy files are not followed)");
+		return NULL;
+	}
 	if (fd < 0) {
 		diags_add(d, path, 0, "%s", strerror(errno));
 		return NULL;
@@ -779,16 +788,7 @@ static char *read_policy_file(const char *path, bool check_owner, struct diags *
 		ok = false;
 	} else if (check_owner) {
 		/* it steers privileged writes (DESIGN §7.7) */
-		if (st.st_uid != 0 && st.st_uid != geteuid()) {
-			diags_add(d, path, 0, "refused: owned by uid %u, not by root",
-				  (unsigned)st.st_uid);
-			ok = false;
-		}
-		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-			diags_add(d, path, 0, "refused: writable by group/others (mode %04o)",
-				  (unsigned)(st.st_mode & 07777));
-			ok = false;
-		}
+		ok = policy_trust_stat(path, &st, false, d);
 	}
 	char *buf = NULL;
 	size_t len = 0;
@@ -845,7 +845,7 @@ int policy_load(const char *const *paths, size_t npaths, bool check_owner, struc
 	size_t n0 = d->n;
 	struct pfiles fl = { NULL, 0 };
 	policy_init(p);
-	int rc = collect(paths, npaths, &fl, d);
+	int rc = collect(paths, npaths, check_owner, &fl, d);
 	if (rc < 0)
 		diags_add(d, NULL, 0, "policy files: %s", strerror(-rc));
 	else if (fl.n == 0 && d->n == n0)

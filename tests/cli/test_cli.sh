@@ -152,6 +152,19 @@ chmod 0664 "$T/pol/50-test.ini"
 rc=$?
 check "group-writable policy refused" sh -c "[ $rc -eq 1 ] && grep -q refused '$T/perm.txt'"
 chmod 0644 "$T/pol/50-test.ini"
+# issue 13 item 9: the directory is checked like the files, symlinks refused
+chmod 0777 "$T/pol"
+"$BIN" validate "$T/pol" >"$T/perm.txt" 2>&1
+rc=$?
+check "world-writable policy directory refused with its name" \
+	sh -c "[ $rc -eq 1 ] && grep -q '^$T/pol: refused: writable by group/others (mode 0777)' '$T/perm.txt'"
+chmod 0755 "$T/pol"
+ln -s "$T/pol/50-test.ini" "$T/pol/70-link.ini"
+"$BIN" validate "$T/pol" >"$T/perm.txt" 2>&1
+rc=$?
+check "symlinked policy file refused with its name" \
+	sh -c "[ $rc -eq 1 ] && grep -q '^$T/pol/70-link.ini: refused: a symbolic link' '$T/perm.txt'"
+rm "$T/pol/70-link.ini"
 cp "$T/pol/50-test.ini" "$T/ansible-tmp-XYZ"
 "$BIN" validate "$T/ansible-tmp-XYZ" >/dev/null 2>&1
 check "validate FILE without .ini (Ansible validate: %s)" [ $? -eq 0 ]

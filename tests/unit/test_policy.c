@@ -712,6 +712,103 @@ static void test_refuse_foreign_owner(void **state)
 	diags_free(&d);
 }
 
+/* ---- the directories around a policy (issue 13 item 9) ---- */
+
+/* policy_load(path) with check_owner must fail with exactly `want`. */
+static void refused_with(const char *path, const char *want)
+{
+	const char *w[] = { want };
+	const char *paths[] = { path };
+	struct policy p;
+	struct diags d;
+	diags_init(&d);
+	assert_int_equal(policy_load(paths, 1, true, &p, &d), -EINVAL);
+	assert_msgs(&d, w, 1);
+	diags_free(&d);
+}
+
+static void loads(const char *path)
+{
+	const char *paths[] = { path };
+	struct policy p;
+	struct diags d;
+	diags_init(&d);
+	assert_int_equal(policy_load(paths, 1, true, &p, &d), 0);
+	policy_free(&p);
+	diags_free(&d);
+}
+
+static void test_refuse_open_directory(void **state)
+{
+	(void)state;
+	put("opendir/p.ini", "[host]\nenforce = yes\n", 0644);
+	char dir[128], want[300];
+	snprintf(dir, sizeof(dir), "%s/opendir", tmpdir);
+	loads(dir);
+	/* 0777 without and with the sticky bit: the directory itself is read
+	 * whole, so anyone could drop a file in */
+	const mode_t bad[] = { 0777, 0775, 01777 };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(chmod(dir, bad[i]), 0);
+		snprintf(want, sizeof(want), "%s: refused: writable by group/others (mode %04o)", dir,
+			 (unsigned)bad[i]);
+		refused_with(dir, want);
+	}
+	assert_int_equal(chmod(dir, 0755), 0);
+	loads(dir);
+}
+
+static void test_refuse_foreign_directory(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* only root can give a directory away */
+	put("theirs/p.ini", "[host]\n", 0644);
+	char dir[128], want[300];
+	snprintf(dir, sizeof(dir), "%s/theirs", tmpdir);
+	assert_int_equal(chown(dir, 1000, 1000), 0);
+	snprintf(want, sizeof(want), "%s: refused: owned by uid 1000, not by root", dir);
+	refused_with(dir, want);
+	/* a root-owned policy directory inside a user's directory: the user
+	 * can rename it away and put another in its place */
+	put("theirs/inner/p.ini", "[host]\n", 0644);
+	char inner[160];
+	snprintf(inner, sizeof(inner), "%s/inner", dir);
+	refused_with(inner, want);
+	/* the same for a file named on its own */
+	char file[200];
+	snprintf(file, sizeof(file), "%s/p.ini", inner);
+	refused_with(file, want);
+	assert_int_equal(chown(dir, 0, 0), 0);
+	loads(inner);
+	loads(file);
+}
+
+static void test_refuse_symlinked_file(void **state)
+{
+	(void)state;
+	const char *target = put("elsewhere/real.ini", "[host]\nenforce = yes\n", 0644);
+	put("linked/00-ok.ini", "[host]\n", 0644);
+	char dir[128], link[160], want[300];
+	snprintf(dir, sizeof(dir), "%s/linked", tmpdir);
+	snprintf(link, sizeof(link), "%s/50-link.ini", dir);
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(want, sizeof(want), "%s: refused: a symbolic link (policy files are not followed)",
+		 link);
+	refused_with(dir, want);
+	refused_with(link, want);
+	/* a file in a world-writable sticky directory, named on its own, is
+	 * fine: nobody else can rename it (the /tmp case) */
+	char sticky[128];
+	snprintf(sticky, sizeof(sticky), "%s/sticky", tmpdir);
+	const char *f = put("sticky/p.ini", "[host]\n", 0644);
+	assert_int_equal(chmod(sticky, 01777), 0);
+	loads(f);
+	assert_int_equal(chmod(sticky, 0777), 0);
+	snprintf(want, sizeof(want), "%s: refused: writable by group/others (mode 0777)", sticky);
+	refused_with(f, want);
+}
+
 static void test_not_regular_or_binary(void **state)
 {
 	(void)state;
@@ -812,6 +909,9 @@ int main(void)
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_too_long_line),
 		cmocka_unit_test(test_refused_lines_do_not_leak),
+		cmocka_unit_test(test_refuse_open_directory),
+		cmocka_unit_test(test_refuse_foreign_directory),
+		cmocka_unit_test(test_refuse_symlinked_file),
 		cmocka_unit_test(test_too_many_sections),
 		cmocka_unit_test(test_override_by_file_name),
 		cmocka_unit_test(test_same_name_later_path_wins),
