@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "report.h"
 #include "snapshot.h"
+#include "state.h"
 
 /* Every problem as FILE:LINE: message on stderr, then the caller exits 1. */
 int cli_load_policy(const char *const *paths, size_t n, struct policy *pol)
@@ -52,10 +53,7 @@ static struct learn_estimate *learned_estimates(const struct cli *c, const struc
 {
 	struct svc_learning *all = NULL;
 	size_t n = 0;
-	int rc = learn_load(c->state_dir, &all, &n);
-	if (rc < 0 && rc != -ENOENT)
-		log_errno(LOG_LVL_WARN, rc, "%s/learned.json unusable, COW growth not learned",
-			  c->state_dir);
+	int rc = state_learned_load(c, &all, &n);
 	if (rc < 0 || n == 0) {
 		free(all);
 		return NULL;
@@ -158,12 +156,16 @@ int cmd_apply(const struct cli *c)
 		return report_only(c, &s, RPT_APPLY);
 	}
 	struct journal j;
-	int rc = journal_open(c->state_dir, &j);
+	int rc = state_journal_open(c, JOURNAL_CREATE, &j);
 	if (rc < 0) {
-		log_errno(LOG_LVL_ERR, rc, "state journal in %s", c->state_dir);
+		journal_close(&j);
 		session_end(&s);
 		return EXIT_ERR;
 	}
+	size_t pruned = apply_prune_exited(&c->roots, &j);
+	if (pruned)
+		log_info("state journal: %zu entr%s of exited processes dropped", pruned,
+			 pruned == 1 ? "y" : "ies");
 	struct apply_result *res = calloc(s.plan.nact ? s.plan.nact : 1, sizeof(*res));
 	if (!res) {
 		journal_close(&j);
@@ -173,6 +175,10 @@ int cmd_apply(const struct cli *c)
 	int failed = apply_plan(&c->roots, &s.plan, &j, res);
 	if (failed < 0)
 		log_errno(LOG_LVL_ERR, failed, "state journal %s: stopped before the next write",
+			  j.path);
+	int saved = journal_save(&j); /* the drops, when nothing was recorded */
+	if (saved < 0)
+		log_errno(LOG_LVL_WARN, saved, "state journal %s: exited processes' entries stay",
 			  j.path);
 	struct report_in in = { .mode = RPT_APPLY, .pol = &s.pol, .snap = &s.snap, .plan = &s.plan,
 				.res = res, .verbose = c->verbosity > 0 };
@@ -204,32 +210,43 @@ int cmd_validate(const struct cli *c)
 static void restore_line(const struct jentry *e, enum apply_status st, const char *detail, void *arg)
 {
 	(void)arg;
-	char key[ESC_SIZE(sizeof(e->key))], orig[ESC_SIZE(sizeof(e->original))];
+	char key[ESC_SIZE(JOURNAL_KEY_MAX)], orig[ESC_SIZE(JOURNAL_KEY_MAX)];
 	char why[ESC_SIZE(256)];
-	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), journal_kind_name(e->kind),
-	       esc_str(e->key, key, sizeof(key)), esc_str(e->original, orig, sizeof(orig)),
+	esc_str(e->key, key, sizeof(key));
+	esc_str(e->original, orig, sizeof(orig));
+	if (e->earlier_boot && st != AP_FAILED)
+		log_warn("%s %s: original %s was recorded before the last reboot; %s",
+			 journal_kind_name(e->kind), key, orig,
+			 st == AP_DONE ? "restored anyway" : "nothing to write");
+	printf("%-9s %s %s -> %s%s%s\n", apply_status_name(st), journal_kind_name(e->kind), key, orig,
 	       detail[0] ? ": " : "", esc_str(detail, why, sizeof(why)));
 }
 
 int cmd_restore(const struct cli *c)
 {
 	struct journal j;
-	int rc = journal_open(c->state_dir, &j);
+	int rc = state_journal_open(c, 0, &j);
 	if (rc < 0) {
-		log_errno(LOG_LVL_ERR, rc, "state journal in %s", c->state_dir);
+		journal_close(&j);
 		return EXIT_ERR;
 	}
 	if (j.n == 0) {
+		rc = journal_save(&j); /* an earlier boot's journal of processes only */
 		printf("nothing to restore: the journal in %s is empty\n", c->state_dir);
+		if (rc < 0)
+			log_errno(LOG_LVL_ERR, rc, "state journal %s could not be updated", j.path);
 		journal_close(&j);
-		return EXIT_OK;
+		return rc < 0 ? EXIT_ERR : EXIT_OK;
 	}
 	struct restore_result r = { 0 };
 	rc = restore_all(&c->roots, &j, &r, restore_line, NULL);
+	size_t left = rc < 0 ? r.restored + r.skipped + r.failed : r.failed;
 	printf("restored %zu, skipped %zu (target gone), failed %zu; %zu entr%s left in the journal\n",
-	       r.restored, r.skipped, r.failed, j.n, j.n == 1 ? "y" : "ies");
+	       r.restored, r.skipped, r.failed, left, left == 1 ? "y" : "ies");
 	if (rc < 0)
-		log_errno(LOG_LVL_ERR, rc, "state journal %s", j.path);
+		log_errno(LOG_LVL_ERR, rc, "state journal %s could not be updated: every entry was "
+					   "still tried (see above); the file keeps them all, a later "
+					   "restore writes the same values again", j.path);
 	journal_close(&j);
 	return (rc < 0 || r.failed) ? EXIT_ERR : EXIT_OK;
 }

@@ -30,6 +30,7 @@
 #include "report.h"
 #include "procconn.h"
 #include "snapshot.h"
+#include "state.h"
 #include "tracker.h"
 #include "util.h"
 
@@ -198,7 +199,12 @@ static void episode_end(struct daemon *d, size_t svc)
 		 ce.anon_at_fork_kb ? (double)(ce.anon_peak_kb - ce.anon_at_fork_kb) /
 					      (double)ce.anon_at_fork_kb
 				    : 0.0);
-	int rc = learn_save(d->c->state_dir, d->learned, d->nlearned);
+	bool held = d->j.sd.lockfd >= 0;
+	int rc = held ? 0 : statedir_lock(&d->j.sd); /* one writer in the directory at a time */
+	if (rc == 0)
+		rc = learn_save_at(&d->j.sd, d->learned, d->nlearned);
+	if (!held)
+		statedir_unlock(&d->j.sd);
 	if (rc < 0)
 		log_errno(LOG_LVL_WARN, rc, "saving %s/learned.json", d->c->state_dir);
 }
@@ -222,7 +228,15 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	struct apply_result *res = calloc(p->nact, sizeof(*res));
 	if (!res)
 		return 0;
-	int rc = apply_plan(&d->c->roots, p, &d->j, res);
+	/* under the state directory's lock, with the journal as on disk: a
+	 * one-shot apply or restore may have changed it meanwhile */
+	int rc = journal_relock(&d->j);
+	if (rc == 0)
+		rc = apply_plan(&d->c->roots, p, &d->j, res);
+	else
+		for (size_t i = 0; i < p->nact; i++)
+			res[i] = (struct apply_result){ .status = AP_FAILED, .err = rc };
+	journal_unlock(&d->j);
 	if (rc < 0)
 		log_errno(LOG_LVL_ERR, rc, "state journal: writes stopped");
 	size_t done = 0;
@@ -282,13 +296,17 @@ static void forget_process(struct daemon *d, int pid)
 	static const enum jkind kinds[] = { J_OOM_SCORE_ADJ, J_CGROUP_ATTACH };
 	char key[24];
 	snprintf(key, sizeof(key), "%d", pid);
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (!journal_find(&d->j, kinds[i], key))
-			continue;
-		int rc = journal_forget(&d->j, kinds[i], key);
-		if (rc < 0)
-			log_errno(LOG_LVL_WARN, rc, "state journal: dropping exited pid %d", pid);
-	}
+	drift_forget_pid(&d->drift, pid);
+	if (!journal_find(&d->j, kinds[0], key) && !journal_find(&d->j, kinds[1], key))
+		return;
+	int rc = journal_relock(&d->j);
+	for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		journal_drop(&d->j, kinds[i], key);
+	if (rc == 0)
+		rc = journal_save(&d->j);
+	journal_unlock(&d->j);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "state journal: dropping exited pid %d", pid);
 }
 
 static const char *role_name(enum proc_role r)
@@ -358,6 +376,13 @@ static void log_drift(const char *text, void *arg)
 	log_warn("%s", text);
 }
 
+static bool process_alive(int pid, uint64_t start, const void *arg)
+{
+	uint64_t now;
+	int rc = proc_read_start_time(arg, pid, &now);
+	return rc < 0 ? rc != -ENOENT : now == start; /* an unreadable one stays */
+}
+
 static int observe(struct daemon *d, struct snapshot *s)
 {
 	const struct roots *r = &d->c->roots;
@@ -367,6 +392,8 @@ static int observe(struct daemon *d, struct snapshot *s)
 			return rc;
 		d->need_full = false;
 		d->stats.full_scans++;
+		/* exits the proc connector lost: their drift entries go now */
+		drift_prune(&d->drift, process_alive, r);
 		return tracker_load(&d->tr, s);
 	}
 	int *pids = calloc(d->tr.n ? d->tr.n : 1, sizeof(*pids));
@@ -390,8 +417,12 @@ static void write_metrics(struct daemon *d, const struct snapshot *s, const stru
 	};
 	struct report_in in = { .mode = RPT_STATUS, .pol = &d->pol, .snap = s, .plan = p,
 				.counters = &pc };
-	int rc = report_prometheus_file(d->c->metrics_file, &in);
-	if (rc < 0 && !d->metrics_warned) {
+	char why[400] = "";
+	int rc = report_prometheus_file(d->c->metrics_file, &in, why, sizeof(why));
+	if (rc == -EPERM && why[0] && !d->metrics_warned) {
+		log_err("metrics file %s refused: %s; not written", d->c->metrics_file, why);
+		d->metrics_warned = true;
+	} else if (rc < 0 && !d->metrics_warned) {
 		log_errno(LOG_LVL_WARN, rc, "metrics file %s", d->c->metrics_file);
 		d->metrics_warned = true;
 	} else if (rc == 0) {
@@ -473,13 +504,22 @@ static int setup(struct daemon *d)
 		log_err("policy refused; not starting");
 		return -EINVAL;
 	}
-	int rc = journal_open(c->state_dir, &d->j);
-	if (rc < 0) {
-		log_errno(LOG_LVL_ERR, rc, "state journal in %s", c->state_dir);
+	int rc = state_journal_open(c, JOURNAL_CREATE, &d->j);
+	if (rc < 0)
+		return rc;
+	size_t pruned = apply_prune_exited(&c->roots, &d->j);
+	rc = journal_save(&d->j);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "state journal: dropping %zu exited processes' entries",
+			  pruned);
+	rc = learn_load_at(&d->j.sd, &d->learned, &d->nlearned);
+	journal_unlock(&d->j);
+	if (rc == -EPERM) {
+		log_err("%s/learned.json refused: %s; learning afresh, nothing written over it",
+			c->state_dir, d->j.sd.why);
 		return rc;
 	}
-	rc = learn_load(c->state_dir, &d->learned, &d->nlearned);
-	if (rc < 0 && rc != -ENOENT) {
+	if (rc < 0) {
 		log_errno(LOG_LVL_WARN, rc, "%s/learned.json unusable; learning afresh (kept on disk "
 					    "until the next episode is saved)", c->state_dir);
 		d->learned = NULL;
@@ -531,9 +571,11 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
-	if (d->pol.host.restore_on_exit) {
+	if (d->pol.host.restore_on_exit && d->j.sd.dfd >= 0) {
 		struct restore_result rr = { 0 };
-		int rc = restore_all(&d->c->roots, &d->j, &rr, NULL, NULL);
+		int rc = journal_relock(&d->j);
+		if (rc == 0)
+			rc = restore_all(&d->c->roots, &d->j, &rr, NULL, NULL);
 		log_info("restore_on_exit: restored %zu, skipped %zu, failed %zu%s", rr.restored,
 			 rr.skipped, rr.failed, rc < 0 ? " (journal I/O failed)" : "");
 	}

@@ -27,8 +27,16 @@
 #include "util.h"
 #include "vmsysctl.h"
 
+/* The journal could not take the original: the target is not written.
+ * Its per-process cap (-EDQUOT) fails only this action, the run goes on
+ * (host values always have room); any other failure stops the run. */
 static int journal_failed(struct apply_result *res, const struct target *t, int rc)
 {
+	if (rc == -EDQUOT) {
+		ap_set(res, AP_FAILED, rc, "journal full (%d per-process entries): %s not written",
+		       JOURNAL_MAX_PROCESS_ENTRIES, t->name);
+		return 0;
+	}
 	ap_set(res, AP_FAILED, rc, "journal the original of %s: %s (not written)", t->name,
 	       strerror(-rc));
 	return rc;
@@ -81,24 +89,9 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 
 /* ---- oom_score_adj ---- */
 
-/* Is the process still the one the action or entry was for?  0 = yes;
- * 1 = no (res: skipped, or failed when its identity cannot be read). */
-static int same_process(const struct roots *r, int pid, uint64_t start, const char *gone,
-			struct apply_result *res)
-{
-	int id = ap_identity(r, pid, start);
-	if (id < 0) {
-		ap_set(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
-		return 1;
-	}
-	if (id != AP_ID_SAME) {
-		ap_set(res, AP_SKIPPED, 0, "process %d exited%s%s", pid,
-		       id == AP_ID_REUSED ? " (pid reused)" : "", gone);
-		return 1;
-	}
-	return 0;
-}
-
+/* The process is pinned (ap_pin) from the identity check to the write, so
+ * a pid reused in between (the journal save takes milliseconds) is never
+ * written: issue 13 item 10. */
 static int apply_oom(const struct roots *r, const struct action *a, struct journal *j,
 		     struct apply_result *res)
 {
@@ -114,20 +107,20 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 		return 0;
 	}
 	snprintf(want, sizeof(want), "%" PRId64, v);
-	if (same_process(r, a->pid, a->start_time, "", res))
+	if (ap_pin(r, a->pid, a->start_time, &t, "", res))
 		return 0;
-	int rc = ap_read_value(t.path, cur, sizeof(cur));
-	if (rc == -ENOENT || rc == -ESRCH) {
+	int stop = 0;
+	if (ap_target_read(&t, cur, sizeof(cur)) == -ESRCH) {
 		ap_set(res, AP_SKIPPED, 0, "process %d exited", a->pid);
-		return 0;
+	} else if (ap_read_compare(&t, want, cur, sizeof(cur), res) == 0) {
+		int rc = ap_journal_pid(j, J_OOM_SCORE_ADJ, a->pid, a->start_time, cur);
+		if (rc == 0)
+			ap_write_checked(&t, cur, want, res);
+		else
+			stop = journal_failed(res, &t, rc);
 	}
-	if (ap_read_compare(&t, want, cur, sizeof(cur), res) != 0)
-		return 0;
-	rc = ap_journal_pid(j, J_OOM_SCORE_ADJ, a->pid, a->start_time, cur);
-	if (rc < 0)
-		return journal_failed(res, &t, rc);
-	ap_write_checked(&t, cur, want, res);
-	return 0;
+	ap_unpin(&t);
+	return stop;
 }
 
 /* ---- memory.high / memory.max ---- */
@@ -385,9 +378,10 @@ static void restore_pid_value(const struct roots *r, const struct jentry *e,
 		ap_set(res, AP_FAILED, -EINVAL, "oom_score_adj: bad pid %d", e->pid);
 		return;
 	}
-	if (same_process(r, e->pid, e->start_time, ": nothing to restore", res))
+	if (ap_pin(r, e->pid, e->start_time, &t, ": nothing to restore", res))
 		return;
 	ap_restore_value(&t, e->original, res);
+	ap_unpin(&t);
 }
 
 static void restore_memory(const struct roots *r, const struct jentry *e, struct apply_result *res)
@@ -446,6 +440,26 @@ static void restore_one(const struct roots *r, const struct journal *j, const st
 	ap_set(res, AP_FAILED, -EINVAL, "unknown journal entry kind %d", (int)e->kind);
 }
 
+/* Count and report one restored entry; what came back (or whose target is
+ * gone for good) leaves the journal in memory, saved once at the end. */
+static void restore_done(struct journal *j, struct jentry *pe, const struct apply_result *res,
+			 struct restore_result *out,
+			 void (*report)(const struct jentry *, enum apply_status, const char *, void *),
+			 void *arg)
+{
+	if (res->status != AP_FAILED)
+		journal_drop(j, pe->kind, pe->key);
+	if (res->status == AP_SKIPPED)
+		out->skipped++;
+	else if (res->status == AP_FAILED)
+		out->failed++;
+	else
+		out->restored++;
+	if (report)
+		report(pe, res->status, res->detail, arg);
+	pe->seq = 0;
+}
+
 int restore_all(const struct roots *r, struct journal *j, struct restore_result *out,
 		void (*report)(const struct jentry *e, enum apply_status st, const char *detail,
 			       void *arg),
@@ -453,17 +467,20 @@ int restore_all(const struct roots *r, struct journal *j, struct restore_result 
 {
 	memset(out, 0, sizeof(*out));
 	if (j->n == 0)
-		return 0;
-	/* work on a copy: forgetting entries reshuffles j->e */
-	size_t n = j->n;
-	struct jentry *todo = malloc(n * sizeof(*todo));
+		return journal_save(j);
+	/* work on a copy in restore order; the strings stay j's (drops are
+	 * only marked until journal_save) */
+	size_t n = 0;
+	struct jentry *todo = malloc(j->n * sizeof(*todo));
 	if (!todo)
 		return -ENOMEM;
-	memcpy(todo, j->e, n * sizeof(*todo));
+	for (size_t i = 0; i < j->n; i++)
+		if (!j->e[i].dropped)
+			todo[n++] = j->e[i];
 	qsort(todo, n, sizeof(*todo), by_seq_desc);
-
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	/* every entry is tried whatever happens to the others: a journal that
+	 * cannot be updated (disk full) must not keep the rest from coming back */
+	for (size_t i = 0; i < n; i++) {
 		if (todo[i].seq == 0)
 			continue; /* done with its pair (journal seqs start at 1) */
 		struct apply_result res;
@@ -473,26 +490,10 @@ int restore_all(const struct roots *r, struct journal *j, struct restore_result 
 		for (size_t m = i + 1; partner && m < n; m++)
 			if (todo[m].kind == J_SYSCTL && strcmp(todo[m].key, partner) == 0)
 				group[1] = &todo[m];
-		for (size_t m = 0; m < 2 && group[m] && rc == 0; m++) {
-			struct jentry *pe = group[m];
-			if (res.status != AP_FAILED) {
-				rc = journal_forget(j, pe->kind, pe->key);
-				if (rc < 0)
-					ap_set(&res, AP_FAILED, rc,
-					       "restored, but the journal cannot be updated: %s",
-					       strerror(-rc));
-			}
-			if (res.status == AP_SKIPPED)
-				out->skipped++;
-			else if (res.status == AP_FAILED)
-				out->failed++;
-			else
-				out->restored++;
-			if (report)
-				report(pe, res.status, res.detail, arg);
-			pe->seq = 0;
-		}
+		for (size_t m = 0; m < 2 && group[m]; m++)
+			restore_done(j, group[m], &res, out, report, arg);
 	}
 	free(todo);
-	return rc;
+	/* one write for all of them: restoring n entries is O(n), not n saves */
+	return journal_save(j);
 }

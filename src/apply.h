@@ -36,11 +36,19 @@ struct restore_result {
 
 /* Write back every journaled original, newest first; each entry restored (or
  * whose target is gone for good) is removed from the journal; failures stay.
- * Returns 0 or a negative errno on journal I/O failure. */
+ * Every entry is tried even when the journal cannot be updated; the journal
+ * is saved once at the end.  Returns 0, or a negative errno when that save
+ * failed (the values are back; the file still lists them, so a later
+ * restore writes the same values again). */
 int restore_all(const struct roots *r, struct journal *j, struct restore_result *out,
 		void (*report)(const struct jentry *e, enum apply_status st, const char *detail,
 			       void *arg),
 		void *arg);
+
+/* Drop the journal's per-process entries whose process is gone or whose
+ * pid now belongs to another process (pid + start time), in memory; the
+ * next record or journal_save persists it.  Returns how many. */
+size_t apply_prune_exited(const struct roots *r, struct journal *j);
 
 /* The cgroup a pid is in now (v2 path), for journaling attach. */
 int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size);

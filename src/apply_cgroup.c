@@ -202,8 +202,8 @@ int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journ
 	rc = ap_journal_pid(j, J_CGROUP_ATTACH, a->pid, a->start_time, cur);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "journal the cgroup of process %d: %s (not moved)", a->pid,
-		       strerror(-rc));
-		return rc;
+		       rc == -EDQUOT ? "journal full" : strerror(-rc));
+		return rc == -EDQUOT ? 0 : rc; /* the cap fails this action only */
 	}
 	move_pid(r, a->pid, cur, a->cgroup, res);
 	return 0;

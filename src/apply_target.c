@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "procfd.h"
 #include "sdunit.h"
 #include "timedwrite.h"
 #include "util.h"
@@ -96,11 +97,58 @@ static int write_memory(const struct target *t, const char *want, char *why, siz
 	return rc;
 }
 
+int ap_target_read(const struct target *t, char *buf, size_t size)
+{
+	if (!t->pinned)
+		return ap_read_value(t->path, buf, size);
+	int rc = procfd_read(t->pfd, t->file, buf, size);
+	size_t n = rc == 0 ? strlen(buf) : 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	return rc;
+}
+
+static int target_write(const struct target *t, const char *want)
+{
+	if (!t->pinned)
+		return ap_write_value(t->path, want);
+	char line[AP_VAL_MAX + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", want);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	return procfd_write(t->pfd, t->file, line);
+}
+
+int ap_pin(const struct roots *r, int pid, uint64_t start, struct target *t, const char *gone_note,
+	   struct apply_result *res)
+{
+	int id = procfd_open(r, pid, start, &t->pfd);
+	if (id < 0) {
+		ap_set(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
+		return 1;
+	}
+	if (id != PROCFD_SAME) {
+		ap_set(res, AP_SKIPPED, 0, "process %d exited%s%s", pid,
+		       id == PROCFD_REUSED ? " (pid reused)" : "", gone_note);
+		return 1;
+	}
+	t->pinned = true;
+	t->file = "oom_score_adj";
+	return 0;
+}
+
+void ap_unpin(struct target *t)
+{
+	if (t->pinned)
+		close(t->pfd);
+	t->pinned = false;
+}
+
 void ap_write_checked(const struct target *t, const char *cur, const char *want,
 			  struct apply_result *res)
 {
 	char why[200] = "";
-	int rc = t->unit_prop ? write_memory(t, want, why, sizeof(why)) : ap_write_value(t->path, want);
+	int rc = t->unit_prop ? write_memory(t, want, why, sizeof(why)) : target_write(t, want);
 	if (rc == -ESRCH) {
 		ap_set(res, AP_SKIPPED, 0, "%s: process exited", t->name);
 		return;
@@ -113,7 +161,11 @@ void ap_write_checked(const struct target *t, const char *cur, const char *want,
 	}
 	char back[AP_VAL_MAX];
 	bool eq = false;
-	rc = ap_read_value(t->path, back, sizeof(back));
+	rc = ap_target_read(t, back, sizeof(back));
+	if (rc == -ESRCH && t->pinned) {
+		ap_set(res, AP_SKIPPED, 0, "%s: process exited", t->name);
+		return;
+	}
 	if (rc == 0)
 		rc = val_equal(t->type, back, want, &eq);
 	if (rc < 0) {
@@ -130,7 +182,7 @@ void ap_write_checked(const struct target *t, const char *cur, const char *want,
 int ap_read_compare(const struct target *t, const char *want, char *cur, size_t size,
 			struct apply_result *res)
 {
-	int rc = ap_read_value(t->path, cur, size);
+	int rc = ap_target_read(t, cur, size);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "read %s: %s", t->name, strerror(-rc));
 		return -1;

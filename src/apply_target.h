@@ -3,7 +3,9 @@
 #ifndef OVERCOMMITD_APPLY_TARGET_H
 #define OVERCOMMITD_APPLY_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "apply_util.h"
 #include "plan.h"
 #include "roots.h"
@@ -20,6 +22,11 @@ struct target {
 	/* memory.high/max only: through systemd when it owns the group */
 	const char *unit_prop;   /* "MemoryHigh" / "MemoryMax", else NULL */
 	char unit[256];          /* "redis-server.service" or "" */
+	/* per-process targets: the process pinned by an fd on /proc/PID, the
+	 * file named relative to it (procfd.h); path is then for messages */
+	bool pinned;
+	int pfd;
+	const char *file;
 };
 
 /* The targets, built the same way for apply and restore; -EINVAL for an
@@ -29,6 +36,17 @@ int sysctl_target(const struct roots *r, int knob, struct target *t);
 int oom_target(const struct roots *r, int pid, struct target *t);
 int memory_target(const struct roots *r, const char *cgroup, enum action_kind k, struct target *t,
 		  char *dir, size_t dirsize);
+
+/* Pin the process of a per-process target (oom_target) for the check and
+ * the write that follows: an fd on /proc/PID, its start time compared
+ * through that fd.  0 = pinned (ap_unpin after); 1 = res filled (gone:
+ * skipped, with gone_note; pid reused; error). */
+int ap_pin(const struct roots *r, int pid, uint64_t start, struct target *t, const char *gone_note,
+	   struct apply_result *res);
+void ap_unpin(struct target *t);
+/* Read the target's value (trailing whitespace removed); ESRCH: a pinned
+ * process is gone. */
+int ap_target_read(const struct target *t, char *buf, size_t size);
 
 /* Canonical text of a value ("max" / decimal); -EINVAL if it is not one. */
 int ap_val_canon(enum vtype t, const char *s, char *out, size_t size);

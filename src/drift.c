@@ -1,5 +1,6 @@
-/* drift.c - see drift.h.  A linear table: a host has a handful of sysctls
- * and services, a few hundred processes at most. */
+/* drift.c - see drift.h.  A linear table, bounded (DRIFT_MAX_MANAGED): a
+ * host has a handful of sysctls and services; processes leave with their
+ * exit. */
 #include "drift.h"
 #include "util.h"
 
@@ -129,6 +130,45 @@ void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms
 	p->nact = k;
 }
 
+static void remove_at(struct drift *d, size_t i)
+{
+	d->m[i] = d->m[d->n - 1]; /* order does not matter */
+	d->n--;
+}
+
+/* Make room: the per-process target written longest ago goes. */
+static bool evict_one(struct drift *d)
+{
+	size_t best = d->n;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->m[i].pid > 0 && (best == d->n || d->m[i].at_ms < d->m[best].at_ms))
+			best = i;
+	if (best == d->n)
+		return false;
+	remove_at(d, best);
+	return true;
+}
+
+void drift_forget_pid(struct drift *d, int pid)
+{
+	for (size_t i = d->n; pid > 0 && i-- > 0;)
+		if (d->m[i].pid == pid)
+			remove_at(d, i);
+}
+
+size_t drift_prune(struct drift *d, bool (*alive)(int pid, uint64_t start, const void *arg),
+		   const void *arg)
+{
+	size_t dropped = 0;
+	for (size_t i = d->n; i-- > 0;) {
+		if (d->m[i].pid > 0 && !alive(d->m[i].pid, d->m[i].start_time, arg)) {
+			remove_at(d, i);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
 void drift_record(struct drift *d, const struct action *a, const struct apply_result *r,
 		  uint64_t now_ms)
 {
@@ -137,6 +177,8 @@ void drift_record(struct drift *d, const struct action *a, const struct apply_re
 	char key[1200];
 	key_of(a, key, sizeof(key));
 	struct managed *m = find(d, key);
+	if (!m && d->n >= DRIFT_MAX_MANAGED && !evict_one(d))
+		return; /* full of host targets: forgetting one only weakens drift notes */
 	if (!m) {
 		if (d->n == d->cap) {
 			size_t cap = d->cap ? d->cap * 2 : 16;
@@ -149,6 +191,8 @@ void drift_record(struct drift *d, const struct action *a, const struct apply_re
 		m = &d->m[d->n++];
 		memset(m, 0, sizeof(*m));
 		snprintf(m->key, sizeof(m->key), "%s", key);
+		m->pid = a->pid;
+		m->start_time = a->start_time;
 	}
 	snprintf(m->written, sizeof(m->written), "%s", a->desired);
 	if (r->status == AP_DONE) {

@@ -19,8 +19,16 @@
 #define DRIFT_MAX_REAPPLY 3
 #define DRIFT_WINDOW_MS (60 * 60 * 1000)
 
+/* At most this many targets are remembered (~1.7 KB each).  Per-process
+ * ones leave with their process (drift_forget_pid, drift_prune); when the
+ * table is full the oldest per-process one makes room, host and cgroup
+ * targets are never evicted. */
+#define DRIFT_MAX_MANAGED 2048
+
 struct managed {
 	char key[1200];       /* kind, target, pid + start */
+	int pid;              /* per-process targets, else 0 */
+	uint64_t start_time;
 	char written[PROC_PATH_MAX]; /* the value the daemon last wrote or found in place */
 	uint64_t at_ms;       /* when it last wrote it (if wrote) */
 	bool wrote;           /* false: found in place, or changed by someone else */
@@ -53,6 +61,14 @@ void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms
 /* After an apply: what the target holds now by the daemon's doing. */
 void drift_record(struct drift *d, const struct action *a, const struct apply_result *r,
 		  uint64_t now_ms);
+/* A process exited: forget its targets. */
+void drift_forget_pid(struct drift *d, int pid);
+/* Forget per-process targets whose process is gone (pid + start time no
+ * longer live: exits the proc connector lost).  alive(pid, start, arg)
+ * answers.  Returns how many were dropped. */
+size_t drift_prune(struct drift *d, bool (*alive)(int pid, uint64_t start, const void *arg),
+		   const void *arg);
+
 /* enforce = no: true the first time this recommendation (kind, target,
  * desired) is seen, so the log says it once, not every pass. */
 bool drift_note_recommended(struct drift *d, const struct action *a);

@@ -1,7 +1,11 @@
 /* journal.c - the state journal (see journal.h): JSON in STATE_DIR/journal.json,
- * {"version":1,"entries":[{"kind","key","original","pid","start_time","seq"}]}.
- * Every change is persisted (temp, fsync, rename) before the call returns, so
- * the file on disk is always at least as new as the kernel state it guards. */
+ * {"version":1,"boot_id":"...","entries":[{"kind","key","original","pid",
+ * "start_time","seq"[,"earlier_boot":true]}]}, one entry a line.
+ * Every record is persisted (temp, fsync, rename) before the call returns, so
+ * the file on disk is always at least as new as the kernel state it guards;
+ * drops may lag (the file then holds a superset: restoring twice is harmless).
+ * Lookups go through a hash of (kind, key): loading, recording and
+ * restoring n entries is O(n), not O(n^2). */
 #include "journal.h"
 
 #include <errno.h>
@@ -11,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -18,9 +23,7 @@
 #include "jsonval.h"
 #include "util.h"
 
-#define JOURNAL_FILE "journal.json"
 #define JOURNAL_VERSION 1
-#define JOURNAL_MAX_ENTRIES 65536        /* far beyond any real host; bounds growth */
 #define JOURNAL_MAX_BYTES (64u << 20)    /* refuse to slurp anything bigger */
 
 static const char *const kind_names[] = {
@@ -53,137 +56,146 @@ static bool kind_valid(enum jkind k)
 	return (unsigned)k < ARRAY_SIZE(kind_names);
 }
 
-/* Copy a JSON string member into dst; -EINVAL if missing, not a string,
- * holding a NUL, or too long (never truncated: a truncated original would
- * restore a wrong value). */
-static int get_str(struct json_object *o, const char *name, char *dst, size_t size)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return -EINVAL;
-	const char *s = json_object_get_string(v);
-	size_t len = (size_t)json_object_get_string_len(v);
-	if (strlen(s) != len || len >= size)
-		return -EINVAL;
-	memcpy(dst, s, len + 1);
-	return 0;
-}
+/* ---- the index: open addressing over (kind, key), FNV-1a ---- */
 
-static int grow(struct journal *j)
+static uint32_t hash_of(enum jkind kind, const char *key)
 {
-	if (j->n < j->cap)
-		return 0;
-	if (j->cap >= JOURNAL_MAX_ENTRIES)
-		return -ENOSPC;
-	size_t cap = j->cap ? j->cap * 2 : 16;
-	if (cap > JOURNAL_MAX_ENTRIES)
-		cap = JOURNAL_MAX_ENTRIES;
-	struct jentry *e = realloc(j->e, cap * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	j->e = e;
-	j->cap = cap;
-	return 0;
+	uint32_t h = 2166136261u ^ (uint32_t)kind;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
 }
 
 static ssize_t find_idx(const struct journal *j, enum jkind kind, const char *key)
 {
-	for (size_t i = 0; i < j->n; i++)
-		if (j->e[i].kind == kind && strcmp(j->e[i].key, key) == 0)
-			return (ssize_t)i;
-	return -1;
+	if (!j->nslot)
+		return -1;
+	size_t mask = j->nslot - 1;
+	for (size_t s = hash_of(kind, key) & mask;; s = (s + 1) & mask) {
+		uint32_t v = j->slot[s];
+		if (v == 0)
+			return -1;
+		const struct jentry *e = &j->e[v - 1];
+		if (v - 1 < j->n && !e->dropped && e->kind == kind && strcmp(e->key, key) == 0)
+			return (ssize_t)(v - 1);
+	}
 }
 
-static int parse_entry(struct json_object *o, struct jentry *e)
+static void index_put(struct journal *j, size_t i)
 {
-	char kind[32];
-	uint64_t pid, seq;
-	if (!json_object_is_type(o, json_type_object))
-		return -EINVAL;
-	if (get_str(o, "kind", kind, sizeof(kind)) < 0 || kind_from_name(kind, &e->kind) < 0)
-		return -EINVAL;
-	if (get_str(o, "key", e->key, sizeof(e->key)) < 0 || e->key[0] == '\0')
-		return -EINVAL;
-	if (get_str(o, "original", e->original, sizeof(e->original)) < 0)
-		return -EINVAL;
-	if (jsonval_u64(o, "pid", INT_MAX, &pid) < 0 || jsonval_u64(o, "start_time", UINT64_MAX, &e->start_time) < 0)
-		return -EINVAL;
-	if (jsonval_u64(o, "seq", UINT64_MAX - 1, &seq) < 0 || seq == 0)
-		return -EINVAL;
-	e->pid = (int)pid;
-	e->seq = seq;
+	size_t mask = j->nslot - 1;
+	size_t s = hash_of(j->e[i].kind, j->e[i].key) & mask;
+	while (j->slot[s])
+		s = (s + 1) & mask;
+	j->slot[s] = (uint32_t)(i + 1);
+}
+
+/* Rebuild for the live entries, at most half full. */
+static int index_rebuild(struct journal *j, size_t want)
+{
+	size_t n = 16;
+	while (n < 2 * want)
+		n *= 2;
+	uint32_t *slot = calloc(n, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	free(j->slot);
+	j->slot = slot;
+	j->nslot = n;
+	for (size_t i = 0; i < j->n; i++)
+		if (!j->e[i].dropped)
+			index_put(j, i);
 	return 0;
 }
 
-/* Parse a whole journal document into j (entries appended, next_seq set). */
-static int parse_doc(const char *buf, size_t len, struct journal *j)
+static bool per_process(enum jkind k)
 {
-	struct json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	struct json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
-	bool ok = root && json_tokener_get_error(tok) == json_tokener_success;
-	if (ok) {
-		/* only whitespace may follow the document */
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-			if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r')
-				ok = false;
-	}
-	json_tokener_free(tok);
-	int rc = ok ? 0 : -EINVAL;
-
-	struct json_object *ver = NULL, *ents = NULL;
-	if (rc == 0 && (!json_object_is_type(root, json_type_object) ||
-			!json_object_object_get_ex(root, "version", &ver) ||
-			!json_object_is_type(ver, json_type_int) ||
-			json_object_get_int64(ver) != JOURNAL_VERSION ||
-			!json_object_object_get_ex(root, "entries", &ents) ||
-			!json_object_is_type(ents, json_type_array)))
-		rc = -EINVAL;
-
-	uint64_t maxseq = 0;
-	size_t n = rc == 0 ? json_object_array_length(ents) : 0;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct jentry e;
-		memset(&e, 0, sizeof(e));
-		rc = parse_entry(json_object_array_get_idx(ents, i), &e);
-		if (rc == 0 && find_idx(j, e.kind, e.key) >= 0)
-			rc = -EINVAL; /* a duplicate target: which original is true? */
-		if (rc == 0)
-			rc = grow(j) == 0 ? 0 : -EINVAL;
-		if (rc == 0) {
-			j->e[j->n++] = e;
-			if (e.seq > maxseq)
-				maxseq = e.seq;
-		}
-	}
-	json_object_put(root);
-	if (rc == 0)
-		j->next_seq = maxseq + 1;
-	return rc;
+	return k == J_OOM_SCORE_ADJ || k == J_CGROUP_ATTACH;
 }
 
-int journal_open(const char *state_dir, struct journal *j)
+static int compact(struct journal *j);
+
+/* Room for one more entry of kind k (-EDQUOT past the caps when capped;
+ * a journal being loaded is bounded by its size in bytes instead). */
+static int grow(struct journal *j, enum jkind k, bool capped)
 {
-	memset(j, 0, sizeof(*j));
-	j->next_seq = 1;
-	int rc = path_join(j->path, sizeof(j->path), state_dir, JOURNAL_FILE);
+	if (capped && per_process(k) && j->nprocess >= JOURNAL_MAX_PROCESS_ENTRIES)
+		return -EDQUOT;
+	if (capped && j->n >= JOURNAL_MAX_ENTRIES && j->dirty) {
+		int rc = compact(j);
+		if (rc < 0)
+			return rc;
+	}
+	if (capped && j->n >= JOURNAL_MAX_ENTRIES)
+		return -EDQUOT;
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 16;
+		struct jentry *e = realloc(j->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		j->e = e;
+		j->cap = cap;
+	}
+	if (2 * (j->n + 1) > j->nslot)
+		return index_rebuild(j, j->n + 1);
+	return 0;
+}
+
+static void entry_free(struct jentry *e)
+{
+	free((char *)(uintptr_t)e->key); /* key and original share one block */
+	e->key = e->original = NULL;
+}
+
+static int entry_strings(struct jentry *e, const char *key, const char *original)
+{
+	size_t kl = strlen(key), ol = strlen(original);
+	if (kl >= JOURNAL_KEY_MAX || ol >= JOURNAL_KEY_MAX)
+		return -ENAMETOOLONG;
+	char *b = malloc(kl + ol + 2);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, key, kl + 1);
+	memcpy(b + kl + 1, original, ol + 1);
+	e->key = b;
+	e->original = b + kl + 1;
+	return 0;
+}
+
+/* Append e (strings already owned) and index it. */
+static int append(struct journal *j, struct jentry *e, bool capped)
+{
+	int rc = grow(j, e->kind, capped);
 	if (rc < 0)
 		return rc;
+	j->e[j->n] = *e;
+	index_put(j, j->n);
+	j->n++;
+	if (per_process(e->kind))
+		j->nprocess++;
+	return 0;
+}
 
-	char *buf;
-	ssize_t len = read_file_alloc(j->path, JOURNAL_MAX_BYTES, &buf);
-	if (len == -ENOENT)
-		return 0; /* no journal yet: nothing was ever changed */
-	/* unreadable or oversized: refuse rather than start a new one over it */
-	if (len < 0)
-		return len == -EFBIG ? -EINVAL : (int)len;
-	rc = parse_doc(buf, (size_t)len, j);
-	free(buf);
-	if (rc < 0)
-		journal_close(j); /* j->path stays, for messages */
-	return rc;
+/* Remove dropped entries from memory (the file may still hold them: dirty
+ * stays until journal_save). */
+static int compact(struct journal *j)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->e[i].dropped)
+			entry_free(&j->e[i]);
+		else
+			j->e[k++] = j->e[i];
+	}
+	j->n = k;
+	return index_rebuild(j, k);
+}
+
+static void mark_dropped(struct journal *j, size_t i, bool dropped)
+{
+	j->e[i].dropped = dropped;
+	if (per_process(j->e[i].kind))
+		j->nprocess += dropped ? (size_t)-1 : 1;
 }
 
 const struct jentry *journal_find(const struct journal *j, enum jkind kind, const char *key)
@@ -192,27 +204,228 @@ const struct jentry *journal_find(const struct journal *j, enum jkind kind, cons
 	return i < 0 ? NULL : &j->e[i];
 }
 
-/* mkdir -p of the journal's directory; the last component gets 0700
- * (originals of privileged settings are nobody else's business). */
-static int make_state_dir(const char *path)
+/* ---- the file ---- */
+
+/* A JSON string member, not copied; -EINVAL if missing, not a string,
+ * holding a NUL, or too long (never truncated: a truncated original would
+ * restore a wrong value). */
+static const char *get_str(struct json_object *o, const char *name)
 {
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	return strlen(s) != len || len >= JOURNAL_KEY_MAX ? NULL : s;
+}
+
+static int parse_entry(struct json_object *o, struct jentry *e)
+{
+	uint64_t pid, seq;
+	struct json_object *eb;
+	if (!json_object_is_type(o, json_type_object))
+		return -EINVAL;
+	const char *kind = get_str(o, "kind"), *key = get_str(o, "key");
+	const char *orig = get_str(o, "original");
+	if (!kind || kind_from_name(kind, &e->kind) < 0 || !key || !key[0] || !orig)
+		return -EINVAL;
+	if (jsonval_u64(o, "pid", INT_MAX, &pid) < 0 ||
+	    jsonval_u64(o, "start_time", UINT64_MAX, &e->start_time) < 0)
+		return -EINVAL;
+	if (jsonval_u64(o, "seq", UINT64_MAX - 1, &seq) < 0 || seq == 0)
+		return -EINVAL;
+	if (json_object_object_get_ex(o, "earlier_boot", &eb)) {
+		if (!json_object_is_type(eb, json_type_boolean))
+			return -EINVAL;
+		e->earlier_boot = json_object_get_boolean(eb);
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	e->pid = (int)pid;
+	e->seq = seq;
+	return entry_strings(e, key, orig) < 0 ? -EINVAL : 0;
+}
+
+/* One strict JSON document, only whitespace after it. */
+static struct json_object *parse_json(const char *buf, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	struct json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
+	bool ok = root && json_tokener_get_error(tok) == json_tokener_success;
+	for (size_t i = ok ? json_tokener_get_parse_end(tok) : len; i < len; i++)
+		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r')
+			ok = false;
+	json_tokener_free(tok);
+	if (!ok) {
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* The document's boot: "" for a journal written before boot ids were kept
+ * (treated as another boot: the safe side). */
+static int doc_boot(struct json_object *root, const char **boot)
+{
+	struct json_object *b;
+	*boot = "";
+	if (!json_object_object_get_ex(root, "boot_id", &b))
+		return 0;
+	if (!json_object_is_type(b, json_type_string) ||
+	    json_object_get_string_len(b) >= JOURNAL_BOOT_ID_MAX)
+		return -EINVAL;
+	*boot = json_object_get_string(b);
 	return 0;
+}
+
+/* Take entry e into j: per-process entries of another boot are left out
+ * (their pids and start times mean nothing now), host entries kept
+ * marked.  A duplicate target is corruption: which original is true? */
+static int take_entry(struct journal *j, struct jentry *e, bool other_boot)
+{
+	if (other_boot && per_process(e->kind)) {
+		j->earlier_boot_pid++;
+		entry_free(e);
+		return 0;
+	}
+	e->earlier_boot = e->earlier_boot || other_boot;
+	if (find_idx(j, e->kind, e->key) >= 0) {
+		entry_free(e);
+		return -EINVAL;
+	}
+	int rc = append(j, e, false);
+	if (rc < 0) {
+		entry_free(e);
+		return -EINVAL;
+	}
+	if (e->earlier_boot)
+		j->earlier_boot_host++;
+	return 0;
+}
+
+static int parse_doc(const char *buf, size_t len, struct journal *j)
+{
+	struct json_object *root = parse_json(buf, len), *ver, *ents;
+	const char *boot;
+	int rc = root ? 0 : -EINVAL;
+	if (rc == 0 && (!json_object_is_type(root, json_type_object) ||
+			!json_object_object_get_ex(root, "version", &ver) ||
+			!json_object_is_type(ver, json_type_int) ||
+			json_object_get_int64(ver) != JOURNAL_VERSION ||
+			!json_object_object_get_ex(root, "entries", &ents) ||
+			!json_object_is_type(ents, json_type_array) || doc_boot(root, &boot) < 0))
+		rc = -EINVAL;
+	bool other_boot = rc == 0 && strcmp(boot, j->boot_id) != 0;
+	uint64_t maxseq = 0;
+	size_t n = rc == 0 ? json_object_array_length(ents) : 0;
+	if (rc == 0)
+		rc = index_rebuild(j, n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct jentry e;
+		memset(&e, 0, sizeof(e));
+		rc = parse_entry(json_object_array_get_idx(ents, i), &e);
+		if (rc == 0 && e.seq > maxseq)
+			maxseq = e.seq;
+		if (rc == 0)
+			rc = take_entry(j, &e, other_boot);
+	}
+	json_object_put(root);
+	j->next_seq = maxseq + 1;
+	/* the file differs from memory: the next save rewrites it for this boot */
+	j->dirty = rc == 0 && other_boot;
+	return rc;
+}
+
+/* Load journal.json (the lock is held): the file's identity is remembered
+ * so journal_relock sees another process's replacement. */
+static int load(struct journal *j)
+{
+	char *buf;
+	struct stat st;
+	j->dev = 0;
+	j->ino = 0;
+	ssize_t len = statedir_read(&j->sd, JOURNAL_FILE, JOURNAL_MAX_BYTES, &buf);
+	if (len == -ENOENT)
+		return 0; /* no journal yet: nothing was ever changed */
+	/* unreadable or oversized: refuse rather than start a new one over it */
+	if (len < 0)
+		return len == -EFBIG ? -EINVAL : (int)len;
+	int rc = parse_doc(buf, (size_t)len, j);
+	free(buf);
+	if (rc == 0 && fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		j->dev = st.st_dev;
+		j->ino = st.st_ino;
+	}
+	return rc;
+}
+
+static void clear_entries(struct journal *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		entry_free(&j->e[i]);
+	free(j->e);
+	free(j->slot);
+	j->e = NULL;
+	j->slot = NULL;
+	j->n = j->cap = j->nslot = j->nprocess = 0;
+	j->earlier_boot_pid = j->earlier_boot_host = 0;
+	j->dirty = false;
+	j->next_seq = 1;
+}
+
+int journal_open(const char *state_dir, const char *boot_id, unsigned flags, struct journal *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->sd.dfd = j->sd.lockfd = -1;
+	j->next_seq = 1;
+	int rc = path_join(j->path, sizeof(j->path), state_dir, JOURNAL_FILE);
+	if (rc == 0 && strlen(boot_id) >= sizeof(j->boot_id))
+		rc = -EINVAL;
+	if (rc < 0)
+		return rc;
+	snprintf(j->boot_id, sizeof(j->boot_id), "%s", boot_id);
+	rc = statedir_open(state_dir, flags & JOURNAL_CREATE, &j->sd);
+	if (rc == -ENOENT && !(flags & JOURNAL_CREATE))
+		return 0; /* no state directory: nothing was ever changed */
+	if (rc == 0)
+		rc = statedir_lock(&j->sd);
+	if (rc == 0) {
+		int cl = statedir_clean(&j->sd, JOURNAL_FILE);
+		rc = cl < 0 ? cl : 0;
+	}
+	if (rc == 0)
+		rc = load(j);
+	if (rc < 0)
+		clear_entries(j); /* j->path and j->sd.why stay, for messages */
+	return rc;
+}
+
+void journal_unlock(struct journal *j)
+{
+	statedir_unlock(&j->sd);
+}
+
+int journal_relock(struct journal *j)
+{
+	if (j->sd.dfd < 0)
+		return 0;
+	int rc = statedir_lock(&j->sd);
+	if (rc < 0)
+		return rc;
+	struct stat st;
+	bool same = fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
+			    ? st.st_dev == j->dev && st.st_ino == j->ino
+			    : errno == ENOENT && j->dev == 0;
+	if (same && !j->dirty)
+		return 0;
+	clear_entries(j);
+	rc = load(j);
+	if (rc < 0) {
+		clear_entries(j);
+		statedir_unlock(&j->sd);
+	}
+	return rc;
 }
 
 /* Add v to o; a NULL v (allocation failure) must not become a JSON null. */
@@ -225,67 +438,100 @@ static int add(struct json_object *o, const char *name, struct json_object *v)
 	return 0;
 }
 
-static int persist(const struct journal *j)
+/* One entry as a JSON line (json-c escapes the strings). */
+static int put_entry(FILE *f, const struct jentry *e, bool first)
 {
-	struct json_object *root = json_object_new_object();
-	struct json_object *ents = json_object_new_array();
-	struct json_object *arr = ents; /* stays valid while root holds it */
-	int rc = root && ents ? 0 : -ENOMEM;
-	if (rc == 0) {
-		rc = add(root, "version", json_object_new_int(JOURNAL_VERSION));
-		if (rc == 0) {
-			rc = add(root, "entries", ents); /* takes (or frees) ents */
-			ents = NULL;
-		}
-	}
-	for (size_t i = 0; rc == 0 && i < j->n; i++) {
-		const struct jentry *e = &j->e[i];
-		struct json_object *o = json_object_new_object();
-		if (!o) {
-			rc = -ENOMEM;
-			break;
-		}
+	struct json_object *o = json_object_new_object();
+	int rc = o ? 0 : -ENOMEM;
+	if (rc == 0)
 		rc = add(o, "kind", json_object_new_string(kind_names[e->kind]));
-		if (rc == 0)
-			rc = add(o, "key", json_object_new_string(e->key));
-		if (rc == 0)
-			rc = add(o, "original", json_object_new_string(e->original));
-		if (rc == 0)
-			rc = add(o, "pid", json_object_new_int(e->pid));
-		if (rc == 0)
-			rc = add(o, "start_time", json_object_new_uint64(e->start_time));
-		if (rc == 0)
-			rc = add(o, "seq", json_object_new_uint64(e->seq));
-		if (rc < 0 || json_object_array_add(arr, o) < 0) {
-			json_object_put(o);
-			rc = -ENOMEM;
-		}
-	}
-	if (rc == 0) {
-		size_t len;
-		const char *s = json_object_to_json_string_length(
-			root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		if (!s)
-			rc = -ENOMEM;
-		if (rc == 0)
-			rc = make_state_dir(j->path);
-		if (rc == 0) {
-			/* the document plus a final newline, written in one piece */
-			char *doc = malloc(len + 2);
-			if (!doc) {
-				rc = -ENOMEM;
-			} else {
-				memcpy(doc, s, len);
-				doc[len] = '\n';
-				doc[len + 1] = '\0';
-				rc = write_file_atomic(j->path, doc, len + 1, 0600);
-				free(doc);
-			}
-		}
-	}
-	json_object_put(ents);
-	json_object_put(root);
+	if (rc == 0)
+		rc = add(o, "key", json_object_new_string(e->key));
+	if (rc == 0)
+		rc = add(o, "original", json_object_new_string(e->original));
+	if (rc == 0)
+		rc = add(o, "pid", json_object_new_int(e->pid));
+	if (rc == 0)
+		rc = add(o, "start_time", json_object_new_uint64(e->start_time));
+	if (rc == 0)
+		rc = add(o, "seq", json_object_new_uint64(e->seq));
+	if (rc == 0 && e->earlier_boot)
+		rc = add(o, "earlier_boot", json_object_new_boolean(1));
+	const char *s = rc == 0 ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)
+				: NULL;
+	if (rc == 0 && (!s || fprintf(f, "%s\n    %s", first ? "" : ",", s) < 0))
+		rc = -ENOMEM;
+	json_object_put(o);
 	return rc;
+}
+
+static int persist(struct journal *j)
+{
+	char *doc = NULL, boot[JOURNAL_BOOT_ID_MAX * 2 + 8];
+	size_t len = 0;
+	int rc = 0;
+	if (j->sd.dfd < 0) { /* first write ever: create the directory, lock it */
+		char dir[sizeof(j->sd.path)];
+		snprintf(dir, sizeof(dir), "%s", j->sd.path);
+		rc = statedir_open(dir, true, &j->sd);
+		if (rc == 0)
+			rc = statedir_lock(&j->sd);
+		if (rc < 0)
+			return rc;
+	}
+	FILE *f = open_memstream(&doc, &len);
+	if (!f)
+		return -ENOMEM;
+	struct json_object *b = json_object_new_string(j->boot_id);
+	snprintf(boot, sizeof(boot), "%s", b ? json_object_to_json_string(b) : "\"\"");
+	json_object_put(b);
+	fprintf(f, "{\n  \"version\": %d,\n  \"boot_id\": %s,\n  \"entries\": [\n    ",
+		JOURNAL_VERSION, boot);
+	bool first = true;
+	for (size_t i = 0; rc == 0 && i < j->n; i++) {
+		if (j->e[i].dropped)
+			continue;
+		rc = put_entry(f, &j->e[i], first);
+		first = false;
+	}
+	fputs("\n  ]\n}\n", f);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = statedir_write(&j->sd, JOURNAL_FILE, doc, len, 0600);
+	free(doc);
+	struct stat st;
+	if (rc == 0 && fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		j->dev = st.st_dev;
+		j->ino = st.st_ino;
+	}
+	return rc;
+}
+
+/* An entry of an earlier boot for a target written again now: the value in
+ * force in this boot is the original (the reboot put the host's own back). */
+static int renew(struct journal *j, size_t i, const char *original, int pid, uint64_t start_time)
+{
+	struct jentry old = j->e[i], e = old;
+	int rc = entry_strings(&e, old.key, original);
+	if (rc < 0)
+		return rc;
+	e.earlier_boot = false;
+	e.pid = pid;
+	e.start_time = start_time;
+	e.seq = j->next_seq;
+	j->e[i] = e;
+	rc = persist(j);
+	if (rc < 0) {
+		entry_free(&j->e[i]);
+		j->e[i] = old;
+		return rc;
+	}
+	entry_free(&old);
+	j->earlier_boot_host--;
+	j->next_seq++;
+	return 0;
 }
 
 int journal_record(struct journal *j, enum jkind kind, const char *key, const char *original,
@@ -293,29 +539,55 @@ int journal_record(struct journal *j, enum jkind kind, const char *key, const ch
 {
 	if (!kind_valid(kind) || !key || !original || key[0] == '\0' || pid < 0)
 		return -EINVAL;
-	if (find_idx(j, kind, key) >= 0)
+	ssize_t old = find_idx(j, kind, key);
+	if (old >= 0 && j->e[old].earlier_boot)
+		return renew(j, (size_t)old, original, pid, start_time);
+	if (old >= 0)
 		return 0; /* the first original wins: later ones are our own values */
-	struct jentry e;
-	memset(&e, 0, sizeof(e));
-	if (strlen(key) >= sizeof(e.key) || strlen(original) >= sizeof(e.original))
-		return -ENAMETOOLONG;
-	int rc = grow(j);
+	struct jentry e = { .kind = kind, .pid = pid, .start_time = start_time,
+			    .seq = j->next_seq };
+	int rc = entry_strings(&e, key, original);
 	if (rc < 0)
 		return rc;
-	e.kind = kind;
-	strcpy(e.key, key);
-	strcpy(e.original, original);
-	e.pid = pid;
-	e.start_time = start_time;
-	e.seq = j->next_seq;
-	j->e[j->n++] = e;
+	rc = append(j, &e, true);
+	if (rc < 0) {
+		entry_free(&e);
+		return rc;
+	}
 	rc = persist(j);
 	if (rc < 0) {
-		j->n--; /* memory and disk must agree */
+		/* memory and disk must agree */
+		mark_dropped(j, j->n - 1, true);
+		entry_free(&j->e[j->n - 1]);
+		j->n--;
+		index_rebuild(j, j->n);
 		return rc;
 	}
 	j->next_seq++;
 	return 0;
+}
+
+int journal_drop(struct journal *j, enum jkind kind, const char *key)
+{
+	ssize_t i = find_idx(j, kind, key);
+	if (i < 0)
+		return -ENOENT;
+	if (j->e[i].earlier_boot)
+		j->earlier_boot_host--;
+	mark_dropped(j, (size_t)i, true);
+	j->dirty = true;
+	return 0;
+}
+
+int journal_save(struct journal *j)
+{
+	if (!j->dirty)
+		return 0;
+	int rc = persist(j);
+	if (rc < 0)
+		return rc;
+	j->dirty = false;
+	return compact(j);
 }
 
 int journal_forget(struct journal *j, enum jkind kind, const char *key)
@@ -323,22 +595,21 @@ int journal_forget(struct journal *j, enum jkind kind, const char *key)
 	ssize_t i = find_idx(j, kind, key);
 	if (i < 0)
 		return -ENOENT;
-	struct jentry saved = j->e[i];
-	memmove(&j->e[i], &j->e[i + 1], (j->n - (size_t)i - 1) * sizeof(j->e[0]));
-	j->n--;
-	int rc = persist(j);
+	bool was_dirty = j->dirty;
+	journal_drop(j, kind, key);
+	int rc = journal_save(j);
 	if (rc < 0) {
-		/* put it back where it was: the file still holds it */
-		memmove(&j->e[i + 1], &j->e[i], (j->n - (size_t)i) * sizeof(j->e[0]));
-		j->e[i] = saved;
-		j->n++;
+		/* the file still holds it: so does memory */
+		mark_dropped(j, (size_t)i, false);
+		if (j->e[i].earlier_boot)
+			j->earlier_boot_host++;
+		j->dirty = was_dirty;
 	}
 	return rc;
 }
 
 void journal_close(struct journal *j)
 {
-	free(j->e);
-	j->e = NULL;
-	j->n = j->cap = 0;
+	clear_entries(j);
+	statedir_close(&j->sd);
 }

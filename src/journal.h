@@ -1,11 +1,27 @@
 /* journal.h - the state journal: the original value of every target before
- * overcommitd's first write to it (DESIGN §7.5).  Stored as JSON in
- * STATE_DIR/journal.json, replaced atomically (temp, fsync, rename). */
+ * overcommitd's first write to it (DESIGN §7.5, §7.11).  Stored as JSON in
+ * STATE_DIR/journal.json, replaced atomically (temp, fsync, rename) in a
+ * trusted directory (statedir.h), under the state directory's lock.  The
+ * boot it was written in is recorded: after a reboot per-process entries
+ * mean nothing and host values are only restored with a warning. */
 #ifndef OVERCOMMITD_JOURNAL_H
 #define OVERCOMMITD_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "statedir.h"
+
+#define JOURNAL_FILE "journal.json"
+#define JOURNAL_KEY_MAX 512        /* key and original, with their NUL */
+/* Hard caps.  Per-process entries (oom_score_adj, cgroup_attach) stop at
+ * JOURNAL_MAX_PROCESS_ENTRIES with -EDQUOT; host and cgroup entries have the
+ * rest, so a journal full of processes never blocks a sysctl's original. */
+#define JOURNAL_MAX_ENTRIES 16384
+#define JOURNAL_MAX_PROCESS_ENTRIES 15360
+#define JOURNAL_BOOT_ID_MAX 40     /* a UUID: 36 characters */
 
 enum jkind {
 	J_SYSCTL = 0,     /* key: sysctl name; original: file content */
@@ -18,30 +34,63 @@ enum jkind {
 
 struct jentry {
 	enum jkind kind;
-	char key[512];
-	char original[512];
+	const char *key;      /* one allocation: key, NUL, original, NUL */
+	const char *original;
 	int pid;
 	uint64_t start_time;
-	uint64_t seq;     /* order of first write; restore goes in reverse */
+	uint64_t seq;         /* order of first write; restore goes in reverse */
+	bool earlier_boot;    /* recorded before the last reboot (host values only) */
+	bool dropped;         /* gone from memory; compacted away at the next save */
 };
 
 struct journal {
-	char path[4096];
+	char path[4096];      /* STATE_DIR/journal.json, for messages */
+	char boot_id[JOURNAL_BOOT_ID_MAX];
+	struct statedir sd;   /* dfd < 0: the directory does not exist yet */
 	struct jentry *e;
 	size_t n, cap;
+	size_t nprocess;      /* live per-process entries (the cap counts these) */
 	uint64_t next_seq;
+	uint32_t *slot;       /* open addressing on (kind, key): index + 1, 0 empty */
+	size_t nslot;
+	bool dirty;           /* memory has drops the file does not have yet */
+	dev_t dev;            /* the file last read or written (dev 0: none) */
+	ino_t ino;
+	size_t earlier_boot_pid;  /* per-process entries of an earlier boot, not loaded */
+	size_t earlier_boot_host; /* host entries kept from an earlier boot */
 };
 
-/* Load STATE_DIR/journal.json; a missing file is an empty journal.
- * -EINVAL on a corrupt journal (never overwritten silently). */
-int journal_open(const char *state_dir, struct journal *j);
+enum { JOURNAL_CREATE = 1 }; /* journal_open: create the state directory */
+
+/* Open the trusted state directory, take its lock (waits) and load
+ * journal.json; a missing file (or directory) is an empty journal.
+ * boot_id: this boot's /proc/sys/kernel/random/boot_id.  A journal of
+ * another boot keeps its host entries, marked earlier_boot; its
+ * per-process entries are not loaded.  Leftover temp files of a killed
+ * writer are removed.  -EINVAL on a corrupt journal (never overwritten);
+ * -EPERM when the directory or file is not to be trusted (j->sd.why says
+ * why).  The lock is held until journal_unlock or journal_close. */
+int journal_open(const char *state_dir, const char *boot_id, unsigned flags, struct journal *j);
+/* Release the lock (the daemon, between passes). */
+void journal_unlock(struct journal *j);
+/* Take the lock again; when another process replaced the file meanwhile,
+ * load it anew (a failure leaves the lock released). */
+int journal_relock(struct journal *j);
+
 const struct jentry *journal_find(const struct journal *j, enum jkind kind, const char *key);
 /* Add an entry if (kind,key) is not there yet, then persist atomically before
- * returning.  The original is only ever recorded once. */
+ * returning.  The original is only ever recorded once in a boot; an entry
+ * of an earlier boot takes the value in force now instead.  -EDQUOT: the
+ * entry cap (see above) is reached. */
 int journal_record(struct journal *j, enum jkind kind, const char *key, const char *original,
 		   int pid, uint64_t start_time);
 /* Drop one entry (after it was restored) and persist. */
 int journal_forget(struct journal *j, enum jkind kind, const char *key);
+/* Drop one entry from memory only: the file keeps it (restoring a value
+ * twice is harmless) until journal_save.  -ENOENT when not there. */
+int journal_drop(struct journal *j, enum jkind kind, const char *key);
+/* Persist the drops; 0 when there were none. */
+int journal_save(struct journal *j);
 void journal_close(struct journal *j);
 const char *journal_kind_name(enum jkind k); /* "sysctl", "oom_score_adj", ... */
 

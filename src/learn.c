@@ -408,30 +408,6 @@ int learn_format(const struct svc_learning *l, size_t n, char **json)
 
 /* ---- files ---- */
 
-/* mkdir -p; the state directory itself gets 0700 (what the daemon learned
- * about services is nobody else's business). */
-static int make_state_dir(const char *state_dir)
-{
-	char dir[4096];
-	int rc = path_join(dir, sizeof(dir), state_dir, "");
-	if (rc < 0)
-		return rc;
-	size_t len = strlen(dir);
-	while (len > 1 && dir[len - 1] == '/')
-		dir[--len] = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_t n,
 					   const char *name, uint64_t now_s)
 {
@@ -441,16 +417,13 @@ struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_
 	return (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
 }
 
-int learn_load(const char *state_dir, struct svc_learning **out, size_t *n)
+int learn_load_at(struct statedir *sd, struct svc_learning **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	char path[4096];
-	int rc = path_join(path, sizeof(path), state_dir, LEARN_FILE);
-	if (rc < 0)
-		return rc;
 	char *buf;
-	ssize_t len = read_file_alloc(path, LEARN_MAX_BYTES, &buf);
+	int rc;
+	ssize_t len = statedir_read(sd, LEARN_FILE, LEARN_MAX_BYTES, &buf);
 	if (len == -ENOENT)
 		return 0; /* nothing learned yet */
 	if (len < 0)
@@ -463,19 +436,37 @@ int learn_load(const char *state_dir, struct svc_learning **out, size_t *n)
 	return rc;
 }
 
+int learn_save_at(struct statedir *sd, const struct svc_learning *l, size_t n)
+{
+	char *doc;
+	int rc = learn_format(l, n, &doc);
+	if (rc < 0)
+		return rc;
+	rc = statedir_write(sd, LEARN_FILE, doc, strlen(doc), 0600);
+	free(doc);
+	return rc;
+}
+
+int learn_load(const char *state_dir, struct svc_learning **out, size_t *n)
+{
+	struct statedir sd;
+	*out = NULL;
+	*n = 0;
+	int rc = statedir_open(state_dir, false, &sd);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = learn_load_at(&sd, out, n);
+	statedir_close(&sd);
+	return rc;
+}
+
 int learn_save(const char *state_dir, const struct svc_learning *l, size_t n)
 {
-	char path[4096];
-	int rc = path_join(path, sizeof(path), state_dir, LEARN_FILE);
-	if (rc < 0)
-		return rc;
-	char *doc;
-	rc = learn_format(l, n, &doc);
-	if (rc < 0)
-		return rc;
-	rc = make_state_dir(state_dir);
+	struct statedir sd;
+	int rc = statedir_open(state_dir, true, &sd);
 	if (rc == 0)
-		rc = write_file_atomic(path, doc, strlen(doc), 0600);
-	free(doc);
+		rc = learn_save_at(&sd, l, n);
+	statedir_close(&sd);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "statedir.h"
 
 /* Episodes lose half their weight per week: a service that changed its
  * write pattern is relearned within days, not months. */
@@ -69,6 +70,11 @@ struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_
  * (the caller logs and starts fresh, never overwriting before a save). */
 int learn_load(const char *state_dir, struct svc_learning **out, size_t *n);
 int learn_save(const char *state_dir, const struct svc_learning *l, size_t n);
+/* The same in an opened, trusted directory: learned.json is read only when
+ * it is a regular file of the agent's user, writable by nobody else
+ * (-EPERM, sd->why says why); written through statedir_write. */
+int learn_load_at(struct statedir *sd, struct svc_learning **out, size_t *n);
+int learn_save_at(struct statedir *sd, const struct svc_learning *l, size_t n);
 /* The buffer halves of load/save (fuzz target, tests).  learn_parse: strict
  * (types, ranges, names, duplicates -> -EINVAL; more than LEARN_WINDOW
  * episodes keep the newest); *out malloc'd (NULL when *n == 0), nothing

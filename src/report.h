@@ -42,9 +42,11 @@ int report_json(FILE *out, const struct report_in *in);
  * what-if nests one per host. */
 struct json_object *report_json_object(const struct report_in *in);
 /* Prometheus text exposition format 0.0.4 (report_prom.c); _file replaces
- * path atomically, mode 0644 (node_exporter textfile collector). */
+ * path atomically, mode 0644 (node_exporter textfile collector), in a
+ * directory trusted like the state directory: -EPERM (why filled, may be
+ * NULL) when another user owns it or may write it. */
 int report_prometheus(FILE *out, const struct report_in *in);
-int report_prometheus_file(const char *path, const struct report_in *in);
+int report_prometheus_file(const char *path, const struct report_in *in, char *why, size_t whysize);
 
 const char *apply_status_name(enum apply_status st); /* "done", "unchanged", ... */
 

@@ -3,6 +3,7 @@
  * samples of a family together, label values escaped.  Tables, not code, say
  * which metric exists, so names and help texts sit in one place. */
 #include "report.h"
+#include "statedir.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -383,8 +384,21 @@ int report_prometheus(FILE *out, const struct report_in *in)
 	return ferror(out) ? -EIO : 0;
 }
 
-int report_prometheus_file(const char *path, const struct report_in *in)
+/* The textfile directory must be trusted like the state directory (root's,
+ * writable by nobody else: node_exporter only reads it); the temp file is
+ * created there O_EXCL|O_NOFOLLOW and given its mode with fchmod before the
+ * rename, so no path is ever chmod'ed or followed. */
+int report_prometheus_file(const char *path, const struct report_in *in, char *why, size_t whysize)
 {
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path)
+		      : snprintf(dir, sizeof(dir), ".");
+	if (n < 0 || (size_t)n >= sizeof(dir) || !name[0])
+		return -EINVAL;
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
@@ -395,11 +409,15 @@ int report_prometheus_file(const char *path, const struct report_in *in)
 		rc = -EIO;
 	if (rc == 0 && !buf)
 		rc = -ENOMEM;
-	if (rc == 0)
-		rc = write_file_atomic(path, buf, len, 0644);
-	/* the umask applies to the temp file; node_exporter needs to read it */
-	if (rc == 0 && chmod(path, 0644) < 0)
-		rc = -errno;
+	struct statedir sd;
+	if (rc == 0) {
+		rc = statedir_open(dir, false, &sd);
+		if (rc == -EPERM && why)
+			snprintf(why, whysize, "%s", sd.why);
+		if (rc == 0)
+			rc = statedir_write(&sd, name, buf, len, 0644);
+		statedir_close(&sd);
+	}
 	free(buf);
 	return rc;
 }

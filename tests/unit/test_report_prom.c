@@ -433,7 +433,7 @@ static void textfile_atomic(void **state)
 	fputs("stale content that is longer than nothing\n", old);
 	fclose(old);
 	mode_t um = umask(077);
-	int rc = report_prometheus_file(path, &w.in);
+	int rc = report_prometheus_file(path, &w.in, NULL, 0);
 	umask(um);
 	assert_int_equal(rc, 0);
 	struct stat st;
@@ -454,7 +454,51 @@ static void textfile_atomic(void **state)
 	assert_int_equal(entries, 1);
 
 	snprintf(path, sizeof(path), "%s/missing/overcommitd.prom", dir);
-	assert_int_equal(report_prometheus_file(path, &w.in), -ENOENT);
+	assert_int_equal(report_prometheus_file(path, &w.in, NULL, 0), -ENOENT);
+	tt_rm(dir);
+}
+
+/* issue 13 item 6: a textfile directory another user may write, or a
+ * planted temp-file symlink, is refused; nothing is written through it */
+static void textfile_untrusted_refused(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w);
+	char *dir = tt_make();
+	char path[4200], victim[4200], tmp[4300], why[400] = "";
+	snprintf(path, sizeof(path), "%s/overcommitd.prom", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	FILE *v = fopen(victim, "w");
+	assert_non_null(v);
+	fputs("precious\n", v);
+	fclose(v);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(report_prometheus_file(path, &w.in, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "writable by group or others"));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(chown(dir, 1000, 1000), 0);
+	assert_int_equal(report_prometheus_file(path, &w.in, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "owned by uid 1000"));
+	assert_int_equal(chown(dir, getuid(), getgid()), 0);
+	/* a symlink planted at our temp name is removed, never followed */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(report_prometheus_file(path, &w.in, NULL, 0), 0);
+	char got[64];
+	assert_true(read_file(victim, got, sizeof(got)) > 0);
+	assert_string_equal(got, "precious\n");
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* the textfile itself a symlink: replaced by rename, the target untouched */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(report_prometheus_file(path, &w.in, NULL, 0), 0);
+	assert_true(read_file(victim, got, sizeof(got)) > 0);
+	assert_string_equal(got, "precious\n");
 	tt_rm(dir);
 }
 
@@ -484,6 +528,7 @@ int main(void)
 		cmocka_unit_test(overflow_and_nan),
 		cmocka_unit_test(no_services),
 		cmocka_unit_test(textfile_atomic),
+		cmocka_unit_test(textfile_untrusted_refused),
 		cmocka_unit_test(write_error_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,19 @@
+/* state.h - the agent's edge of the state directory: the journal opened
+ * with this boot's identity under the directory's lock, and every refusal
+ * or warning said once, clearly (DESIGN §7.11). */
+#ifndef OVERCOMMITD_AGENT_STATE_H
+#define OVERCOMMITD_AGENT_STATE_H
+
+#include "cli.h"
+#include "journal.h"
+#include "learn.h"
+
+/* journal_open for c->state_dir with the boot id read through c->roots;
+ * logs why on failure (refusal, corrupt file) and warns about a journal
+ * of an earlier boot.  flags: JOURNAL_CREATE for writers. */
+int state_journal_open(const struct cli *c, unsigned flags, struct journal *j);
+/* learned.json from the state directory, read-only (one-shot commands):
+ * NULL/0 when missing or refused (refusal logged). */
+int state_learned_load(const struct cli *c, struct svc_learning **out, size_t *n);
+
+#endif

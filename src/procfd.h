@@ -1,0 +1,23 @@
+/* procfd.h - a process pinned by an fd on its /proc/PID directory, so the
+ * identity check (pid + start time) and the write that follows reach the
+ * same process even if it exits and its pid is reused in between: files
+ * opened through the fd of a dead process fail (ESRCH/ENOENT), they never
+ * reach the new owner of the pid (DESIGN §7.8, issue 13 item 10). */
+#ifndef OVERCOMMITD_PROCFD_H
+#define OVERCOMMITD_PROCFD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "roots.h"
+
+enum procfd_id { PROCFD_SAME = 0, PROCFD_GONE, PROCFD_REUSED };
+
+/* Open procfs/PID and compare its start time (read through the fd) with
+ * start.  PROCFD_SAME: *fd is open (the caller closes it); otherwise *fd
+ * is -1.  -errno on other errors. */
+int procfd_open(const struct roots *r, int pid, uint64_t start, int *fd);
+/* Read / write a file of the pinned process; -ESRCH once it is gone. */
+int procfd_read(int fd, const char *name, char *buf, size_t size);
+int procfd_write(int fd, const char *name, const char *s);
+
+#endif

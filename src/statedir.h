@@ -1,0 +1,51 @@
+/* statedir.h - a directory overcommitd keeps files in (the state directory,
+ * the metrics file's directory), trusted only when the agent's own user
+ * (root, in production) owns it and nobody else can write it (DESIGN §7.11).
+ * Every file is opened relative to the directory's fd, never through a
+ * symlink; a replacement is written to a temp file created O_EXCL, then
+ * renamed.  A lock file serialises the daemon and the one-shot commands. */
+#ifndef OVERCOMMITD_STATEDIR_H
+#define OVERCOMMITD_STATEDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define STATEDIR_LOCK_FILE "lock"
+
+struct statedir {
+	int dfd;            /* the directory, O_DIRECTORY|O_NOFOLLOW; -1 when closed */
+	int lockfd;         /* the lock file while locked, else -1 */
+	char path[4096];
+	char why[400];      /* after -EPERM: what was refused and why, for the message */
+};
+
+/* Open the directory at path; create (mkdir -p, the last component 0700)
+ * when create is set and it is missing.  -EPERM (sd->why set) when it or a
+ * directory above it is not to be trusted; -ENOENT when missing and not
+ * created. */
+int statedir_open(const char *path, bool create, struct statedir *sd);
+void statedir_close(struct statedir *sd);
+
+/* Exclusive flock on STATEDIR_LOCK_FILE; waits.  Unlock is idempotent. */
+int statedir_lock(struct statedir *sd);
+void statedir_unlock(struct statedir *sd);
+
+/* Read name whole (at most max bytes, NUL-terminated, malloc'd) when it is a
+ * regular file owned by the agent's user and not group/world writable.
+ * -ENOENT: absent; -EPERM (sd->why set): refused; -EFBIG: larger than max. */
+ssize_t statedir_read(struct statedir *sd, const char *name, size_t max, char **out);
+
+/* Replace name atomically: name.tmp.PID created O_EXCL|O_NOFOLLOW in the
+ * directory, fchmod to mode, written, fsync, renamed over name, directory
+ * fsync'd.  A leftover temp of our own pid (an earlier process) is removed
+ * first, never followed. */
+int statedir_write(struct statedir *sd, const char *name, const char *data, size_t len,
+		   unsigned mode);
+
+/* Remove name.tmp.<digits> files a killed writer left (call with the lock
+ * held, so no live writer owns one).  Only that exact pattern, only in this
+ * directory.  Returns how many were removed or -errno. */
+int statedir_clean(struct statedir *sd, const char *name);
+
+#endif
