@@ -49,7 +49,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all check unit cli fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
+.PHONY: all check fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
 all: $(BUILD)/overcommitd
 
 $(BUILD)/liboc.a: $(LIB_OBJ)
@@ -58,18 +58,25 @@ $(BUILD)/liboc.a: $(LIB_OBJ)
 $(BUILD)/overcommitd: $(AGENT_OBJ) $(BUILD)/liboc.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/liboc.a $(LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard src/*.h agent/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# header dependencies: the compiler writes a hidden .NAME.d beside each output
+# (-MMD; hidden so that globs over build/tests/helpers see programs only), with
+# a phony target per header (-MP), so a removed header breaks nothing
+DEPFLAGS = -MMD -MP -MF $(dir $@).$(notdir $@).d
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboc.a $(wildcard tests/unit/*.h)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/liboc.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/liboc.a $(LIBS) -lcmocka
 
 # small programs the CLI and VM tests run (forkers, allocators); no library
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+-include $(wildcard $(BUILD)/src/.*.d $(BUILD)/agent/.*.d $(BUILD)/tests/.*.d $(BUILD)/tests/helpers/.*.d)
 
 # make check: every unit test, then the real binary against fixture trees.
 check: $(BUILD)/overcommitd $(TEST_BIN) $(HELPER_BIN)

@@ -471,7 +471,7 @@ static int selftest(struct daemon *d)
 		return 0;
 	int bad = 0;
 	for (int k = 0; k < VM_NKNOBS; k++) {
-		char path[4096];
+		char path[PATH_BUF];
 		if (path_join(path, sizeof(path), d->c->roots.procfs,
 			      vm_knob_relpath((enum vm_knob)k)) < 0)
 			continue;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonval.h"
 #include "util.h"
 
 #define KB(v) fmt_kb((v), (char[24]){ 0 }, 24)
@@ -179,27 +180,19 @@ int fleet_text(FILE *out, const struct fleet *f, size_t max_risks)
 
 /* ---- JSON ------------------------------------------------------------------- */
 
-static void put(json_object *o, const char *k, json_object *v, int *rc)
-{
-	if (*rc == 0 && v && json_object_object_add(o, k, v) == 0)
-		return;
-	json_object_put(v);
-	*rc = -ENOMEM;
-}
-
 static json_object *host_json(const struct fleet_host *h)
 {
 	json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
-	put(o, "hostname", json_object_new_string(h->name), &rc);
-	put(o, "file", json_object_new_string(h->file), &rc);
-	put(o, "changes", json_object_new_uint64(h->changes), &rc);
-	put(o, "risks", json_object_new_uint64(h->risks), &rc);
-	put(o, "forks_fail_now", json_object_new_uint64(h->forks_fail_now), &rc);
-	put(o, "forks_fail_after", json_object_new_uint64(h->forks_fail_after), &rc);
-	put(o, "forks_fixed", json_object_new_uint64(h->forks_fixed), &rc);
-	put(o, "overcommit_memory", json_object_new_int(h->mode_now), &rc);
-	put(o, "overcommit_memory_after", json_object_new_int(h->mode_after), &rc);
+	jsonval_put(o, "hostname", json_object_new_string(h->name), &rc);
+	jsonval_put(o, "file", json_object_new_string(h->file), &rc);
+	jsonval_put(o, "changes", json_object_new_uint64(h->changes), &rc);
+	jsonval_put(o, "risks", json_object_new_uint64(h->risks), &rc);
+	jsonval_put(o, "forks_fail_now", json_object_new_uint64(h->forks_fail_now), &rc);
+	jsonval_put(o, "forks_fail_after", json_object_new_uint64(h->forks_fail_after), &rc);
+	jsonval_put(o, "forks_fixed", json_object_new_uint64(h->forks_fixed), &rc);
+	jsonval_put(o, "overcommit_memory", json_object_new_int(h->mode_now), &rc);
+	jsonval_put(o, "overcommit_memory_after", json_object_new_int(h->mode_after), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -207,15 +200,15 @@ static json_object *risk_json(const struct fleet *f, const struct fleet_risk *r)
 {
 	json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
-	put(o, "hostname", json_object_new_string(f->host[r->host].name), &rc);
-	put(o, "file", json_object_new_string(f->host[r->host].file), &rc);
-	put(o, "kind", json_object_new_string(r->kind), &rc);
+	jsonval_put(o, "hostname", json_object_new_string(f->host[r->host].name), &rc);
+	jsonval_put(o, "file", json_object_new_string(f->host[r->host].file), &rc);
+	jsonval_put(o, "kind", json_object_new_string(r->kind), &rc);
 	if (r->service[0])
-		put(o, "service", json_object_new_string(r->service), &rc);
+		jsonval_put(o, "service", json_object_new_string(r->service), &rc);
 	else if (rc == 0 && json_object_object_add(o, "service", NULL) != 0)
 		rc = -ENOMEM;
-	put(o, "short_kb", json_object_new_int64(r->short_kb), &rc);
-	put(o, "message", json_object_new_string(r->message), &rc);
+	jsonval_put(o, "short_kb", json_object_new_int64(r->short_kb), &rc);
+	jsonval_put(o, "message", json_object_new_string(r->message), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -239,13 +232,13 @@ struct json_object *fleet_json(const struct fleet *f)
 			rc = -ENOMEM;
 		}
 	}
-	put(o, "hosts_planned", json_object_new_uint64(f->nhost), &rc);
-	put(o, "bad_files", json_object_new_uint64(f->bad_files), &rc);
-	put(o, "hosts_changing", json_object_new_uint64(c.change), &rc);
-	put(o, "hosts_fork_fails", json_object_new_uint64(c.fail_after), &rc);
-	put(o, "hosts_fork_fixed", json_object_new_uint64(c.fixed), &rc);
-	put(o, "hosts_with_risks", json_object_new_uint64(c.risky), &rc);
-	put(o, "hosts", hosts, &rc);
-	put(o, "risks", risks, &rc);
+	jsonval_put(o, "hosts_planned", json_object_new_uint64(f->nhost), &rc);
+	jsonval_put(o, "bad_files", json_object_new_uint64(f->bad_files), &rc);
+	jsonval_put(o, "hosts_changing", json_object_new_uint64(c.change), &rc);
+	jsonval_put(o, "hosts_fork_fails", json_object_new_uint64(c.fail_after), &rc);
+	jsonval_put(o, "hosts_fork_fixed", json_object_new_uint64(c.fixed), &rc);
+	jsonval_put(o, "hosts_with_risks", json_object_new_uint64(c.risky), &rc);
+	jsonval_put(o, "hosts", hosts, &rc);
+	jsonval_put(o, "risks", risks, &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }

@@ -24,15 +24,6 @@
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* Adds v (NULL = allocation failed) unless an earlier add failed. */
-static void put(json_object *o, const char *k, json_object *v, int *rc)
-{
-	if (*rc == 0 && v && json_object_object_add(o, k, v) == 0)
-		return;
-	json_object_put(v);
-	*rc = -ENOMEM;
-}
-
 static json_object *jkb(uint64_t v)
 {
 	return json_object_new_uint64(v);
@@ -47,14 +38,14 @@ static json_object *fmt_meminfo(const struct meminfo *m)
 {
 	json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
-	put(o, "mem_total_kb", jkb(m->mem_total_kb), &rc);
-	put(o, "mem_free_kb", jkb(m->mem_free_kb), &rc);
-	put(o, "mem_available_kb", jkb(m->mem_available_kb), &rc);
-	put(o, "swap_total_kb", jkb(m->swap_total_kb), &rc);
-	put(o, "swap_free_kb", jkb(m->swap_free_kb), &rc);
-	put(o, "commit_limit_kb", jkb(m->commit_limit_kb), &rc);
-	put(o, "committed_as_kb", jkb(m->committed_as_kb), &rc);
-	put(o, "hugetlb_kb", jkb(m->hugetlb_kb), &rc);
+	jsonval_put(o, "mem_total_kb", jkb(m->mem_total_kb), &rc);
+	jsonval_put(o, "mem_free_kb", jkb(m->mem_free_kb), &rc);
+	jsonval_put(o, "mem_available_kb", jkb(m->mem_available_kb), &rc);
+	jsonval_put(o, "swap_total_kb", jkb(m->swap_total_kb), &rc);
+	jsonval_put(o, "swap_free_kb", jkb(m->swap_free_kb), &rc);
+	jsonval_put(o, "commit_limit_kb", jkb(m->commit_limit_kb), &rc);
+	jsonval_put(o, "committed_as_kb", jkb(m->committed_as_kb), &rc);
+	jsonval_put(o, "hugetlb_kb", jkb(m->hugetlb_kb), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -63,7 +54,7 @@ static json_object *fmt_sysctls(const struct vm_sysctls *vm)
 	json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
 	for (int k = 0; k < VM_NKNOBS; k++)
-		put(o, vm_knob_name((enum vm_knob)k), json_object_new_int64(vm->v[k]), &rc);
+		jsonval_put(o, vm_knob_name((enum vm_knob)k), json_object_new_int64(vm->v[k]), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -71,13 +62,13 @@ static json_object *fmt_group(const struct hs_cgroup *g)
 {
 	json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
-	put(o, "path", json_object_new_string(g->path), &rc);
-	put(o, "current", jcg(g->m.current), &rc);
-	put(o, "anon", jcg(g->m.anon), &rc);
-	put(o, "file", jcg(g->m.file), &rc);
-	put(o, "high", jcg(g->m.high), &rc);
-	put(o, "max", jcg(g->m.max), &rc);
-	put(o, "peak", jcg(g->m.peak), &rc);
+	jsonval_put(o, "path", json_object_new_string(g->path), &rc);
+	jsonval_put(o, "current", jcg(g->m.current), &rc);
+	jsonval_put(o, "anon", jcg(g->m.anon), &rc);
+	jsonval_put(o, "file", jcg(g->m.file), &rc);
+	jsonval_put(o, "high", jcg(g->m.high), &rc);
+	jsonval_put(o, "max", jcg(g->m.max), &rc);
+	jsonval_put(o, "peak", jcg(g->m.peak), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -85,8 +76,8 @@ static json_object *fmt_user(const struct hs_user *u)
 {
 	json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
-	put(o, "uid", json_object_new_uint64(u->uid), &rc);
-	put(o, "name", json_object_new_string(u->name), &rc);
+	jsonval_put(o, "uid", json_object_new_uint64(u->uid), &rc);
+	jsonval_put(o, "name", json_object_new_string(u->name), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -97,24 +88,24 @@ static json_object *fmt_proc(const struct proc_info *p, bool redacted)
 	char state[2] = { p->st.state, '\0' };
 	size_t ulen = 0;
 	const char *unit = proc_unit(p, &ulen);
-	put(o, "pid", json_object_new_int(p->pid), &rc);
-	put(o, "ppid", json_object_new_int(p->st.ppid), &rc);
-	put(o, "start_time", json_object_new_uint64(p->st.start_time), &rc);
-	put(o, "state", json_object_new_string(state), &rc);
-	put(o, "comm", json_object_new_string(p->st.comm), &rc);
-	put(o, "uid", json_object_new_uint64(p->status.uid), &rc);
-	put(o, "tgid", json_object_new_int(p->status.tgid), &rc);
-	put(o, "exe", json_object_new_string(p->exe), &rc);
+	jsonval_put(o, "pid", json_object_new_int(p->pid), &rc);
+	jsonval_put(o, "ppid", json_object_new_int(p->st.ppid), &rc);
+	jsonval_put(o, "start_time", json_object_new_uint64(p->st.start_time), &rc);
+	jsonval_put(o, "state", json_object_new_string(state), &rc);
+	jsonval_put(o, "comm", json_object_new_string(p->st.comm), &rc);
+	jsonval_put(o, "uid", json_object_new_uint64(p->status.uid), &rc);
+	jsonval_put(o, "tgid", json_object_new_int(p->status.tgid), &rc);
+	jsonval_put(o, "exe", json_object_new_string(p->exe), &rc);
 	if (!redacted)
-		put(o, "cmdline", json_object_new_string(p->cmdline), &rc);
-	put(o, "cgroup", json_object_new_string(p->cgroup), &rc);
-	put(o, "unit", json_object_new_string_len(unit ? unit : "", (int)ulen), &rc);
-	put(o, "vm_size_kb", jkb(p->status.vm_size_kb), &rc);
-	put(o, "vm_data_kb", jkb(p->status.vm_data_kb), &rc);
-	put(o, "vm_stk_kb", jkb(p->status.vm_stk_kb), &rc);
-	put(o, "rss_anon_kb", jkb(p->status.rss_anon_kb), &rc);
-	put(o, "cap_eff", json_object_new_uint64(p->status.cap_eff), &rc);
-	put(o, "oom_score_adj", json_object_new_int(p->oom_score_adj), &rc);
+		jsonval_put(o, "cmdline", json_object_new_string(p->cmdline), &rc);
+	jsonval_put(o, "cgroup", json_object_new_string(p->cgroup), &rc);
+	jsonval_put(o, "unit", json_object_new_string_len(unit ? unit : "", (int)ulen), &rc);
+	jsonval_put(o, "vm_size_kb", jkb(p->status.vm_size_kb), &rc);
+	jsonval_put(o, "vm_data_kb", jkb(p->status.vm_data_kb), &rc);
+	jsonval_put(o, "vm_stk_kb", jkb(p->status.vm_stk_kb), &rc);
+	jsonval_put(o, "rss_anon_kb", jkb(p->status.rss_anon_kb), &rc);
+	jsonval_put(o, "cap_eff", json_object_new_uint64(p->status.cap_eff), &rc);
+	jsonval_put(o, "oom_score_adj", json_object_new_int(p->oom_score_adj), &rc);
 	return rc ? (json_object_put(o), NULL) : o;
 }
 
@@ -157,24 +148,24 @@ int hostsnap_format(const struct hostsnap *hs, char **json, size_t *len)
 	json_object *host = json_object_new_object();
 	json_object *cg = json_object_new_object();
 	int rc = root && host && cg ? 0 : -ENOMEM;
-	put(root, "format", json_object_new_string(HOSTSNAP_FORMAT), &rc);
-	put(root, "version", json_object_new_int(HOSTSNAP_VERSION), &rc);
-	put(root, "overcommitd", json_object_new_string(OVERCOMMITD_VERSION), &rc);
-	put(host, "hostname", json_object_new_string(hs->hostname), &rc);
-	put(host, "kernel", json_object_new_string(hs->kernel), &rc);
-	put(host, "taken_at", json_object_new_uint64(hs->taken_at), &rc);
-	put(host, "redacted", json_object_new_boolean(hs->redacted), &rc);
-	put(root, "host", host, &rc);
-	put(root, "meminfo", fmt_meminfo(&hs->mem), &rc);
-	put(root, "sysctls", fmt_sysctls(&hs->vm), &rc);
-	put(cg, "v2_memory", json_object_new_boolean(hs->cgroup2), &rc);
-	put(cg, "groups", fmt_array(hs->cgroups, hs->ncgroups, sizeof(*hs->cgroups), mk_group, false),
+	jsonval_put(root, "format", json_object_new_string(HOSTSNAP_FORMAT), &rc);
+	jsonval_put(root, "version", json_object_new_int(HOSTSNAP_VERSION), &rc);
+	jsonval_put(root, "overcommitd", json_object_new_string(OVERCOMMITD_VERSION), &rc);
+	jsonval_put(host, "hostname", json_object_new_string(hs->hostname), &rc);
+	jsonval_put(host, "kernel", json_object_new_string(hs->kernel), &rc);
+	jsonval_put(host, "taken_at", json_object_new_uint64(hs->taken_at), &rc);
+	jsonval_put(host, "redacted", json_object_new_boolean(hs->redacted), &rc);
+	jsonval_put(root, "host", host, &rc);
+	jsonval_put(root, "meminfo", fmt_meminfo(&hs->mem), &rc);
+	jsonval_put(root, "sysctls", fmt_sysctls(&hs->vm), &rc);
+	jsonval_put(cg, "v2_memory", json_object_new_boolean(hs->cgroup2), &rc);
+	jsonval_put(cg, "groups", fmt_array(hs->cgroups, hs->ncgroups, sizeof(*hs->cgroups), mk_group, false),
 	    &rc);
-	put(root, "cgroup", cg, &rc);
-	put(root, "users", fmt_array(hs->users, hs->nusers, sizeof(*hs->users), mk_user, false), &rc);
+	jsonval_put(root, "cgroup", cg, &rc);
+	jsonval_put(root, "users", fmt_array(hs->users, hs->nusers, sizeof(*hs->users), mk_user, false), &rc);
 	if (rc == 0 && json_object_object_add(root, "learned", fmt_learned(hs)) != 0)
 		rc = -ENOMEM;
-	put(root, "processes",
+	jsonval_put(root, "processes",
 	    fmt_array(hs->procs, hs->nprocs, sizeof(*hs->procs), mk_proc, hs->redacted), &rc);
 	if (rc == 0) {
 		size_t n = 0;
@@ -190,7 +181,7 @@ int hostsnap_format(const struct hostsnap *hs, char **json, size_t *len)
 			rc = -ENOMEM;
 		}
 	}
-	json_object_put(root); /* put() attached or released everything else */
+	json_object_put(root); /* jsonval_put() attached or released everything else */
 	return rc;
 }
 

@@ -16,3 +16,21 @@ int jsonval_u64(struct json_object *o, const char *name, uint64_t max, uint64_t 
 	*out = u;
 	return 0;
 }
+
+int jsonval_add(struct json_object *o, const char *name, struct json_object *v)
+{
+	if (!v || json_object_object_add(o, name, v) != 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void jsonval_put(struct json_object *o, const char *name, struct json_object *v, int *rc)
+{
+	if (*rc) {
+		json_object_put(v);
+		return;
+	}
+	*rc = jsonval_add(o, name, v);
+}

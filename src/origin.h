@@ -7,4 +7,9 @@ struct origin {
 	int line;         /* 1-based; 0 = built-in default */
 };
 
+#include <stddef.h>
+
+/* "FILE:LINE", "FILE" (no line known) or "built-in default"; returns buf. */
+const char *origin_fmt(const struct origin *o, char *buf, size_t size);
+
 #endif

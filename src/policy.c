@@ -609,15 +609,6 @@ static const char *spec_str(const struct size_spec *s, char *buf, size_t size)
 	return buf;
 }
 
-static const char *origin_str(struct origin o, char *buf, size_t size)
-{
-	if (!o.file)
-		snprintf(buf, size, "built-in default");
-	else
-		snprintf(buf, size, "%s:%d", o.file, o.line);
-	return buf;
-}
-
 /* Both absolute or both percentages: comparable without MemTotal. */
 static bool spec_above(const struct size_spec *a, const struct size_spec *b)
 {
@@ -637,8 +628,8 @@ static void spec_order(const struct size_spec *lo, const char *lo_name, const st
 	char a[32], b[32], oa[300], ob[300];
 	const struct origin *at = lo->at.file ? &lo->at : &hi->at;
 	diags_add(d, at->file, at->line, "%s %s (%s) is above %s %s (%s)", lo_name,
-		  spec_str(lo, a, sizeof(a)), origin_str(lo->at, oa, sizeof(oa)), hi_name,
-		  spec_str(hi, b, sizeof(b)), origin_str(hi->at, ob, sizeof(ob)));
+		  spec_str(lo, a, sizeof(a)), origin_fmt(&lo->at, oa, sizeof(oa)), hi_name,
+		  spec_str(hi, b, sizeof(b)), origin_fmt(&hi->at, ob, sizeof(ob)));
 }
 
 static void check_service(const struct pol_service *s, struct diags *d)
@@ -660,7 +651,7 @@ void policy_finish(struct policy *p, struct diags *d)
 		char o[300];
 		diags_add(d, h->commit_limit.at.file, h->commit_limit.at.line,
 			  "commit_limit and commit_ratio exclude each other (commit_ratio at %s)",
-			  origin_str(h->commit_ratio.at, o, sizeof(o)));
+			  origin_fmt(&h->commit_ratio.at, o, sizeof(o)));
 	}
 	for (size_t i = 0; i < p->nsvc; i++)
 		check_service(&p->svc[i], d);
@@ -728,7 +719,7 @@ static int collect_dir(const char *dir, size_t order, struct pfiles *fl, struct 
 	while (rc == 0 && (de = readdir(dp)) != NULL) {
 		if (!is_ini_name(de->d_name))
 			continue;
-		char path[4096];
+		char path[PATH_BUF];
 		if (path_join(path, sizeof(path), dir, de->d_name) < 0) {
 			diags_add(d, dir, 0, "%s: path too long", de->d_name);
 			continue;

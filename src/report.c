@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "jsonval.h"
 #include "util.h"
 
 #define KB(v) fmt_kb((v), (char[24]){ 0 }, 24)
@@ -23,15 +24,6 @@ const char *apply_status_name(enum apply_status st)
 	return "unknown";
 }
 
-static void origin_str(const struct origin *o, char *buf, size_t size)
-{
-	if (o->file && o->line > 0)
-		snprintf(buf, size, "%s:%d", o->file, o->line);
-	else if (o->file)
-		snprintf(buf, size, "%s", o->file);
-	else
-		snprintf(buf, size, "built-in default");
-}
 
 static const char *svc_name(const struct report_in *in, size_t i)
 {
@@ -93,7 +85,7 @@ static void text_action(FILE *out, const struct report_in *in, size_t i)
 	const struct action *a = &in->plan->act[i];
 	char at[512], tg[ESC_SIZE(PROC_PATH_MAX)], cur[ESC_SIZE(PROC_PATH_MAX)];
 	char want[ESC_SIZE(PROC_PATH_MAX)], why[ESC_SIZE(PLAN_TEXT_MAX)];
-	origin_str(&a->policy, at, sizeof(at));
+	origin_fmt(&a->policy, at, sizeof(at));
 	fprintf(out, "  %zu. %s %s: %s -> %s", i + 1, action_kind_name(a->kind),
 		esc_str(a->target, tg, sizeof(tg)), esc_str(a->current, cur, sizeof(cur)),
 		esc_str(a->desired, want, sizeof(want)));
@@ -139,28 +131,6 @@ int report_text(FILE *out, const struct report_in *in)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static int add(json_object *o, const char *k, json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, k, v) != 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* add, unless an earlier add failed (then v is just released): keeps the
- * long field lists below flat */
-static void put(json_object *o, const char *k, json_object *v, int *rc)
-{
-	if (*rc) {
-		json_object_put(v);
-		return;
-	}
-	*rc = add(o, k, v);
-}
-
 static void put_null(json_object *o, const char *k, int *rc)
 {
 	if (*rc == 0 && json_object_object_add(o, k, NULL) != 0)
@@ -186,21 +156,21 @@ static json_object *json_host(const struct report_in *in)
 		return NULL;
 	int rc = 0;
 	for (int k = 0; k < VM_NKNOBS; k++) /* "vm.x" -> "x" */
-		put(h, vm_knob_name((enum vm_knob)k) + 3, json_object_new_int64(s->vm.v[k]), &rc);
-	put(h, "mem_total_kb", json_object_new_int64((int64_t)s->mem.mem_total_kb), &rc);
-	put(h, "mem_available_kb", json_object_new_int64((int64_t)s->mem.mem_available_kb), &rc);
-	put(h, "swap_total_kb", json_object_new_int64((int64_t)s->mem.swap_total_kb), &rc);
-	put(h, "hugetlb_kb", json_object_new_int64((int64_t)s->mem.hugetlb_kb), &rc);
-	put(h, "commit_limit_kb", json_object_new_int64((int64_t)p->commit_limit_kb), &rc);
-	put(h, "meminfo_commit_limit_kb",
+		jsonval_put(h, vm_knob_name((enum vm_knob)k) + 3, json_object_new_int64(s->vm.v[k]), &rc);
+	jsonval_put(h, "mem_total_kb", json_object_new_int64((int64_t)s->mem.mem_total_kb), &rc);
+	jsonval_put(h, "mem_available_kb", json_object_new_int64((int64_t)s->mem.mem_available_kb), &rc);
+	jsonval_put(h, "swap_total_kb", json_object_new_int64((int64_t)s->mem.swap_total_kb), &rc);
+	jsonval_put(h, "hugetlb_kb", json_object_new_int64((int64_t)s->mem.hugetlb_kb), &rc);
+	jsonval_put(h, "commit_limit_kb", json_object_new_int64((int64_t)p->commit_limit_kb), &rc);
+	jsonval_put(h, "meminfo_commit_limit_kb",
 		       json_object_new_int64((int64_t)s->mem.commit_limit_kb), &rc);
-	put(h, "committed_as_kb", json_object_new_int64((int64_t)s->mem.committed_as_kb), &rc);
-	put(h, "commit_headroom_kb", json_object_new_int64(p->commit_headroom_kb), &rc);
-	put(h, "cgroup2_memory", json_object_new_boolean(s->cgroup2), &rc);
-	put(h, "overcommit_memory_after", json_object_new_int(p->mode_after), &rc);
-	put(h, "commit_limit_after_kb",
+	jsonval_put(h, "committed_as_kb", json_object_new_int64((int64_t)s->mem.committed_as_kb), &rc);
+	jsonval_put(h, "commit_headroom_kb", json_object_new_int64(p->commit_headroom_kb), &rc);
+	jsonval_put(h, "cgroup2_memory", json_object_new_boolean(s->cgroup2), &rc);
+	jsonval_put(h, "overcommit_memory_after", json_object_new_int(p->mode_after), &rc);
+	jsonval_put(h, "commit_limit_after_kb",
 		       json_object_new_int64((int64_t)p->commit_limit_after_kb), &rc);
-	put(h, "decision", jstr(p->host_summary), &rc);
+	jsonval_put(h, "decision", jstr(p->host_summary), &rc);
 	if (rc) {
 		json_object_put(h);
 		return NULL;
@@ -221,38 +191,38 @@ static json_object *json_service(const struct report_in *in, size_t i)
 		return NULL;
 	}
 	int rc = 0;
-	put(j, "name", jstr(ps->name), &rc);
+	jsonval_put(j, "name", jstr(ps->name), &rc);
 	for (size_t k = 0; k < o->nprocs && rc == 0; k++)
 		rc = json_object_array_add(pids, json_object_new_int(o->procs[k].pid)) ? -ENOMEM : 0;
-	put(j, "pids", pids, &rc); /* releases pids itself on failure */
+	jsonval_put(j, "pids", pids, &rc); /* releases pids itself on failure */
 	bool run = o->main_idx >= 0;
 	const struct proc_info *m = run ? &o->procs[o->main_idx] : NULL;
 	char at[512];
-	origin_str(&ps->at, at, sizeof(at));
-	put(j, "running", json_object_new_boolean(run), &rc);
+	origin_fmt(&ps->at, at, sizeof(at));
+	jsonval_put(j, "running", json_object_new_boolean(run), &rc);
 	if (run)
-		put(j, "main_pid", json_object_new_int(m->pid), &rc);
+		jsonval_put(j, "main_pid", json_object_new_int(m->pid), &rc);
 	else
 		put_null(j, "main_pid", &rc);
-	put(j, "main_comm", jstr(run ? m->st.comm : ""), &rc);
-	put(j, "cgroup", jstr(o->cgroup), &rc);
-	put(j, "own_cgroup", json_object_new_boolean(o->own_cgroup), &rc);
-	put(j, "commit_kb", json_object_new_int64((int64_t)e->commit_kb), &rc);
-	put(j, "anon_kb", json_object_new_int64((int64_t)e->anon_kb), &rc);
-	put(j, "cow_amplification", json_object_new_double(e->cow_amplification), &rc);
-	put(j, "forks", json_object_new_int64((int64_t)e->forks), &rc);
-	put(j, "oom_score_adj", json_object_new_int(run ? m->oom_score_adj : 0), &rc);
-	put(j, "fork_need_kb", json_object_new_int64((int64_t)e->fork.need_kb), &rc);
-	put(j, "fork_headroom_kb", json_object_new_int64(e->fork.headroom_kb), &rc);
-	put(j, "fork_fits", json_object_new_boolean(run && e->fork.fits), &rc);
-	put(j, "fork_headroom_after_kb", json_object_new_int64(e->fork_after.headroom_kb), &rc);
-	put(j, "fork_fits_after", json_object_new_boolean(run && e->fork_after.fits), &rc);
+	jsonval_put(j, "main_comm", jstr(run ? m->st.comm : ""), &rc);
+	jsonval_put(j, "cgroup", jstr(o->cgroup), &rc);
+	jsonval_put(j, "own_cgroup", json_object_new_boolean(o->own_cgroup), &rc);
+	jsonval_put(j, "commit_kb", json_object_new_int64((int64_t)e->commit_kb), &rc);
+	jsonval_put(j, "anon_kb", json_object_new_int64((int64_t)e->anon_kb), &rc);
+	jsonval_put(j, "cow_amplification", json_object_new_double(e->cow_amplification), &rc);
+	jsonval_put(j, "forks", json_object_new_int64((int64_t)e->forks), &rc);
+	jsonval_put(j, "oom_score_adj", json_object_new_int(run ? m->oom_score_adj : 0), &rc);
+	jsonval_put(j, "fork_need_kb", json_object_new_int64((int64_t)e->fork.need_kb), &rc);
+	jsonval_put(j, "fork_headroom_kb", json_object_new_int64(e->fork.headroom_kb), &rc);
+	jsonval_put(j, "fork_fits", json_object_new_boolean(run && e->fork.fits), &rc);
+	jsonval_put(j, "fork_headroom_after_kb", json_object_new_int64(e->fork_after.headroom_kb), &rc);
+	jsonval_put(j, "fork_fits_after", json_object_new_boolean(run && e->fork_after.fits), &rc);
 	if (o->cg.present) {
-		put(j, "memory_current", jbytes(o->cg.current), &rc);
-		put(j, "memory_high", jbytes(o->cg.high), &rc);
-		put(j, "memory_max", jbytes(o->cg.max), &rc);
+		jsonval_put(j, "memory_current", jbytes(o->cg.current), &rc);
+		jsonval_put(j, "memory_high", jbytes(o->cg.high), &rc);
+		jsonval_put(j, "memory_max", jbytes(o->cg.max), &rc);
 	}
-	put(j, "policy", jstr(at), &rc);
+	jsonval_put(j, "policy", jstr(at), &rc);
 	if (rc) {
 		json_object_put(j);
 		return NULL;
@@ -267,23 +237,23 @@ static json_object *json_action(const struct report_in *in, size_t i)
 	if (!j)
 		return NULL;
 	char at[512];
-	origin_str(&a->policy, at, sizeof(at));
+	origin_fmt(&a->policy, at, sizeof(at));
 	int rc = 0;
-	put(j, "kind", jstr(action_kind_name(a->kind)), &rc);
-	put(j, "target", jstr(a->target), &rc);
-	put(j, "current", jstr(a->current), &rc);
-	put(j, "desired", jstr(a->desired), &rc);
-	put(j, "reason", jstr(a->reason), &rc);
-	put(j, "policy", jstr(at), &rc);
+	jsonval_put(j, "kind", jstr(action_kind_name(a->kind)), &rc);
+	jsonval_put(j, "target", jstr(a->target), &rc);
+	jsonval_put(j, "current", jstr(a->current), &rc);
+	jsonval_put(j, "desired", jstr(a->desired), &rc);
+	jsonval_put(j, "reason", jstr(a->reason), &rc);
+	jsonval_put(j, "policy", jstr(at), &rc);
 	if (a->service)
-		put(j, "service", jstr(a->service), &rc);
+		jsonval_put(j, "service", jstr(a->service), &rc);
 	if (a->pid)
-		put(j, "pid", json_object_new_int(a->pid), &rc);
+		jsonval_put(j, "pid", json_object_new_int(a->pid), &rc);
 	if (a->cgroup[0])
-		put(j, "cgroup", jstr(a->cgroup), &rc);
+		jsonval_put(j, "cgroup", jstr(a->cgroup), &rc);
 	if (in->res) {
-		put(j, "result", jstr(apply_status_name(in->res[i].status)), &rc);
-		put(j, "detail", jstr(in->res[i].detail), &rc);
+		jsonval_put(j, "result", jstr(apply_status_name(in->res[i].status)), &rc);
+		jsonval_put(j, "detail", jstr(in->res[i].detail), &rc);
 	}
 	if (rc) {
 		json_object_put(j);
@@ -298,12 +268,12 @@ static json_object *json_risk(const struct risk *r)
 	if (!j)
 		return NULL;
 	int rc = 0;
-	put(j, "kind", jstr(r->kind), &rc);
+	jsonval_put(j, "kind", jstr(r->kind), &rc);
 	if (r->service)
-		put(j, "service", jstr(r->service), &rc);
+		jsonval_put(j, "service", jstr(r->service), &rc);
 	else
 		put_null(j, "service", &rc);
-	put(j, "message", jstr(r->message), &rc);
+	jsonval_put(j, "message", jstr(r->message), &rc);
 	if (rc) {
 		json_object_put(j);
 		return NULL;
@@ -325,7 +295,7 @@ static int fill_array(json_object *root, const char *key, size_t n,
 			return -ENOMEM;
 		}
 	}
-	return add(root, key, arr);
+	return jsonval_add(root, key, arr);
 }
 
 static json_object *risk_at(const struct report_in *in, size_t i)
@@ -340,18 +310,18 @@ struct json_object *report_json_object(const struct report_in *in)
 	if (!root)
 		return NULL;
 	int rc = 0;
-	put(root, "version", jstr(OVERCOMMITD_VERSION), &rc);
-	put(root, "command", jstr(modes[in->mode]), &rc);
-	put(root, "host", json_host(in), &rc);
+	jsonval_put(root, "version", jstr(OVERCOMMITD_VERSION), &rc);
+	jsonval_put(root, "command", jstr(modes[in->mode]), &rc);
+	jsonval_put(root, "host", json_host(in), &rc);
 	if (rc == 0)
 		rc = fill_array(root, "services", in->snap->nsvc, json_service, in);
 	if (rc == 0)
 		rc = fill_array(root, "risks", in->plan->nrisk, risk_at, in);
 	if (rc == 0)
 		rc = fill_array(root, "actions", in->plan->nact, json_action, in);
-	put(root, "changes", json_object_new_int64((int64_t)in->plan->nact), &rc);
+	jsonval_put(root, "changes", json_object_new_int64((int64_t)in->plan->nact), &rc);
 	if (in->mode == RPT_APPLY)
-		put(root, "written", json_object_new_boolean(!in->enforce_off), &rc);
+		jsonval_put(root, "written", json_object_new_boolean(!in->enforce_off), &rc);
 	if (rc) {
 		json_object_put(root);
 		return NULL;

@@ -269,7 +269,7 @@ int path_join(char *dst, size_t size, const char *root, const char *rel)
 
 ssize_t read_file_at(const char *root, const char *rel, char *buf, size_t size)
 {
-	char path[4096];
+	char path[PATH_BUF];
 	int rc = path_join(path, sizeof(path), root, rel);
 	if (rc < 0)
 		return rc;
@@ -305,7 +305,7 @@ int open_writable(const char *path)
 
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode)
 {
-	char tmp[4096];
+	char tmp[PATH_BUF];
 	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -335,7 +335,7 @@ int write_file_atomic(const char *path, const char *data, size_t len, unsigned m
 		return -e;
 	}
 	/* make the rename itself durable */
-	char dir[4096];
+	char dir[PATH_BUF];
 	snprintf(dir, sizeof(dir), "%s", path);
 	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {

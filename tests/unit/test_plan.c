@@ -108,6 +108,23 @@ static void done(struct world *w)
 	policy_free(&w->pol);
 }
 
+/* Every test gets a zeroed world; whatever it built is freed after it,
+ * also when an assertion ends it early. */
+static int world_setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	*state = w;
+	return w ? 0 : -1;
+}
+
+static int world_teardown(void **state)
+{
+	struct world *w = *state;
+	done(w);
+	free(w);
+	return 0;
+}
+
 static const struct action *find(const struct plan *p, enum action_kind k, const char *target)
 {
 	for (size_t i = 0; i < p->nact; i++)
@@ -143,8 +160,7 @@ static const char *REDIS =
 
 static void seed_strict_fork_does_not_fit(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	svc_redis(w, 0);
 	load_policy(w, REDIS);
@@ -188,15 +204,12 @@ static void seed_strict_fork_does_not_fit(void **state)
 	assert_int_equal(num(h->desired), 1450LL * 1024 * 1024);
 	assert_non_null(strstr(h->reason, "learning"));
 	assert_int_equal(h->policy.line, 9);
-	done(w);
-	free(w);
 }
 
 /* applying the plan's sysctls and re-planning finds nothing left to do */
 static void seed_replan_after_apply_is_compliant(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	svc_redis(w, 0);
 	load_policy(w, "[host]\novercommit = auto\n[service redis]\nmatch_comm = redis-server\n");
@@ -221,15 +234,12 @@ static void seed_replan_after_apply_is_compliant(void **state)
 	plan_free(&w->plan);
 	plan(w);
 	assert_non_null(find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes"));
-	done(w);
-	free(w);
 }
 
 /* what the daemon learned replaces the default growth */
 static void learned_growth_sizes_memory_high(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 0);
@@ -241,16 +251,13 @@ static void learned_growth_sizes_memory_high(void **state)
 	/* 580 MiB x 1.1 x 1.25 = 797.5 MiB, rounded up to whole MiB */
 	assert_int_equal(num(h->desired), 798LL * 1024 * 1024);
 	assert_non_null(strstr(h->reason, "learned from 5 fork episodes"));
-	done(w);
-	free(w);
 }
 
 /* a BGSAVE child that still carries the server's comm matches the policy:
  * it must not double the size memory.high is computed from */
 static void child_of_main_not_counted_twice(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 1);
@@ -262,16 +269,13 @@ static void child_of_main_not_counted_twice(void **state)
 	const struct action *h = find(&w->plan, ACT_MEMORY_HIGH, NULL);
 	assert_non_null(h);
 	assert_int_equal(num(h->desired), 1450LL * 1024 * 1024);
-	done(w);
-	free(w);
 }
 
 /* ---- compliant hosts ---------------------------------------------------- */
 
 static void compliant_heuristic_host(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 0);
@@ -290,21 +294,16 @@ static void compliant_heuristic_host(void **state)
 	assert_int_equal(w->plan.nact, 0);
 	assert_int_equal(w->plan.nrisk, 0);
 	assert_true(w->plan.eval[0].fork.fits);
-	done(w);
-	free(w);
 }
 
 static void compliant_no_services(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	load_policy(w, "[host]\novercommit = auto\nenforce = no\n");
 	plan(w);
 	assert_int_equal(w->plan.nact, 0);
-	done(w);
-	free(w);
 }
 
 /* ---- mode choices --------------------------------------------------------- */
@@ -312,8 +311,7 @@ static void compliant_no_services(void **state)
 /* auto never tightens a heuristic host */
 static void auto_keeps_heuristic(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 0);
@@ -321,15 +319,12 @@ static void auto_keeps_heuristic(void **state)
 	plan(w);
 	assert_null(find(&w->plan, ACT_SYSCTL, NULL));
 	assert_int_equal(w->plan.mode_after, 0);
-	done(w);
-	free(w);
 }
 
 /* strict forced from heuristic: the size is written before the mode */
 static void strict_sizes_before_mode(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 0);
@@ -342,15 +337,12 @@ static void strict_sizes_before_mode(void **state)
 	assert_string_equal(m->desired, "2");
 	assert_true(index_of(&w->plan, k) < index_of(&w->plan, m));
 	assert_true(w->plan.eval[0].fork_after.fits);
-	done(w);
-	free(w);
 }
 
 /* auto under strict mode, when RAM + swap cannot back the fork: heuristic */
 static void auto_falls_back_when_unbackable(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.mem.committed_as_kb = 1500 * MiB;
 	svc_redis(w, 0);
@@ -362,15 +354,12 @@ static void auto_falls_back_when_unbackable(void **state)
 	assert_null(find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes"));
 	assert_non_null(strstr(w->plan.host_summary, "falling back"));
 	assert_true(w->plan.eval[0].fork_after.fits);
-	done(w);
-	free(w);
 }
 
 /* strict forced when it cannot be backed: capped at RAM + swap, risk stays */
 static void strict_capped_at_backing(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.mem.committed_as_kb = 1500 * MiB;
 	svc_redis(w, 0);
@@ -380,14 +369,11 @@ static void strict_capped_at_backing(void **state)
 	assert_non_null(k);
 	assert_int_equal(num(k->desired), 2 * GiB);
 	assert_non_null(find_risk(&w->plan, "fork_fails_after_plan"));
-	done(w);
-	free(w);
 }
 
 static void explicit_commit_ratio(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.mem.committed_as_kb = 300 * MiB;
 	load_policy(w, "[host]\novercommit = strict\ncommit_ratio = 80\n");
@@ -397,14 +383,11 @@ static void explicit_commit_ratio(void **state)
 	assert_string_equal(r->desired, "80");
 	assert_int_equal(r->policy.line, 3);
 	assert_null(find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes"));
-	done(w);
-	free(w);
 }
 
 static void mode1_unprotected_risk(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 1;
 	svc_redis(w, 0);
@@ -413,8 +396,6 @@ static void mode1_unprotected_risk(void **state)
 	const struct risk *r = find_risk(&w->plan, "unprotected");
 	assert_non_null(r);
 	assert_non_null(strstr(r->message, "redis-server (pid 100"));
-	done(w);
-	free(w);
 }
 
 /* ---- safety invariants -------------------------------------------------- */
@@ -422,8 +403,7 @@ static void mode1_unprotected_risk(void **state)
 /* 1: never a CommitLimit below Committed_AS + margin, whatever the policy says */
 static void inv1_commit_limit_clamped(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	load_policy(w, "[host]\novercommit = strict\ncommit_limit = 10%\n");
 	plan(w);
@@ -434,17 +414,15 @@ static void inv1_commit_limit_clamped(void **state)
 		assert_non_null(strstr(k->reason, "invariant 1"));
 	}
 	assert_true(w->plan.commit_limit_after_kb >= 900 * MiB + 64 * MiB);
-	done(w);
-	free(w);
 }
 
 /* 1, for every commit_limit on a grid: the limit after is never below the floor */
 static void inv1_grid(void **state)
 {
-	(void)state;
+	struct world *w = *state;
 	for (unsigned pct = 1; pct <= 100; pct += 3) {
 		for (uint64_t committed = 100 * MiB; committed < 2 * GiB; committed += 300 * MiB) {
-			struct world *w = calloc(1, sizeof(*w));
+			memset(w, 0, sizeof(*w));
 			host_strict(w);
 			w->snap.mem.committed_as_kb = committed;
 			char ini[128];
@@ -459,7 +437,6 @@ static void inv1_grid(void **state)
 				fail();
 			}
 			done(w);
-			free(w);
 		}
 	}
 }
@@ -467,8 +444,7 @@ static void inv1_grid(void **state)
 /* 2: a memory.high below current usage is never planned */
 static void inv2_memory_high_not_below_usage(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 0);
@@ -488,15 +464,12 @@ static void inv2_memory_high_not_below_usage(void **state)
 	const struct risk *r = find_risk(&w->plan, "limit_below_usage");
 	assert_non_null(r);
 	assert_non_null(strstr(r->message, "invariant 2"));
-	done(w);
-	free(w);
 }
 
 /* 2, auto: raised to usage + margin rather than below it */
 static void inv2_auto_raised_to_usage(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
 	svc_redis(w, 0);
@@ -513,15 +486,12 @@ static void inv2_auto_raised_to_usage(void **state)
 	const struct action *h = find(&w->plan, ACT_MEMORY_HIGH, NULL);
 	assert_non_null(h);
 	assert_true(num(h->desired) >= (int64_t)(900ULL << 20) + (int64_t)(90ULL << 20));
-	done(w);
-	free(w);
 }
 
 /* 3: oom_score_adj only for processes the policy names (main + its children) */
 static void inv3_oom_only_named(void **state)
 {
-	(void)state;
-	struct world *w = calloc(1, sizeof(*w));
+	struct world *w = *state;
 	host_strict(w);
 	svc_redis(w, 1);
 	/* an unrelated process in the snapshot of another service with no oom keys */
@@ -545,30 +515,30 @@ static void inv3_oom_only_named(void **state)
 		assert_string_equal(a->desired, a->pid == 100 ? "-500" : "800");
 	}
 	assert_int_equal(n, 2);
-	done(w);
-	free(w);
 }
+
+#define WORLD_TEST(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(seed_strict_fork_does_not_fit),
-		cmocka_unit_test(seed_replan_after_apply_is_compliant),
-		cmocka_unit_test(learned_growth_sizes_memory_high),
-		cmocka_unit_test(child_of_main_not_counted_twice),
-		cmocka_unit_test(compliant_heuristic_host),
-		cmocka_unit_test(compliant_no_services),
-		cmocka_unit_test(auto_keeps_heuristic),
-		cmocka_unit_test(strict_sizes_before_mode),
-		cmocka_unit_test(auto_falls_back_when_unbackable),
-		cmocka_unit_test(strict_capped_at_backing),
-		cmocka_unit_test(explicit_commit_ratio),
-		cmocka_unit_test(mode1_unprotected_risk),
-		cmocka_unit_test(inv1_commit_limit_clamped),
-		cmocka_unit_test(inv1_grid),
-		cmocka_unit_test(inv2_memory_high_not_below_usage),
-		cmocka_unit_test(inv2_auto_raised_to_usage),
-		cmocka_unit_test(inv3_oom_only_named),
+		WORLD_TEST(seed_strict_fork_does_not_fit),
+		WORLD_TEST(seed_replan_after_apply_is_compliant),
+		WORLD_TEST(learned_growth_sizes_memory_high),
+		WORLD_TEST(child_of_main_not_counted_twice),
+		WORLD_TEST(compliant_heuristic_host),
+		WORLD_TEST(compliant_no_services),
+		WORLD_TEST(auto_keeps_heuristic),
+		WORLD_TEST(strict_sizes_before_mode),
+		WORLD_TEST(auto_falls_back_when_unbackable),
+		WORLD_TEST(strict_capped_at_backing),
+		WORLD_TEST(explicit_commit_ratio),
+		WORLD_TEST(mode1_unprotected_risk),
+		WORLD_TEST(inv1_commit_limit_clamped),
+		WORLD_TEST(inv1_grid),
+		WORLD_TEST(inv2_memory_high_not_below_usage),
+		WORLD_TEST(inv2_auto_raised_to_usage),
+		WORLD_TEST(inv3_oom_only_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
