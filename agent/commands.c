@@ -121,10 +121,8 @@ static int report_only(const struct cli *c, struct session *s, enum report_mode 
 	struct report_in in = { .mode = mode, .pol = &s->pol, .snap = &s->snap, .plan = &s->plan,
 				.verbose = c->verbosity > 0, .enforce_off = mode == RPT_APPLY };
 	int rc = render(c, &in);
-	int code = rc < 0 ? EXIT_ERR : mode == RPT_STATUS ? EXIT_OK
-				     : s->plan.nact ? EXIT_CHANGES : EXIT_OK;
-	session_end(s);
-	return code;
+	return rc < 0 ? EXIT_ERR : mode == RPT_STATUS ? EXIT_OK
+				 : s->plan.nact ? EXIT_CHANGES : EXIT_OK;
 }
 
 static int recommend_like(const struct cli *c, enum report_mode mode)
@@ -132,7 +130,9 @@ static int recommend_like(const struct cli *c, enum report_mode mode)
 	struct session s;
 	if (observe_and_plan(c, &s) < 0)
 		return EXIT_ERR;
-	return report_only(c, &s, mode);
+	int code = report_only(c, &s, mode);
+	session_end(&s);
+	return code;
 }
 
 int cmd_recommend(const struct cli *c)
@@ -153,7 +153,9 @@ int cmd_apply(const struct cli *c)
 	if (!s.pol.host.enforce) {
 		/* recommend-only policy: say so, write nothing (DESIGN §6 enforce) */
 		log_warn("enforce = no in [host]: apply only reports; nothing is written");
-		return report_only(c, &s, RPT_APPLY);
+		int code = report_only(c, &s, RPT_APPLY);
+		session_end(&s);
+		return code;
 	}
 	struct journal j;
 	int rc = state_journal_open(c, JOURNAL_CREATE, &j);

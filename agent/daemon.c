@@ -1,5 +1,5 @@
 /* daemon.c - `overcommitd run`: one poll over a signalfd, two timerfds and
- * the proc connector (DESIGN §3, issue 4).  Signals are flags read in the
+ * the proc connector (DESIGN §3).  Signals are flags read in the
  * loop; nothing happens in a handler.  Work per event is a few small /proc
  * reads and writes; the periodic pass re-reads only tracked pids, with a
  * full /proc scan at start, after lost events and every FULL_SCAN_EVERY
@@ -612,6 +612,23 @@ static void read_signals(struct daemon *d)
 	}
 }
 
+/* The events the loop waits for, one poll slot each. */
+enum poll_slot { SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, NSLOTS };
+
+static void on_procconn(struct daemon *d)
+{
+	int n = procconn_drain(d->pc, on_event, d);
+	if (n == -ENOBUFS) {
+		/* events were lost: nothing matched may stay missed */
+		d->stats.resyncs++;
+		log_warn("proc connector lost events; rescanning /proc");
+		d->need_full = true;
+		pass(d);
+	} else if (n < 0) {
+		log_errno(LOG_LVL_ERR, n, "proc connector");
+	}
+}
+
 int cmd_run(const struct cli *c)
 {
 	struct daemon d = { .c = c, .sig_fd = -1, .tick_fd = -1, .sample_fd = -1 };
@@ -626,38 +643,28 @@ int cmd_run(const struct cli *c)
 	sd_notify(0, "READY=1");
 	log_info("running: %zu service%s, interval %" PRId64 " s, enforce = %s", d.pol.nsvc,
 		 d.pol.nsvc == 1 ? "" : "s", d.pol.host.interval.v, d.pol.host.enforce ? "yes" : "no");
-	struct pollfd fds[4] = {
-		{ .fd = d.sig_fd, .events = POLLIN },
-		{ .fd = procconn_fd(d.pc), .events = POLLIN },
-		{ .fd = d.tick_fd, .events = POLLIN },
-		{ .fd = d.sample_fd, .events = POLLIN },
+	struct pollfd fds[NSLOTS] = {
+		[SLOT_SIGNAL] = { .fd = d.sig_fd, .events = POLLIN },
+		[SLOT_PROCCONN] = { .fd = procconn_fd(d.pc), .events = POLLIN },
+		[SLOT_TICK] = { .fd = d.tick_fd, .events = POLLIN },
+		[SLOT_SAMPLE] = { .fd = d.sample_fd, .events = POLLIN },
 	};
 	while (!d.stop) {
-		if (poll(fds, 4, -1) < 0) {
+		if (poll(fds, NSLOTS, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_errno(LOG_LVL_ERR, errno, "poll");
 			break;
 		}
-		if (fds[0].revents & POLLIN)
+		if (fds[SLOT_SIGNAL].revents & POLLIN)
 			read_signals(&d);
-		if (fds[1].revents & POLLIN) {
-			int n = procconn_drain(d.pc, on_event, &d);
-			if (n == -ENOBUFS) {
-				/* events were lost: nothing matched may stay missed */
-				d.stats.resyncs++;
-				log_warn("proc connector lost events; rescanning /proc");
-				d.need_full = true;
-				pass(&d);
-			} else if (n < 0) {
-				log_errno(LOG_LVL_ERR, n, "proc connector");
-			}
-		}
-		if (fds[3].revents & POLLIN) {
+		if (fds[SLOT_PROCCONN].revents & POLLIN)
+			on_procconn(&d);
+		if (fds[SLOT_SAMPLE].revents & POLLIN) {
 			drain_timer(d.sample_fd);
 			sample_episodes(&d);
 		}
-		if (fds[2].revents & POLLIN) {
+		if (fds[SLOT_TICK].revents & POLLIN) {
 			drain_timer(d.tick_fd);
 			pass(&d);
 			if (d.watchdog)

@@ -1,6 +1,6 @@
 /* drift.h - the daemon's memory of what it wrote, to notice when someone
  * else (config management, an admin) changes a value it manages, and to
- * rate-limit its own changes: never flap (DESIGN §7.4, issue 4 item 6). */
+ * rate-limit its own changes: never flap (DESIGN §7.4). */
 #ifndef OVERCOMMITD_DRIFT_H
 #define OVERCOMMITD_DRIFT_H
 

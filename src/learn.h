@@ -1,4 +1,4 @@
-/* learn.h - copy-on-write learning (issue 4): what a service's fork episodes
+/* learn.h - copy-on-write learning: what a service's fork episodes
  * really cost in anonymous memory, robust to outliers, decaying with age,
  * persisted across restarts.  Pure except learn_load/learn_save. */
 #ifndef OVERCOMMITD_LEARN_H

@@ -11,6 +11,7 @@
 #include "origin.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "tracker.h"
 
 enum action_kind {
 	ACT_SYSCTL = 0,
@@ -80,8 +81,6 @@ struct plan {
 int plan_build(const struct policy *pol, const struct snapshot *s,
 	       const struct learn_estimate *learned, struct plan *out);
 void plan_free(struct plan *p);
-
-enum proc_role { ROLE_MEMBER = 0, ROLE_MAIN, ROLE_CHILD };
 
 /* Pure: the actions for one process of service svc the moment it appears
  * (the daemon's exec/fork events): oom_score_adj for its role (main or

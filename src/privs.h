@@ -1,4 +1,4 @@
-/* privs.h - least privilege for the uid-0 agent (DESIGN §2, issue 4 item 8).
+/* privs.h - least privilege for the uid-0 agent (DESIGN §2).
  * After setup the daemon keeps only {DAC_OVERRIDE, SYS_RESOURCE, SYS_PTRACE,
  * NET_ADMIN}, stays uid 0 (writing /proc/sys/vm needs euid 0, no capability
  * replaces it) and sets no-new-privs.  Capabilities are per thread: call

@@ -1,7 +1,7 @@
-/* sdunit.h - limit a service through its systemd unit (DESIGN §6, issue 4
- * item 9): systemd owns memory.high/memory.max of the cgroups it manages and
- * rewrites them on daemon-reload, so on a systemd host the agent sets them as
- * runtime unit properties over D-Bus (SetUnitProperties, runtime=true: gone
+/* sdunit.h - limit a service through its systemd unit (DESIGN §6): systemd
+ * owns memory.high/memory.max of the cgroups it manages and rewrites them on
+ * daemon-reload, so on a systemd host the agent sets them as runtime unit
+ * properties over D-Bus (SetUnitProperties, runtime=true: gone
  * at reboot, like `systemctl set-property --runtime`). */
 #ifndef OVERCOMMITD_SDUNIT_H
 #define OVERCOMMITD_SDUNIT_H

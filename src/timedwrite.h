@@ -1,6 +1,6 @@
-/* timedwrite.h - a kernel-file write with a time bound (DESIGN §2, issue 4
- * item 4): writing memory.high can block while the kernel reclaims, and
- * the daemon's loop must not stall on it. */
+/* timedwrite.h - a kernel-file write with a time bound (DESIGN §2): writing
+ * memory.high can block while the kernel reclaims, and the daemon's loop
+ * must not stall on it. */
 #ifndef OVERCOMMITD_TIMEDWRITE_H
 #define OVERCOMMITD_TIMEDWRITE_H
 

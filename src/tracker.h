@@ -1,5 +1,5 @@
 /* tracker.h - the daemon's memory of which processes belong to which
- * service, kept current from fork/exec/exit events (issue 4).  Pure: the
+ * service, kept current from fork/exec/exit events.  Pure: the
  * caller reads /proc and passes what it read; the tracker only decides.
  * Identity is pid + start time (DESIGN §7.8): an event older than the entry
  * it names (pid reuse, late EXIT) is ignored. */
@@ -9,10 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "plan.h"
 #include "policy.h"
 #include "proc.h"
 #include "snapshot.h"
+
+/* What a process is to its service: the main process, a forked child of
+ * the main (a BGSAVE child, a prefork worker), or any other member. */
+enum proc_role { ROLE_MEMBER = 0, ROLE_MAIN, ROLE_CHILD };
 
 struct tproc {
 	int pid;
