@@ -159,7 +159,7 @@ static void episode_start(struct daemon *d, size_t svc, int child)
 	struct proc_info m;
 	uint64_t kb;
 	e->active = false;
-	if (proc_read(&d->c->roots, ts->main_pid, &m) < 0 || !m.cgroup[0])
+	if (proc_read(&d->c->roots, ts->ep_inst, &m) < 0 || !m.cgroup[0])
 		return;
 	snprintf(e->cgroup, sizeof(e->cgroup), "%s", m.cgroup);
 	if (group_anon_kb(d, svc, &kb) < 0)
@@ -314,6 +314,43 @@ static const char *role_name(enum proc_role r)
 	return r == ROLE_MAIN ? "main" : r == ROLE_CHILD ? "child of main" : "member";
 }
 
+/* A tracked process exited and had tracked children: each that matches its
+ * service (and may be acted on) is now the main of an instance - the real
+ * server of a daemonizing one (redis --daemonize, apachectl, pg_ctl) - and
+ * its children become children of a main: enforce their values now. */
+static void promote_orphans(struct daemon *d, int ppid)
+{
+	int orphans[64], rerolled[256];
+	size_t n = tracker_orphans(&d->tr, ppid, orphans, sizeof(orphans) / sizeof(orphans[0]));
+	for (size_t i = 0; i < n; i++) {
+		struct proc_info pi, ci;
+		struct tr_out o;
+		size_t nre = 0;
+		const struct tproc *tp = tracker_find(&d->tr, orphans[i]);
+		if (!tp || proc_read(&d->c->roots, orphans[i], &pi) < 0 ||
+		    !svc_matches(&d->pol.svc[tp->svc], d->uid_min, &pi))
+			continue; /* gone, or not the service's own (a BGSAVE child) */
+		if (tracker_promote(&d->tr, &pi, rerolled, sizeof(rerolled) / sizeof(rerolled[0]),
+				    &nre, &o) < 0)
+			continue;
+		if (o.episode_cancel)
+			d->ep[o.svc].active = false; /* a daemonizing fork: nothing to learn */
+		log_info("%s: pid %d (%s) is the main of an instance now (its parent %d exited); "
+			 "%zu child%s",
+			 d->pol.svc[o.svc].name, pi.pid, pi.st.comm, ppid, nre, nre == 1 ? "" : "ren");
+		enforce_process(d, &o, &pi, 0);
+		for (size_t k = 0; k < nre; k++) {
+			struct tr_out co = o;
+			co.role = ROLE_CHILD;
+			co.pid = rerolled[k];
+			if (proc_read(&d->c->roots, rerolled[k], &ci) == 0)
+				enforce_process(d, &co, &ci, 0);
+		}
+	}
+	if (n > 0)
+		sampler_arm(d);
+}
+
 static void on_event(const struct pc_event *ev, void *arg)
 {
 	struct daemon *d = arg;
@@ -327,7 +364,7 @@ static void on_event(const struct pc_event *ev, void *arg)
 			return;
 		if (proc_read(r, ev->pid, &pi) < 0)
 			return; /* gone already: not an error */
-		if (tracker_exec(&d->tr, &d->pol, &pi, ev->ts_ns, &o) < 0) {
+		if (tracker_exec(&d->tr, &d->pol, d->uid_min, &pi, ev->ts_ns, &o) < 0) {
 			d->need_full = true;
 			return;
 		}
@@ -362,6 +399,8 @@ static void on_event(const struct pc_event *ev, void *arg)
 			episode_end(d, o.svc);
 		if (o.removed)
 			forget_process(d, o.pid);
+		if (o.orphans)
+			promote_orphans(d, o.pid);
 		return;
 	default:
 		return;
@@ -439,6 +478,7 @@ static void pass(struct daemon *d)
 		return;
 	}
 	d->cgroup2 = s.cgroup2;
+	d->uid_min = s.uid_min;
 	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
 		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
@@ -504,7 +544,11 @@ static int setup(struct daemon *d)
 		log_err("policy refused; not starting");
 		return -EINVAL;
 	}
-	int rc = state_journal_open(c, JOURNAL_CREATE, &d->j);
+	int rc = uid_min_read(&c->roots, &d->uid_min);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "%s/login.defs: UID_MIN unreadable; processes of uid "
+					    ">= %u are never acted on", c->roots.etc, d->uid_min);
+	rc = state_journal_open(c, JOURNAL_CREATE, &d->j);
 	if (rc < 0)
 		return rc;
 	size_t pruned = apply_prune_exited(&c->roots, &d->j);

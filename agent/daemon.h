@@ -32,6 +32,7 @@ struct daemon {
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;
+	uid_t uid_min;              /* login.defs UID_MIN: who may be acted on (trust.h) */
 	struct daemon_stats stats;
 };
 

@@ -26,6 +26,7 @@ static void usage(FILE *out)
 	      "                     default /etc/overcommitd/policies.d)\n"
 	      "  --procfs DIR --sysfs DIR --cgroupfs DIR\n"
 	      "                     kernel filesystem roots (default /proc /sys /sys/fs/cgroup)\n"
+	      "  --etc DIR          where login.defs is read (UID_MIN; default /etc)\n"
 	      "  --state-dir DIR    state journal directory (default /var/lib/overcommitd)\n"
 	      "  --format text|json|prometheus\n"
 	      "                     output format (default text; prometheus: status, recommend, apply)\n"
@@ -48,12 +49,14 @@ static int set_root(char *dst, size_t size, const char *val, const char *opt)
 
 int main(int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_STATE, O_FORMAT, O_VERSION, O_METRICS, O_REDACT };
+	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_ETC, O_STATE, O_FORMAT, O_VERSION, O_METRICS,
+	       O_REDACT };
 	static const struct option opts[] = {
 		{ "policy-dir", required_argument, NULL, O_POLICY },
 		{ "procfs", required_argument, NULL, O_PROCFS },
 		{ "sysfs", required_argument, NULL, O_SYSFS },
 		{ "cgroupfs", required_argument, NULL, O_CGROUPFS },
+		{ "etc", required_argument, NULL, O_ETC },
 		{ "state-dir", required_argument, NULL, O_STATE },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "metrics-file", required_argument, NULL, O_METRICS },
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
 		case O_CGROUPFS:
 			bad = set_root(c.roots.cgroupfs, sizeof(c.roots.cgroupfs), optarg, "--cgroupfs");
 			break;
+		case O_ETC: bad = set_root(c.roots.etc, sizeof(c.roots.etc), optarg, "--etc"); break;
 		case O_STATE: c.state_dir = optarg; break;
 		case O_METRICS: c.metrics_file = optarg; break;
 		case O_FORMAT:

@@ -246,8 +246,17 @@ static int doc_user(const struct obs_source *src, const char *name, uid_t *uid)
 	return -ENOENT;
 }
 
+/* The document does not record login.defs: the default UID_MIN. */
+static int doc_uid_min(const struct obs_source *src, uid_t *out)
+{
+	(void)src;
+	*out = UID_MIN_DEFAULT;
+	return 0;
+}
+
 void hostsnap_source(const struct hostsnap *hs, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = doc_host, .list_pids = doc_list, .read_proc = doc_proc,
-				    .read_cgroup = doc_cgroup, .lookup_user = doc_user, .ctx = hs };
+				    .read_cgroup = doc_cgroup, .lookup_user = doc_user,
+				    .uid_min = doc_uid_min, .ctx = hs };
 }

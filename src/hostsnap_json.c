@@ -378,6 +378,7 @@ static int one_proc(struct rd *r, json_object *o, void *out, const void *prev)
 	get_u64(r, o, "cap_eff", UINT64_MAX, &p->status.cap_eff, &rc);
 	get_int(r, o, "oom_score_adj", -1000, 1000, &p->oom_score_adj, &rc);
 	p->status.uid = (uid_t)uid;
+	p->status.euid = (uid_t)uid; /* the document keeps one uid per process */
 	p->st.state = state[0];
 	if (rc == 0 && !isalpha((unsigned char)state[0]))
 		rc = fail(r, "state: not a letter");

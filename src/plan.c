@@ -111,12 +111,10 @@ static void eval_service(const struct snapshot *s, const struct svc_obs *o, stru
 	for (size_t i = 0; i < o->nprocs; i++) {
 		e->commit_kb += proc_commit_kb(&o->procs[i]);
 		rss_all += o->procs[i].status.rss_anon_kb;
-		/* a forked child of the main (a BGSAVE child matches the same
+		/* a forked child of a main (a BGSAVE child matches the same
 		 * comm) shares the main's pages: counting it again would double
 		 * the size during every save */
-		bool child_of_main = o->main_idx >= 0 && (size_t)o->main_idx != i &&
-				     o->procs[i].st.ppid == o->procs[o->main_idx].pid;
-		if (i < o->nmatched && !child_of_main)
+		if (i < o->nmatched && o->place[i].role != ROLE_CHILD)
 			rss_matched += o->procs[i].status.rss_anon_kb;
 	}
 	/* cgroup anon counts a COW-shared page once; RSS sums count it per
@@ -135,8 +133,7 @@ static void eval_service(const struct snapshot *s, const struct svc_obs *o, stru
 		return;
 	const struct proc_info *m = &o->procs[o->main_idx];
 	for (size_t i = 0; i < o->nprocs; i++)
-		if (o->procs[i].st.ppid == m->pid)
-			e->forks++;
+		e->forks += o->place[i].role == ROLE_CHILD;
 	e->fork = model_fork_check(&s->mem, &s->vm, m);
 }
 
@@ -609,13 +606,15 @@ static int limit_action(const struct limit_ctx *l, const struct limit_req *r)
 	return 0;
 }
 
-/* oom_score_adj of the main process and of its forked children. */
+/* oom_score_adj of every instance's main and of each main's children
+ * (roles from svc_obs_index). */
 static int plan_service_oom(struct plan *p, const struct pol_service *ps, const struct svc_obs *o)
 {
-	const struct proc_info *m = &o->procs[o->main_idx];
-	int rc = oom_action(p, ps, m, &ps->oom_score_adj, "main process");
+	int rc = 0;
 	for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
-		if (o->procs[k].st.ppid == m->pid)
+		if (o->place[k].role == ROLE_MAIN)
+			rc = oom_action(p, ps, &o->procs[k], &ps->oom_score_adj, "main process");
+		else if (o->place[k].role == ROLE_CHILD)
 			rc = oom_action(p, ps, &o->procs[k], &ps->child_oom_score_adj, "forked child");
 	return rc;
 }

@@ -88,6 +88,8 @@ static void service_free(struct pol_service *s)
 	free(s->name);
 	pol_str_free(&s->match_comm);
 	pol_str_free(&s->match_exe);
+	free(s->match_exe_target);
+	s->match_exe_target = NULL;
 	pol_str_free(&s->match_unit);
 	pol_str_free(&s->match_user);
 	pol_str_free(&s->match_cmdline);

@@ -66,6 +66,8 @@ struct pol_service {
 	struct origin at;            /* the section header */
 	struct pol_str match_comm;   /* exact /proc/PID/comm */
 	struct pol_str match_exe;    /* exact /proc/PID/exe target */
+	char *match_exe_target;      /* what match_exe resolves to when it is a symlink
+	                                (/proc/PID/exe shows the target), else NULL */
 	struct pol_str match_unit;   /* systemd unit from /proc/PID/cgroup, e.g. redis-server.service */
 	struct pol_str match_user;   /* user name or numeric uid (real uid) */
 	struct pol_str match_cmdline;/* fnmatch(3) glob on the space-joined cmdline */

@@ -127,13 +127,24 @@ static int status_value(enum st_key k, const char *v, struct proc_status *st)
 	int64_t i;
 	switch (k) {
 	case SK_UID: {
-		/* "real effective saved fs": the first is the real uid */
-		char first[16];
-		size_t len = strcspn(v + strspn(v, " \t"), " \t");
-		if (token_copy(first, sizeof(first), v + strspn(v, " \t"), len) < 0 ||
-		    parse_i64(first, 0, (int64_t)UINT32_MAX - 1, &i) < 0)
+		/* "real effective saved fs": the first is the real uid, the
+		 * second the effective one (a fixture may omit it: = real) */
+		char tok[16];
+		const char *t = v + strspn(v, " \t");
+		size_t len = strcspn(t, " \t");
+		if (token_copy(tok, sizeof(tok), t, len) < 0 ||
+		    parse_i64(tok, 0, (int64_t)UINT32_MAX - 1, &i) < 0)
 			return -EINVAL;
-		st->uid = (uid_t)i;
+		st->uid = st->euid = (uid_t)i;
+		t += len;
+		t += strspn(t, " \t");
+		if (*t == '\0')
+			return 0;
+		len = strcspn(t, " \t");
+		if (token_copy(tok, sizeof(tok), t, len) < 0 ||
+		    parse_i64(tok, 0, (int64_t)UINT32_MAX - 1, &i) < 0)
+			return -EINVAL;
+		st->euid = (uid_t)i;
 		return 0;
 	}
 	case SK_TGID:

@@ -21,6 +21,7 @@ struct proc_stat {             /* from /proc/PID/stat */
 
 struct proc_status {           /* from /proc/PID/status */
 	uid_t uid;                 /* real uid */
+	uid_t euid;                /* effective uid */
 	uint64_t vm_size_kb;       /* total_vm, for the user_reserve term */
 	uint64_t vm_data_kb;
 	uint64_t vm_stk_kb;

@@ -9,6 +9,7 @@ struct roots {
 	char procfs[PATH_MAX];   /* default /proc */
 	char sysfs[PATH_MAX];    /* default /sys */
 	char cgroupfs[PATH_MAX]; /* default /sys/fs/cgroup (the cgroup2 mount) */
+	char etc[PATH_MAX];      /* default /etc (login.defs: UID_MIN) */
 };
 
 void roots_default(struct roots *r);

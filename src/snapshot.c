@@ -15,15 +15,11 @@
 
 #include "util.h"
 
-/* A service's match_user resolved once per snapshot (NSS lookups are slow). */
-struct user_key {
-	bool ok;
-	uid_t uid;
-};
-
+/* A service's match_user resolved once per snapshot (NSS lookups are slow),
+ * through the source (a host snapshot carries its own users). */
 static struct user_key resolve_user(const struct obs_source *src, const char *name)
 {
-	struct user_key k = { false, 0 };
+	struct user_key k = { .set = true };
 	uint64_t v;
 	if (parse_u64(name, UINT32_MAX - 1, &v) == 0) {
 		k.ok = true;
@@ -33,6 +29,16 @@ static struct user_key resolve_user(const struct obs_source *src, const char *na
 	/* an unknown user (or an NSS failure) matches nothing */
 	k.ok = src->lookup_user(src, name, &k.uid) == 0;
 	return k;
+}
+
+static bool exe_matches(const struct pol_service *s, const char *exe)
+{
+	if (exe[0] == '\0')
+		return false;
+	/* the path the policy names, or what it resolves to when it is a
+	 * symlink (Debian's /usr/bin/redis-server -> redis-check-rdb) */
+	return strcmp(exe, s->match_exe.v) == 0 ||
+	       (s->match_exe_target && strcmp(exe, s->match_exe_target) == 0);
 }
 
 static bool matches(const struct pol_service *s, const struct user_key *user,
@@ -46,7 +52,7 @@ static bool matches(const struct pol_service *s, const struct user_key *user,
 	}
 	if (s->match_exe.v) {
 		any = true;
-		if (p->exe[0] == '\0' || strcmp(p->exe, s->match_exe.v) != 0)
+		if (!exe_matches(s, p->exe))
 			return false;
 	}
 	if (s->match_unit.v) {
@@ -69,14 +75,10 @@ static bool matches(const struct pol_service *s, const struct user_key *user,
 	return any; /* a service without match_* keys matches nothing */
 }
 
-bool svc_matches(const struct pol_service *s, const struct proc_info *p)
+bool svc_matches(const struct pol_service *s, uid_t uid_min, const struct proc_info *p)
 {
-	struct user_key user = { false, 0 };
-	struct obs_source live;
-	obs_source_live(NULL, &live);
-	if (s->match_user.v)
-		user = resolve_user(&live, s->match_user.v);
-	return matches(s, &user, p);
+	struct user_key user = user_key_resolve(s->match_user.v);
+	return matches(s, &user, p) && trust_proc(&user, uid_min, p);
 }
 
 /* ---- the live source: the kernel through the roots ----------------------- */
@@ -117,10 +119,16 @@ static int live_user(const struct obs_source *src, const char *name, uid_t *uid)
 	return 0;
 }
 
+static int live_uid_min(const struct obs_source *src, uid_t *out)
+{
+	return uid_min_read(src->ctx, out);
+}
+
 void obs_source_live(const struct roots *r, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = live_host, .list_pids = live_list, .read_proc = live_proc,
-				    .read_cgroup = live_cgroup, .lookup_user = live_user, .ctx = r };
+				    .read_cgroup = live_cgroup, .lookup_user = live_user, .uid_min = live_uid_min,
+				    .ctx = r };
 }
 
 /* ---- scan state --------------------------------------------------------- */
@@ -134,6 +142,7 @@ struct scan {
 	const struct obs_source *src;
 	const struct policy *pol;
 	struct user_key *users;   /* per service */
+	uid_t uid_min;
 	unsigned extra;           /* PROC_READ_EXE / PROC_READ_CMDLINE when needed */
 	struct lite *all;
 	size_t nall;
@@ -223,33 +232,59 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool older(const struct proc_info *a, const struct proc_info *b)
+static bool in_sorted(int pid, const int *sorted, size_t n)
 {
-	if (a->st.start_time != b->st.start_time)
-		return a->st.start_time < b->st.start_time;
-	return a->pid < b->pid;
+	return bsearch(&pid, sorted, n, sizeof(int), cmp_int) != NULL;
 }
 
-/* Main: matched, parent not matched (a prefork master, not its workers);
- * ties -> oldest, then smallest pid.  A ppid cycle (only in hostile trees)
- * falls back to the oldest matched process. */
-static size_t pick_main(const struct proc_info *m, size_t nm, const int *mpids)
+/* Pids of the instances' mains (svc_obs_index ran on the matched ones), ascending. */
+static size_t main_pids(const struct svc_obs *o, int *out)
 {
-	ssize_t best = -1;
-	for (int pass = 0; pass < 2 && best < 0; pass++) {
-		for (size_t j = 0; j < nm; j++) {
-			if (pass == 0 && bsearch(&m[j].st.ppid, mpids, nm, sizeof(int), cmp_int))
-				continue;
-			if (best < 0 || older(&m[j], &m[best]))
-				best = (ssize_t)j;
+	for (size_t k = 0; k < o->ninst; k++)
+		out[k] = o->procs[o->inst[k].main].pid;
+	qsort(out, o->ninst, sizeof(*out), cmp_int);
+	return o->ninst;
+}
+
+/* Children of the mains that did not match (redis' "redis-rdb-bgsave"),
+ * each run by a user the service may act on. */
+static int add_children(const struct scan *sc, size_t idx, struct svc_obs *o, const int *mpids)
+{
+	size_t nm = o->nmatched;
+	int *mains = malloc(nm * sizeof(*mains));
+	if (!mains)
+		return -ENOMEM;
+	size_t nmain = main_pids(o, mains), nchild = 0;
+	for (size_t j = 0; j < sc->nall; j++)
+		nchild += in_sorted(sc->all[j].st.ppid, mains, nmain) &&
+			  !in_sorted(sc->all[j].pid, mpids, nm);
+	if (nchild > 0) {
+		struct proc_info *np = realloc(o->procs, (nm + nchild) * sizeof(*np));
+		if (!np) {
+			free(mains);
+			return -ENOMEM;
 		}
+		o->procs = np;
 	}
-	return (size_t)best;
+	for (size_t j = 0; j < sc->nall && nchild > 0; j++) {
+		const struct lite *l = &sc->all[j];
+		struct proc_info *p = &o->procs[o->nprocs];
+		if (!in_sorted(l->st.ppid, mains, nmain) || in_sorted(l->pid, mpids, nm) ||
+		    read_rest(sc, l, p) < 0)
+			continue; /* not a child, or exited meanwhile */
+		if (trust_child(&sc->users[idx], sc->uid_min, p))
+			o->nprocs++;
+	}
+	free(mains);
+	return 0;
 }
 
-static bool is_child(const struct lite *l, int main_pid, const int *mpids, size_t nm)
+static void note_untrusted(struct svc_obs *o, const struct proc_info *p)
 {
-	return l->st.ppid == main_pid && !bsearch(&l->pid, mpids, nm, sizeof(int), cmp_int);
+	if (o->nuntrusted++ == 0) {
+		o->untrusted_pid = p->pid;
+		o->untrusted_uid = p->status.uid != 0 ? p->status.uid : p->status.euid;
+	}
 }
 
 bool svc_cgroup_is_own(const char *cg, const char *policy_cg)
@@ -273,9 +308,16 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 	if (cgroup2)
 		(void)sc->src->read_cgroup(sc->src, pcg, &o->policy_cg); /* unreadable = absent */
 
+	const struct user_key *u = &sc->users[idx];
 	size_t nm = 0;
-	for (size_t j = 0; j < sc->ncand; j++)
-		nm += matches(s, &sc->users[idx], &sc->cand[j]);
+	for (size_t j = 0; j < sc->ncand; j++) {
+		if (!matches(s, u, &sc->cand[j]))
+			continue;
+		if (trust_proc(u, sc->uid_min, &sc->cand[j]))
+			nm++;
+		else
+			note_untrusted(o, &sc->cand[j]);
+	}
 	if (nm == 0)
 		return 0;
 
@@ -286,33 +328,22 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 		return -ENOMEM;
 	}
 	for (size_t j = 0; j < sc->ncand; j++) {
-		if (matches(s, &sc->users[idx], &sc->cand[j])) {
+		if (matches(s, u, &sc->cand[j]) && trust_proc(u, sc->uid_min, &sc->cand[j])) {
 			mpids[o->nmatched] = sc->cand[j].pid; /* ascending: cand is */
 			o->procs[o->nmatched++] = sc->cand[j];
 		}
 	}
 	o->nprocs = o->nmatched;
-	size_t mi = pick_main(o->procs, nm, mpids);
-	o->main_idx = (ssize_t)mi;
-	int main_pid = o->procs[mi].pid;
-
-	/* children of main that did not match (redis' "redis-rdb-bgsave") */
-	size_t nchild = 0;
-	for (size_t j = 0; j < sc->nall; j++)
-		nchild += is_child(&sc->all[j], main_pid, mpids, nm);
-	if (nchild > 0) {
-		struct proc_info *np = realloc(o->procs, (nm + nchild) * sizeof(*np));
-		if (!np) {
-			free(mpids);
-			return -ENOMEM;
-		}
-		o->procs = np;
-	}
-	for (size_t j = 0; j < sc->nall && nchild > 0; j++)
-		if (is_child(&sc->all[j], main_pid, mpids, nm) &&
-		    read_rest(sc, &sc->all[j], &o->procs[o->nprocs]) == 0)
-			o->nprocs++; /* else: exited meanwhile */
+	/* instances of the matched ones first: their mains' children join */
+	int rc = svc_obs_index(o);
+	if (rc == 0)
+		rc = add_children(sc, idx, o, mpids);
 	free(mpids);
+	if (rc == 0 && o->nprocs > o->nmatched)
+		rc = svc_obs_index(o);
+	if (rc < 0)
+		return rc;
+	size_t mi = (size_t)o->main_idx;
 
 	snprintf(o->cgroup, sizeof(o->cgroup), "%s", o->procs[mi].cgroup);
 	if (o->cgroup[0]) {
@@ -363,6 +394,9 @@ int snapshot_observe(const struct obs_source *src, const struct policy *pol, con
 		if (svc->match_cmdline.v)
 			sc.extra |= PROC_READ_CMDLINE;
 	}
+	if (src->uid_min(src, &s->uid_min) < 0)
+		s->uid_min = UID_MIN_DEFAULT; /* malformed: the default, never wider */
+	sc.uid_min = s->uid_min;
 	if ((rc = scan_pids(&sc, pids, npids)) < 0)
 		goto out;
 	s->nprocs_scanned = sc.nall;
@@ -379,8 +413,10 @@ out:
 
 void snapshot_free(struct snapshot *s)
 {
-	for (size_t i = 0; i < s->nsvc; i++)
+	for (size_t i = 0; i < s->nsvc; i++) {
 		free(s->svc[i].procs);
+		svc_obs_index_free(&s->svc[i]);
+	}
 	free(s->svc);
 	s->svc = NULL;
 	s->nsvc = 0;

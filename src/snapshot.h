@@ -6,23 +6,55 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include "cgroup.h"
 #include "meminfo.h"
 #include "policy.h"
 #include "proc.h"
 #include "roots.h"
+#include "trust.h"
 #include "vmsysctl.h"
+
+/* A process's place in its service (DESIGN §7, "Instances"). */
+enum proc_role {
+	ROLE_MEMBER = 0,  /* matched, its parent another non-main process of the service */
+	ROLE_MAIN,        /* matched, parent not a live process of the service: an instance */
+	ROLE_CHILD,       /* a child of an instance's main (forked worker, BGSAVE child) */
+};
+
+/* One instance: a main and the processes below it. */
+struct svc_inst {
+	size_t main;              /* index into svc_obs.procs */
+	size_t nchildren;         /* processes with role ROLE_CHILD of this main */
+	size_t nmembers;          /* matched processes below the main, not its children */
+	uint64_t commit_kb;       /* the main's fork charge estimate (proc_commit_kb) */
+	uint64_t child_commit_kb; /* sum over its children and members */
+};
+
+struct svc_place {
+	enum proc_role role;
+	size_t inst;              /* index into svc_obs.inst */
+};
 
 struct svc_obs {
 	size_t policy_idx;        /* index into policy->svc */
-	struct proc_info *procs;  /* matched processes, then children of main (see below);
+	struct proc_info *procs;  /* matched processes, then children of mains (see below);
 	                             exe/cmdline are read only when some service matches
 	                             on match_exe/match_cmdline ("" otherwise) */
 	size_t nprocs;
-	size_t nmatched;          /* procs[0..nmatched) matched the policy's match_* keys;
-	                             procs[nmatched..nprocs) are children of main that did not */
-	ssize_t main_idx;         /* the main process: matched, parent not matched,
-	                             oldest start time; -1 when the service is not running */
+	size_t nmatched;          /* procs[0..nmatched) matched the policy's match_* keys
+	                             and are trusted (trust.h); procs[nmatched..nprocs)
+	                             are children of mains that did not match */
+	struct svc_place *place;  /* per procs[]: role and instance (svc_obs_index) */
+	struct svc_inst *inst;    /* the instances, oldest main first */
+	size_t ninst;
+	ssize_t main_idx;         /* the main of the largest instance (largest fork
+	                             charge, then oldest); -1 when not running */
+	size_t nuntrusted;        /* processes that matched by name/exe/cmdline but run
+	                             as a user the policy may not act on: left alone */
+	int untrusted_pid;        /* the first of them (for the report), 0 if none */
+	uid_t untrusted_uid;
 	char cgroup[PROC_PATH_MAX];   /* cgroup v2 path of the main process ("" if none) */
 	bool own_cgroup;          /* systemd unit (.service/.scope) or the policy's cgroup */
 	struct cg_memory cg;      /* figures of that cgroup (present=false if none) */
@@ -37,10 +69,20 @@ struct snapshot {
 	struct svc_obs *svc;      /* one per policy service, same order */
 	size_t nsvc;
 	size_t nprocs_scanned;
+	uid_t uid_min;            /* login.defs UID_MIN the trust rule used */
 };
 
-/* Does process p match service s?  All present match_* keys must match. */
-bool svc_matches(const struct pol_service *s, const struct proc_info *p);
+/* Does process p match service s?  All present match_* keys must match,
+ * and p must run as a user the service may act on (trust.h). */
+bool svc_matches(const struct pol_service *s, uid_t uid_min, const struct proc_info *p);
+
+/* Derive roles and instances from procs[] (matched first, nmatched of them,
+ * then non-matched children): every matched process whose parent is not a
+ * matched one is the main of an instance; a process whose parent is a main
+ * is its child; the rest are members of the instance above them.  Sets
+ * place, inst, ninst, main_idx.  Pure; 0 or -ENOMEM. */
+int svc_obs_index(struct svc_obs *o);
+void svc_obs_index_free(struct svc_obs *o);
 
 /* A cgroup the service has to itself: a systemd unit's (.service/.scope)
  * or the policy's group for it. */
@@ -58,6 +100,9 @@ struct obs_source {
 	int (*read_cgroup)(const struct obs_source *src, const char *path, struct cg_memory *m);
 	/* a match_user name -> uid; -ENOENT: no such user (matches nothing) */
 	int (*lookup_user)(const struct obs_source *src, const char *name, uid_t *uid);
+	/* UID_MIN: who is a login user (trust.h); <0 when malformed (the
+	 * default is then used, never a wider trust) */
+	int (*uid_min)(const struct obs_source *src, uid_t *out);
 	const void *ctx;
 };
 void obs_source_live(const struct roots *r, struct obs_source *src);

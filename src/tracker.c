@@ -3,6 +3,7 @@
 #include "tracker.h"
 
 #include <errno.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,17 +85,25 @@ static void drop(struct tracker *t, size_t i, struct tr_out *out)
 	out->svc = tp->svc;
 	out->role = tp->role;
 	out->pid = tp->pid;
+	out->inst = tp->inst;
 	if (s->ep_active && s->ep_child == tp->pid) {
 		s->ep_active = false;
 		out->episode_end = true;
 	}
-	if (tp->role == ROLE_MAIN && s->main_pid == tp->pid) {
-		s->main_pid = 0;
-		s->main_start = 0;
-		out->main_gone = true;
-	}
+	out->main_gone = tp->role == ROLE_MAIN;
+	int pid = tp->pid;
 	memmove(&t->p[i], &t->p[i + 1], (t->n - i - 1) * sizeof(*t->p));
 	t->n--;
+	for (size_t k = 0; k < t->n && !out->orphans; k++)
+		out->orphans = t->p[k].ppid == pid;
+}
+
+static bool episode_child_present(const struct tsvc *sv, const struct svc_obs *o)
+{
+	for (size_t j = 0; j < o->nprocs; j++)
+		if (o->procs[j].pid == sv->ep_child)
+			return true;
+	return false;
 }
 
 int tracker_load(struct tracker *t, const struct snapshot *s)
@@ -102,30 +111,22 @@ int tracker_load(struct tracker *t, const struct snapshot *s)
 	/* episodes survive a resync when their child is still there */
 	for (size_t k = 0; k < t->nsvc; k++) {
 		struct tsvc *sv = &t->svc[k];
-		bool keep = false;
-		if (sv->ep_active && k < s->nsvc)
-			for (size_t j = 0; j < s->svc[k].nprocs && !keep; j++)
-				keep = s->svc[k].procs[j].pid == sv->ep_child;
-		sv->ep_active = keep;
-		sv->main_pid = 0;
-		sv->main_start = 0;
+		sv->ep_active = sv->ep_active && k < s->nsvc && episode_child_present(sv, &s->svc[k]);
 	}
 	t->n = 0;
 	for (size_t k = 0; k < s->nsvc && k < t->nsvc; k++) {
 		const struct svc_obs *o = &s->svc[k];
 		if (o->main_idx < 0)
 			continue;
-		const struct proc_info *m = &o->procs[o->main_idx];
-		t->svc[k].main_pid = m->pid;
-		t->svc[k].main_start = m->st.start_time;
 		for (size_t j = 0; j < o->nprocs; j++) {
 			const struct proc_info *pi = &o->procs[j];
 			if (tracker_find(t, pi->pid))
 				continue; /* matched by an earlier service: first wins */
-			struct tproc tp = { .pid = pi->pid, .start = pi->st.start_time, .svc = k };
-			tp.role = (ssize_t)j == o->main_idx ? ROLE_MAIN
-				  : pi->st.ppid == m->pid ? ROLE_CHILD
-							  : ROLE_MEMBER;
+			const struct svc_place *pl = &o->place[j];
+			struct tproc tp = { .pid = pi->pid, .start = pi->st.start_time, .svc = k,
+					    .role = pl->role, .ppid = pi->st.ppid,
+					    .inst = o->procs[o->inst[pl->inst].main].pid,
+					    .matched = j < o->nmatched };
 			int rc = put(t, &tp);
 			if (rc)
 				return rc;
@@ -134,46 +135,45 @@ int tracker_load(struct tracker *t, const struct snapshot *s)
 	return 0;
 }
 
-int tracker_exec(struct tracker *t, const struct policy *pol, const struct proc_info *pi,
-		 uint64_t ts_ns, struct tr_out *out)
+int tracker_exec(struct tracker *t, const struct policy *pol, uid_t uid_min,
+		 const struct proc_info *pi, uint64_t ts_ns, struct tr_out *out)
 {
 	memset(out, 0, sizeof(*out));
 	bool found;
 	size_t i = locate(t, pi->pid, &found);
 	ssize_t svc = -1;
 	for (size_t k = 0; k < pol->nsvc && k < t->nsvc && svc < 0; k++)
-		if (svc_matches(&pol->svc[k], pi))
+		if (svc_matches(&pol->svc[k], uid_min, pi))
 			svc = (ssize_t)k;
 	if (svc < 0) {
-		/* a child of the main keeps its role whatever it runs */
+		/* a child of a main keeps its role whatever it runs */
 		if (found && t->p[i].role != ROLE_CHILD)
 			drop(t, i, out);
 		return 0;
 	}
 	const struct tproc *parent = tracker_find(t, pi->st.ppid);
-	struct tsvc *s = &t->svc[svc];
 	struct tproc tp = { .pid = pi->pid, .start = pi->st.start_time, .svc = (size_t)svc,
-			    .since_ns = ts_ns };
-	if (parent && parent->svc == (size_t)svc)
+			    .since_ns = ts_ns, .ppid = pi->st.ppid, .matched = true };
+	if (parent && parent->svc == (size_t)svc) {
 		tp.role = parent->role == ROLE_MAIN ? ROLE_CHILD : ROLE_MEMBER;
-	else if (s->main_pid == 0 || s->main_pid == pi->pid)
-		tp.role = ROLE_MAIN;
-	else
-		tp.role = ROLE_MEMBER; /* a second instance: the first stays main */
+		tp.inst = parent->inst;
+	} else {
+		tp.role = ROLE_MAIN; /* an instance of its own, beside any other */
+		tp.inst = pi->pid;
+	}
 	if (found && t->p[i].svc == (size_t)svc && t->p[i].role == tp.role &&
-	    t->p[i].start == tp.start)
+	    t->p[i].start == tp.start) {
+		t->p[i].matched = true;
 		return 0; /* nothing new (an exec we already saw in a scan) */
+	}
 	int rc = put(t, &tp);
 	if (rc)
 		return rc;
-	if (tp.role == ROLE_MAIN) {
-		s->main_pid = pi->pid;
-		s->main_start = pi->st.start_time;
-	}
 	out->added = true;
 	out->svc = (size_t)svc;
 	out->role = tp.role;
 	out->pid = pi->pid;
+	out->inst = tp.inst;
 	return 0;
 }
 
@@ -194,8 +194,9 @@ int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tg
 		return 0;
 	}
 	size_t svc = parent->svc;
-	struct tproc tp = { .pid = child_pid, .svc = svc, .since_ns = ts_ns,
-			    .role = parent->role == ROLE_MAIN ? ROLE_CHILD : ROLE_MEMBER };
+	struct tproc tp = { .pid = child_pid, .svc = svc, .since_ns = ts_ns, .ppid = parent_tgid,
+			    .role = parent->role == ROLE_MAIN ? ROLE_CHILD : ROLE_MEMBER,
+			    .inst = parent->inst };
 	struct tsvc *s = &t->svc[svc];
 	int rc = put(t, &tp);
 	if (rc)
@@ -204,9 +205,11 @@ int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tg
 	out->svc = svc;
 	out->role = tp.role;
 	out->pid = child_pid;
+	out->inst = tp.inst;
 	if (tp.role == ROLE_CHILD && !s->ep_active) {
 		s->ep_active = true;
 		s->ep_child = child_pid;
+		s->ep_inst = tp.inst;
 		s->ep_start_ns = ts_ns;
 		out->episode_start = true;
 	}
@@ -235,4 +238,52 @@ size_t tracker_pids(const struct tracker *t, int *buf, size_t cap)
 	for (size_t i = 0; i < n; i++)
 		buf[i] = t->p[i].pid;
 	return n;
+}
+
+size_t tracker_orphans(const struct tracker *t, int ppid, int *buf, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n && n < cap; i++)
+		if (t->p[i].ppid == ppid)
+			buf[n++] = t->p[i].pid;
+	return n;
+}
+
+int tracker_promote(struct tracker *t, const struct proc_info *pi, int *rerolled, size_t cap,
+		    size_t *nre, struct tr_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	*nre = 0;
+	bool found;
+	size_t i = locate(t, pi->pid, &found);
+	if (!found || (t->p[i].start && t->p[i].start != pi->st.start_time))
+		return -ESRCH; /* not the process we track */
+	struct tproc *tp = &t->p[i];
+	struct tsvc *s = &t->svc[tp->svc];
+	tp->role = ROLE_MAIN;
+	tp->inst = pi->pid;
+	tp->ppid = pi->st.ppid;
+	tp->start = pi->st.start_time;
+	tp->matched = true;
+	out->added = true;
+	out->svc = tp->svc;
+	out->role = ROLE_MAIN;
+	out->pid = pi->pid;
+	out->inst = pi->pid;
+	if (s->ep_active && s->ep_child == pi->pid) {
+		s->ep_active = false;
+		out->episode_cancel = true;
+	}
+	for (size_t k = 0; k < t->n; k++) {
+		struct tproc *c = &t->p[k];
+		if (c->ppid != pi->pid || c->pid == pi->pid)
+			continue;
+		c->inst = pi->pid;
+		if (c->role == ROLE_CHILD)
+			continue;
+		c->role = ROLE_CHILD;
+		if (*nre < cap)
+			rerolled[(*nre)++] = c->pid;
+	}
+	return 0;
 }

@@ -22,14 +22,16 @@ struct tproc {
 	uint64_t start;       /* start time (clock ticks); 0 until read */
 	size_t svc;           /* index into policy->svc */
 	enum proc_role role;
+	int inst;             /* pid of its instance's main (== pid for a main) */
+	int ppid;             /* parent when it joined (fork event or /proc) */
+	bool matched;         /* matched the policy itself (not only forked by one) */
 	uint64_t since_ns;    /* kernel time of the event that added it; 0 = from a scan */
 };
 
 struct tsvc {
-	int main_pid;         /* 0: not running (as far as events tell) */
-	uint64_t main_start;
-	bool ep_active;       /* a fork episode: a fork of main until that child exits */
+	bool ep_active;       /* a fork episode: a fork of a main until that child exits */
 	int ep_child;
+	int ep_inst;          /* the main whose fork it is */
 	uint64_t ep_start_ns;
 };
 
@@ -44,12 +46,17 @@ struct tracker {
 struct tr_out {
 	bool added;           /* a process joined service `svc` with `role` */
 	bool removed;         /* a tracked process left */
-	bool episode_start;   /* `pid` is a new child of the main: episode begins */
+	bool episode_start;   /* `pid` is a new child of a main: episode begins */
 	bool episode_end;     /* `pid` was the episode's child: it ended */
-	bool main_gone;       /* the service's main process exited */
+	bool episode_cancel;  /* the episode's child became a main (daemonized):
+	                         not a fork episode, nothing to learn */
+	bool main_gone;       /* an instance's main exited */
+	bool orphans;         /* tracked processes had `pid` as parent: re-evaluate
+	                         them (tracker_orphans, tracker_promote) */
 	size_t svc;
 	enum proc_role role;
 	int pid;
+	int inst;             /* the instance's main */
 };
 
 int tracker_init(struct tracker *t, size_t nsvc);
@@ -60,19 +67,30 @@ void tracker_free(struct tracker *t);
 int tracker_load(struct tracker *t, const struct snapshot *s);
 
 /* A process exec'd; pi is what /proc shows now.  It joins the first service
- * it matches: as main when the service has no main or its parent is not
- * the service's, else as member (child when its parent is the main).  A
- * tracked process that no longer matches leaves, unless it is a child of the
+ * it matches and may act on (svc_matches: trust included): as the main of
+ * an instance when its parent is not a process of that service, else as
+ * child (parent a main) or member.  Never main because it is older.  A
+ * tracked process that no longer matches leaves, unless it is a child of a
  * main (children keep their role whatever they run). */
-int tracker_exec(struct tracker *t, const struct policy *pol, const struct proc_info *pi,
-		 uint64_t ts_ns, struct tr_out *out);
+int tracker_exec(struct tracker *t, const struct policy *pol, uid_t uid_min,
+		 const struct proc_info *pi, uint64_t ts_ns, struct tr_out *out);
 /* parent_tgid forked child_pid/child_tgid.  Threads (pid != tgid) are
  * ignored.  A child of a main becomes ROLE_CHILD (and starts an episode if
  * none runs), of another member ROLE_MEMBER. */
 int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tgid,
 		 uint64_t ts_ns, struct tr_out *out);
-/* pid exited.  Thread exits and exits older than the entry are ignored. */
+/* pid exited.  Thread exits and exits older than the entry are ignored.
+ * out->orphans: call tracker_orphans and re-evaluate each. */
 void tracker_exit(struct tracker *t, int pid, int tgid, uint64_t ts_ns, struct tr_out *out);
+/* Tracked processes whose parent was ppid (ascending pids); the count. */
+size_t tracker_orphans(const struct tracker *t, int ppid, int *buf, size_t cap);
+/* An orphan that matches its service (the caller read /proc and checked
+ * svc_matches) becomes the main of an instance: a daemonizing server's real
+ * process once the first one exited.  Its tracked children become its
+ * ROLE_CHILDren; their pids go to rerolled (count returned through *nre).
+ * pi: what /proc shows of it now.  out: role, svc, inst, episode_cancel. */
+int tracker_promote(struct tracker *t, const struct proc_info *pi, int *rerolled, size_t cap,
+		    size_t *nre, struct tr_out *out);
 
 const struct tproc *tracker_find(const struct tracker *t, int pid);
 void tracker_set_start(struct tracker *t, int pid, uint64_t start);

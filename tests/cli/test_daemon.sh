@@ -14,13 +14,16 @@ T=$(mktemp -d)
 DPID=
 cleanup() { [ -n "$DPID" ] && kill "$DPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-cp /bin/sleep "$T/ocd-sleeper"
-mkpolicy "$T/pol" <<'INI'
+# a name of this run's own: other test runs on the machine exec sleepers too,
+# and the proc connector reports every process on the host
+SL=ocd-s$$
+cp /bin/sleep "$T/$SL"
+mkpolicy "$T/pol" <<INI
 [host]
 enforce = no
 interval = 60
 [service sleeper]
-match_comm = ocd-sleeper
+match_comm = $SL
 oom_score_adj = -100
 INI
 "$BIN" run -v --policy-dir "$T/pol" --state-dir "$T/state" --metrics-file "$T/oc.prom" >"$T/log" 2>&1 &
@@ -46,22 +49,21 @@ check "run: effective capabilities within the four" [ $((0x$eff & ~0x1081002)) -
 check "run: bounding set within the four" [ $((0x$bnd & ~0x1081002)) -eq 0 ]
 check "run: keeps what it needs (DAC_OVERRIDE, NET_ADMIN)" [ $((0x$eff & 0x1002)) -eq $((0x1002)) ]
 
-"$T/ocd-sleeper" 2 &
+"$T/$SL" 2 &
 S1=$!
-check "exec of a matched program: recommended for its pid" wait_for "oom_score_adj pid $S1 (ocd-sleeper): 0 -> -100" 20
+check "exec of a matched program: recommended for its pid" wait_for "oom_score_adj pid $S1 ($SL): 0 -> -100" 20
 
 # a broken policy on SIGHUP: every error logged, the old policy kept
 printf 'bogus_key = 1\n' >>"$T/pol/50-test.ini"
 kill -HUP "$DPID"
 check "bad reload: the error is logged with FILE:LINE" wait_for "50-test.ini:7: " 30
 check "bad reload: says it keeps the previous policy" wait_for 'still running the previous one' 30
-# one main per service: a second instance would be a member, so the first
-# goes before the next one starts
+# the first goes before the next one starts (each would be an instance)
 kill "$S1"
 wait "$S1" 2>/dev/null
-"$T/ocd-sleeper" 2 &
+"$T/$SL" 2 &
 S2=$!
-check "after a bad reload: still enforcing the old policy" wait_for "oom_score_adj pid $S2 (ocd-sleeper)" 20
+check "after a bad reload: still enforcing the old policy" wait_for "oom_score_adj pid $S2 ($SL)" 20
 sed -i '$d' "$T/pol/50-test.ini"
 kill -HUP "$DPID"
 check "good reload: loaded" wait_for 'reload: policy loaded' 30
@@ -71,12 +73,12 @@ check "good reload: loaded" wait_for 'reload: policy loaded' 30
 # "joined" lines (debug log) count what the tracker took in, any role.
 kill "$S2" 2>/dev/null
 wait "$S2" 2>/dev/null
-before=$(grep -c 'sleeper: pid [0-9]* (ocd-sleeper) joined' "$T/log")
+before=$(grep -c "sleeper: pid [0-9]* ($SL) joined" "$T/log")
 STORM=${STORM:-20000}
-"${BUILD:-build}/tests/helpers/forkstorm" -k 1000 -j 64 "$STORM" "$T/ocd-sleeper" 1 >"$T/storm.txt" 2>&1
+"${BUILD:-build}/tests/helpers/forkstorm" -k 1000 -j 64 "$STORM" "$T/$SL" 1 >"$T/storm.txt" 2>&1
 sleep 1
 execs=$(sed -n 's/.*execs=\([0-9]*\).*/\1/p' "$T/storm.txt")
-after=$(grep -c 'sleeper: pid [0-9]* (ocd-sleeper) joined' "$T/log")
+after=$(grep -c "sleeper: pid [0-9]* ($SL) joined" "$T/log")
 seen=$((after - before))
 echo "# storm: $(cat "$T/storm.txt"); matched execs the daemon took in: $seen of $execs"
 echo "# lost-event resyncs: $(grep -c 'lost events' "$T/log")"

@@ -97,8 +97,16 @@ static void svc_redis(struct world *w, int with_child)
 	w->snap.nsvc = 1;
 }
 
+/* roles and instances, as the snapshot derives them */
+static void index_all(struct world *w)
+{
+	for (size_t i = 0; i < w->snap.nsvc; i++)
+		assert_int_equal(svc_obs_index(&w->svc[i]), 0);
+}
+
 static void plan(struct world *w)
 {
+	index_all(w);
 	assert_int_equal(plan_build(&w->pol, &w->snap, NULL, &w->plan), 0);
 }
 
@@ -106,6 +114,8 @@ static void done(struct world *w)
 {
 	plan_free(&w->plan);
 	policy_free(&w->pol);
+	for (size_t i = 0; i < 2; i++)
+		svc_obs_index_free(&w->svc[i]);
 }
 
 /* Every test gets a zeroed world; whatever it built is freed after it,
@@ -245,6 +255,7 @@ static void learned_growth_sizes_memory_high(void **state)
 	svc_redis(w, 0);
 	load_policy(w, REDIS);
 	struct learn_estimate est = { .learning = false, .growth = 0.1, .episodes = 5 };
+	index_all(w);
 	assert_int_equal(plan_build(&w->pol, &w->snap, &est, &w->plan), 0);
 	const struct action *h = find(&w->plan, ACT_MEMORY_HIGH, NULL);
 	assert_non_null(h);
@@ -488,6 +499,40 @@ static void inv2_auto_raised_to_usage(void **state)
 	assert_true(num(h->desired) >= (int64_t)(900ULL << 20) + (int64_t)(90ULL << 20));
 }
 
+/* instances (issue 11): two Redis, each main protected, each BGSAVE child
+ * disposable; the fork check is for the largest instance */
+static void instances_each_protected(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	struct svc_obs *o = &w->svc[0];
+	o->procs = w->procs[0];
+	add_proc(w, 0, 100, 1, "redis-server", 600 * MiB);
+	add_proc(w, 0, 200, 1, "redis-server", 900 * MiB);
+	o->nmatched = 2;
+	add_proc(w, 0, 101, 100, "redis-rdb-bgsave", 600 * MiB);
+	add_proc(w, 0, 201, 200, "redis-rdb-bgsave", 900 * MiB);
+	snprintf(o->cgroup, sizeof(o->cgroup), "/");
+	w->snap.svc = w->svc;
+	w->snap.nsvc = 1;
+	load_policy(w, "[service redis]\nmatch_comm = redis-server\noom_score_adj = -500\n"
+		       "child_oom_score_adj = 800\n");
+	plan(w);
+	assert_int_equal(o->ninst, 2);
+	assert_int_equal(o->procs[o->main_idx].pid, 200);
+	assert_int_equal(w->plan.eval[0].fork.need_kb, 900 * MiB + 132);
+	assert_int_equal(w->plan.eval[0].forks, 2);
+	static const struct { const char *target, *want; } oom[] = {
+		{ "pid 100 (redis-server)", "-500" }, { "pid 200 (redis-server)", "-500" },
+		{ "pid 101 (redis-rdb-bgsave)", "800" }, { "pid 201 (redis-rdb-bgsave)", "800" },
+	};
+	for (size_t i = 0; i < sizeof(oom) / sizeof(oom[0]); i++) {
+		const struct action *a = find(&w->plan, ACT_OOM_SCORE_ADJ, oom[i].target);
+		if (!a || strcmp(a->desired, oom[i].want) != 0)
+			fail_msg("%s: %s", oom[i].target, a ? a->desired : "no action");
+	}
+}
+
 /* 3: oom_score_adj only for processes the policy names (main + its children) */
 static void inv3_oom_only_named(void **state)
 {
@@ -539,6 +584,7 @@ int main(void)
 		WORLD_TEST(inv2_memory_high_not_below_usage),
 		WORLD_TEST(inv2_auto_raised_to_usage),
 		WORLD_TEST(inv3_oom_only_named),
+		WORLD_TEST(instances_each_protected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,7 @@ static const struct {
 } statuses[] = {
 	{ "minimal (kernel thread)", ID, 0, 1000, 42, 0, 0, 0, 0, 0 },
 	{ "real uid is the first", "Uid:\t65534\t0\t0\t0\nTgid:\t1\n", 0, 65534, 1, 0, 0, 0, 0, 0 },
+	{ "effective uid junk", "Uid:\t5\tx\t0\t0\nTgid:\t1\n", -EINVAL, 0, 0, 0, 0, 0, 0, 0 },
 	{ "all fields", ID "VmSize:\t  100 kB\nVmData:\t   60 kB\nVmStk:\t 132 kB\nRssAnon:\t 7 kB\n"
 	  "CapEff:\t0000000000200000\n", 0, 1000, 42, 100, 60, 132, 7, 1u << 21 },
 	{ "uppercase hex", ID "CapEff:\t000001FFFFFFFFFF\n", 0, 1000, 42, 0, 0, 0, 0, 0x1ffffffffffULL },
@@ -136,6 +137,18 @@ static const struct {
 	{ "CapEff empty", ID "CapEff:\t\n", -EINVAL, 0, 0, 0, 0, 0, 0, 0 },
 	{ "Tgid junk", "Uid:\t0\nTgid:\t1x\n", -EINVAL, 0, 0, 0, 0, 0, 0, 0 },
 };
+
+/* the effective uid is the second field; a fixture with one field: = real */
+static void status_euid(void **state)
+{
+	(void)state;
+	struct proc_status st;
+	assert_int_equal(proc_status_parse("Uid:\t1000\t0\t0\t0\nTgid:\t42\n", &st), 0);
+	assert_int_equal(st.uid, 1000);
+	assert_int_equal(st.euid, 0);
+	assert_int_equal(proc_status_parse("Uid:\t77\nTgid:\t3\n", &st), 0);
+	assert_int_equal(st.euid, 77);
+}
 
 static void status_table(void **state)
 {
@@ -472,6 +485,7 @@ int main(void)
 		cmocka_unit_test(stat_table),
 		cmocka_unit_test(stat_captures),
 		cmocka_unit_test(status_table),
+		cmocka_unit_test(status_euid),
 		cmocka_unit_test(status_captures),
 		cmocka_unit_test(cgroup_table),
 		cmocka_unit_test(cmdline_join),

@@ -65,6 +65,7 @@ static struct roots fixture_roots(const char *base)
 	snprintf(r.procfs, sizeof(r.procfs), "%s/proc", base);
 	snprintf(r.sysfs, sizeof(r.sysfs), "%s/sys", base);
 	snprintf(r.cgroupfs, sizeof(r.cgroupfs), "%s/cgroup", base);
+	snprintf(r.etc, sizeof(r.etc), "%s/etc", base);
 	return r;
 }
 
@@ -397,6 +398,108 @@ static void host_errors(void **state)
 	tt_rm(t);
 }
 
+
+/* ---- instances and trust (issues 11, 13) ---- */
+
+#define U(pid, comm, ppid, start, uid, kb) { pid, comm, ppid, start, uid, NULL, kb }
+static const struct tt_proc inst_tree[] = {
+	U(10, "redis-server", 5, 1, 1000, 50000),       /* a login user's, the oldest */
+	U(11, "redis-rdb-bgsave", 10, 2, 1000, 50000),  /* ... and its child */
+	U(20, "redis-server", 1, 10, 999, 600000),      /* instance A */
+	U(21, "redis-rdb-bgsave", 20, 11, 999, 600000), /* A's BGSAVE child */
+	U(30, "redis-server", 1, 20, 999, 900000),      /* instance B, daemonized */
+	U(31, "redis-server", 30, 21, 999, 900000),     /* B's fork, same comm: child */
+	U(40, "redis-server", 31, 22, 999, 900000),     /* below that: member of B */
+	U(50, "redis-server", 10, 30, 999, 100000),     /* parent not trusted: its own */
+};
+
+static const struct svc_obs *take_inst(const char *t, const char *user, struct snapshot *s,
+				       struct policy *pol)
+{
+	struct roots r = fixture_roots(t);
+	struct svc_def d = { .name = "redis", .comm = "redis-server", .user = user };
+	*pol = mkpol(&d, 1);
+	assert_int_equal(snapshot_take(&r, pol, s), 0);
+	return &s->svc[0];
+}
+
+static int pid_at(const struct svc_obs *o, size_t k)
+{
+	return o->procs[k].pid;
+}
+
+static const struct svc_place *place_of(const struct svc_obs *o, int pid)
+{
+	for (size_t k = 0; k < o->nprocs; k++)
+		if (o->procs[k].pid == pid)
+			return &o->place[k];
+	return NULL;
+}
+
+static void instances_and_trust(void **state)
+{
+	(void)state;
+	char *t = tt_make();
+	tt_add_host(t, "cpu memory\n");
+	for (size_t j = 0; j < ARRAY_SIZE(inst_tree); j++)
+		tt_add_proc(t, &inst_tree[j]);
+	struct snapshot s;
+	struct policy pol;
+	const struct svc_obs *o = take_inst(t, NULL, &s, &pol);
+	assert_int_equal(s.uid_min, 1000); /* no login.defs: the default */
+	assert_int_equal(o->nmatched, 5);  /* 20 30 31 40 50 */
+	assert_int_equal(o->nprocs, 6);    /* + 21; never 10 or 11 */
+	assert_int_equal(o->nuntrusted, 1);
+	assert_int_equal(o->untrusted_pid, 10);
+	assert_int_equal(o->untrusted_uid, 1000);
+	assert_null(place_of(o, 10));
+	assert_null(place_of(o, 11));
+	assert_int_equal(o->ninst, 3);
+	assert_int_equal(pid_at(o, o->inst[0].main), 20);
+	assert_int_equal(pid_at(o, o->inst[1].main), 30);
+	assert_int_equal(pid_at(o, o->inst[2].main), 50);
+	assert_int_equal(o->inst[0].nchildren, 1);
+	assert_int_equal(o->inst[1].nchildren, 1);
+	assert_int_equal(o->inst[1].nmembers, 1);
+	/* main_idx: the largest instance, not the oldest process */
+	assert_int_equal(pid_at(o, (size_t)o->main_idx), 30);
+	assert_int_equal(place_of(o, 21)->role, ROLE_CHILD);
+	assert_int_equal(place_of(o, 21)->inst, 0);
+	assert_int_equal(place_of(o, 31)->role, ROLE_CHILD);
+	assert_int_equal(place_of(o, 40)->role, ROLE_MEMBER);
+	assert_int_equal(place_of(o, 40)->inst, 1);
+	assert_int_equal(place_of(o, 50)->role, ROLE_MAIN);
+	snapshot_free(&s);
+	freepol(&pol);
+
+	/* the policy names the login user: then it is that user's service */
+	o = take_inst(t, "1000", &s, &pol);
+	assert_int_equal(o->nmatched, 1);
+	assert_int_equal(o->nprocs, 3); /* its children 11 (its user) and 50 (a system user) */
+	assert_int_equal(pid_at(o, (size_t)o->main_idx), 10);
+	assert_int_equal(o->nuntrusted, 0);
+	snapshot_free(&s);
+	freepol(&pol);
+
+	/* UID_MIN from login.defs, through the root context */
+	tt_write(t, "etc/login.defs", "# comment UID_MIN 9\nUID_MAX 60000\n  UID_MIN\t 500 # site\n");
+	o = take_inst(t, NULL, &s, &pol);
+	assert_int_equal(s.uid_min, 500);
+	assert_int_equal(o->nmatched, 0);
+	assert_int_equal(o->main_idx, -1);
+	assert_int_equal(o->nuntrusted, 6);
+	snapshot_free(&s);
+	freepol(&pol);
+	/* a malformed one: the default, never a wider trust */
+	tt_write(t, "etc/login.defs", "UID_MIN 99999999999\n");
+	o = take_inst(t, NULL, &s, &pol);
+	assert_int_equal(s.uid_min, 1000);
+	assert_int_equal(o->nmatched, 5);
+	snapshot_free(&s);
+	freepol(&pol);
+	tt_rm(t);
+}
+
 static void matches_direct(void **state)
 {
 	(void)state;
@@ -404,7 +507,7 @@ static void matches_direct(void **state)
 	snprintf(p.st.comm, sizeof(p.st.comm), "redis-server");
 	snprintf(p.cmdline, sizeof(p.cmdline), "redis-server *:6379");
 	snprintf(p.cgroup, sizeof(p.cgroup), "/system.slice/redis-server.service");
-	p.status.uid = 102;
+	p.status.uid = p.status.euid = 102;
 	static const struct {
 		struct svc_def d;
 		bool want;
@@ -429,7 +532,7 @@ static void matches_direct(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct policy pol = mkpol(&cases[i].d, 1);
-		if (svc_matches(&pol.svc[0], &p) != cases[i].want)
+		if (svc_matches(&pol.svc[0], 1000, &p) != cases[i].want)
 			fail_msg("case %zu", i);
 		freepol(&pol);
 	}
@@ -442,6 +545,7 @@ int main(void)
 		cmocka_unit_test(match_kinds),
 		cmocka_unit_test(compliant_figures),
 		cmocka_unit_test(main_selection),
+		cmocka_unit_test(instances_and_trust),
 		cmocka_unit_test(vanished),
 		cmocka_unit_test(cgroups),
 		cmocka_unit_test(host_errors),

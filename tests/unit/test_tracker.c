@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,13 @@ static void exec_main_fork_child_exit(void **state)
 	struct tr_out o;
 	assert_int_equal(tracker_init(&t, 2), 0);
 	struct proc_info shell = proc(50, 1, "bash", 10);
-	assert_int_equal(tracker_exec(&t, &pol, &shell, 100, &o), 0);
+	assert_int_equal(tracker_exec(&t, &pol, 1000, &shell, 100, &o), 0);
 	assert_false(o.added);
 	/* bash forks 60, 60 execs redis-server: main */
 	tracker_fork(&t, 50, 60, 60, 200, &o);
 	assert_false(o.added); /* parent untracked */
 	struct proc_info r = proc(60, 50, "redis-server", 20);
-	assert_int_equal(tracker_exec(&t, &pol, &r, 300, &o), 0);
+	assert_int_equal(tracker_exec(&t, &pol, 1000, &r, 300, &o), 0);
 	assert_true(o.added);
 	assert_int_equal(o.svc, 0);
 	assert_int_equal(o.role, ROLE_MAIN);
@@ -88,7 +89,7 @@ static void exec_main_fork_child_exit(void **state)
 	assert_true(o.episode_start);
 	tracker_exit(&t, 60, 60, 700, &o);
 	assert_true(o.main_gone);
-	assert_int_equal(t.svc[0].main_pid, 0);
+	assert_true(o.orphans); /* 72 is still tracked, its parent gone */
 	tracker_free(&t);
 }
 
@@ -100,7 +101,7 @@ static void late_exit_of_reused_pid_is_ignored(void **state)
 	struct tr_out o;
 	tracker_init(&t, 2);
 	struct proc_info r = proc(60, 1, "redis-server", 20);
-	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_exec(&t, &pol, 1000, &r, 100, &o);
 	tracker_fork(&t, 60, 80, 80, 1000, &o); /* new child 80 at t=1000 */
 	assert_true(o.added);
 	tracker_exit(&t, 80, 80, 900, &o);      /* an older 80 exited at t=900 */
@@ -120,7 +121,7 @@ static void reused_pid_from_untracked_parent_drops_stale(void **state)
 	struct tr_out o;
 	tracker_init(&t, 2);
 	struct proc_info r = proc(60, 1, "redis-server", 20);
-	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_exec(&t, &pol, 1000, &r, 100, &o);
 	tracker_fork(&t, 60, 80, 80, 200, &o);
 	tracker_fork(&t, 999, 80, 80, 300, &o); /* 80 reused by someone else */
 	assert_false(o.added);
@@ -137,20 +138,21 @@ static void exec_changes_membership(void **state)
 	struct tr_out o;
 	tracker_init(&t, 2);
 	struct proc_info r = proc(60, 1, "redis-server", 20);
-	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_exec(&t, &pol, 1000, &r, 100, &o);
 	tracker_fork(&t, 60, 70, 70, 200, &o);
 	struct proc_info sh = proc(70, 60, "sh", 30);
-	tracker_exec(&t, &pol, &sh, 300, &o);
+	tracker_exec(&t, &pol, 1000, &sh, 300, &o);
 	assert_false(o.removed);
 	assert_int_equal(tracker_find(&t, 70)->role, ROLE_CHILD);
 	struct proc_info other = proc(60, 1, "python3", 20);
-	tracker_exec(&t, &pol, &other, 400, &o);
+	tracker_exec(&t, &pol, 1000, &other, 400, &o);
 	assert_true(o.removed);
 	assert_true(o.main_gone);
 	tracker_free(&t);
 }
 
-/* two instances: the first is main; prefork workers of postgres are members */
+/* two instances, each its own main; a postgres backend is a child of its
+ * main, the backend's own child a member */
 static void second_instance_and_prefork(void **state)
 {
 	(void)state;
@@ -159,12 +161,20 @@ static void second_instance_and_prefork(void **state)
 	tracker_init(&t, 2);
 	struct proc_info a = proc(60, 1, "redis-server", 20);
 	struct proc_info b = proc(90, 1, "redis-server", 25);
-	tracker_exec(&t, &pol, &a, 100, &o);
-	tracker_exec(&t, &pol, &b, 110, &o);
-	assert_int_equal(o.role, ROLE_MEMBER);
-	assert_int_equal(t.svc[0].main_pid, 60);
+	tracker_exec(&t, &pol, 1000, &a, 100, &o);
+	tracker_exec(&t, &pol, 1000, &b, 110, &o);
+	assert_int_equal(o.role, ROLE_MAIN);
+	assert_int_equal(o.inst, 90);
+	assert_int_equal(tracker_find(&t, 60)->role, ROLE_MAIN);
+	/* each instance's fork is a child of its own main */
+	tracker_fork(&t, 90, 95, 95, 115, &o);
+	assert_int_equal(o.role, ROLE_CHILD);
+	assert_int_equal(o.inst, 90);
+	assert_true(o.episode_start);
+	assert_int_equal(t.svc[0].ep_inst, 90);
+	tracker_exit(&t, 95, 95, 116, &o);
 	struct proc_info pm = proc(300, 1, "postgres", 40);
-	tracker_exec(&t, &pol, &pm, 120, &o);
+	tracker_exec(&t, &pol, 1000, &pm, 120, &o);
 	assert_int_equal(o.svc, 1);
 	assert_int_equal(o.role, ROLE_MAIN);
 	tracker_fork(&t, 300, 301, 301, 130, &o); /* backend: child of main */
@@ -189,7 +199,7 @@ static void resync_from_snapshot(void **state)
 	struct tr_out o;
 	tracker_init(&t, 2);
 	struct proc_info r = proc(60, 1, "redis-server", 20);
-	tracker_exec(&t, &pol, &r, 100, &o);
+	tracker_exec(&t, &pol, 1000, &r, 100, &o);
 	tracker_fork(&t, 60, 70, 70, 200, &o);
 	assert_true(t.svc[0].ep_active);
 	/* lost: 60 exited, a new redis 65 started with child 70 gone; but say
@@ -201,7 +211,7 @@ static void resync_from_snapshot(void **state)
 	obs[0].procs = procs;
 	obs[0].nprocs = 3;
 	obs[0].nmatched = 1;
-	obs[0].main_idx = 0;
+	assert_int_equal(svc_obs_index(&obs[0]), 0);
 	obs[1].main_idx = -1;
 	struct snapshot s = { .svc = obs, .nsvc = 2 };
 	assert_int_equal(tracker_load(&t, &s), 0);
@@ -210,9 +220,86 @@ static void resync_from_snapshot(void **state)
 	assert_int_equal(tracker_find(&t, 60)->role, ROLE_MAIN);
 	/* now the child is gone in the next snapshot: the episode is dropped */
 	obs[0].nprocs = 1;
+	assert_int_equal(svc_obs_index(&obs[0]), 0);
 	assert_int_equal(tracker_load(&t, &s), 0);
 	assert_false(t.svc[0].ep_active);
 	assert_null(tracker_find(&t, 70));
+	svc_obs_index_free(&obs[0]);
+	tracker_free(&t);
+}
+
+/* redis --daemonize yes: 60 (main) forks 61 and exits; 61 matches, so it
+ * is promoted to main at 60's exit, its episode cancelled (a daemonizing
+ * fork, not a BGSAVE), and its own fork 62 made before the promotion
+ * becomes its child */
+static void daemonizing_server_promoted(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info a = proc(60, 50, "redis-server", 20);
+	tracker_exec(&t, &pol, 1000, &a, 100, &o);
+	tracker_fork(&t, 60, 61, 61, 110, &o);
+	assert_int_equal(o.role, ROLE_CHILD);
+	assert_true(o.episode_start);
+	tracker_fork(&t, 61, 62, 62, 115, &o);
+	assert_int_equal(o.role, ROLE_MEMBER);
+	tracker_exit(&t, 60, 60, 120, &o);
+	assert_true(o.main_gone);
+	assert_true(o.orphans);
+	int orph[4];
+	assert_int_equal(tracker_orphans(&t, 60, orph, 4), 1);
+	assert_int_equal(orph[0], 61);
+	struct proc_info b = proc(61, 1, "redis-server", 21);
+	int re[4];
+	size_t nre = 0;
+	assert_int_equal(tracker_promote(&t, &b, re, 4, &nre, &o), 0);
+	assert_int_equal(o.role, ROLE_MAIN);
+	assert_true(o.episode_cancel);
+	assert_false(t.svc[0].ep_active);
+	assert_int_equal(nre, 1);
+	assert_int_equal(re[0], 62);
+	assert_int_equal(tracker_find(&t, 62)->role, ROLE_CHILD);
+	assert_int_equal(tracker_find(&t, 62)->inst, 61);
+	/* the next fork of the promoted main is a real episode */
+	tracker_fork(&t, 61, 63, 63, 130, &o);
+	assert_true(o.episode_start);
+	assert_int_equal(t.svc[0].ep_inst, 61);
+	/* a start time that differs is another process: refused */
+	b.st.start_time = 99;
+	assert_int_equal(tracker_promote(&t, &b, re, 4, &nre, &o), -ESRCH);
+	tracker_free(&t);
+}
+
+/* issue 13: a login user's process named like the service never joins it,
+ * before or after the real one, and never becomes main */
+static void login_user_never_joins(void **state)
+{
+	(void)state;
+	struct tracker t;
+	struct tr_out o;
+	tracker_init(&t, 2);
+	struct proc_info fake = proc(40, 30, "redis-server", 5);
+	fake.status.uid = fake.status.euid = 1000;
+	tracker_exec(&t, &pol, 1000, &fake, 100, &o);
+	assert_false(o.added);
+	assert_null(tracker_find(&t, 40));
+	struct proc_info real = proc(60, 1, "redis-server", 20);
+	real.status.uid = real.status.euid = 999;
+	tracker_exec(&t, &pol, 1000, &real, 110, &o);
+	assert_true(o.added);
+	assert_int_equal(o.role, ROLE_MAIN);
+	/* setuid-root binary run by a login user: euid 0, real uid 1000 */
+	struct proc_info suid = proc(45, 30, "redis-server", 25);
+	suid.status.uid = 1000;
+	tracker_exec(&t, &pol, 1000, &suid, 120, &o);
+	assert_false(o.added);
+	/* a site with UID_MIN 500: uid 999 is a login user there */
+	struct proc_info other = proc(70, 1, "redis-server", 30);
+	other.status.uid = other.status.euid = 999;
+	tracker_exec(&t, &pol, 500, &other, 130, &o);
+	assert_false(o.added);
 	tracker_free(&t);
 }
 
@@ -224,7 +311,7 @@ static void many_processes(void **state)
 	struct tr_out o;
 	tracker_init(&t, 2);
 	struct proc_info r = proc(5000, 1, "redis-server", 20);
-	tracker_exec(&t, &pol, &r, 1, &o);
+	tracker_exec(&t, &pol, 1000, &r, 1, &o);
 	for (int i = 0; i < 3000; i++) {
 		int pid = (i * 7919) % 30000 + 6000;
 		tracker_fork(&t, 5000, pid, pid, 10 + (uint64_t)i, &o);
@@ -250,6 +337,8 @@ int main(void)
 		cmocka_unit_test_setup(reused_pid_from_untracked_parent_drops_stale, setup),
 		cmocka_unit_test_setup(exec_changes_membership, setup),
 		cmocka_unit_test_setup(second_instance_and_prefork, setup),
+		cmocka_unit_test_setup(daemonizing_server_promoted, setup),
+		cmocka_unit_test_setup(login_user_never_joins, setup),
 		cmocka_unit_test_setup(resync_from_snapshot, setup),
 		cmocka_unit_test_setup(many_processes, setup),
 	};
