@@ -13,9 +13,8 @@
 #include "proc.h"
 #include "snapshot.h"
 
-/* What a process is to its service: the main process, a forked child of
- * the main (a BGSAVE child, a prefork worker), or any other member. */
-enum proc_role { ROLE_MEMBER = 0, ROLE_MAIN, ROLE_CHILD };
+/* enum proc_role (main, child of a main, member) is in snapshot.h: the
+ * snapshot derives it per instance too (svc_obs_index). */
 
 struct tproc {
 	int pid;
