@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonstream.h"
 #include "jsonval.h"
 #include "util.h"
 
@@ -244,97 +245,87 @@ static int parse_entry(struct json_object *o, struct jentry *e)
 	return entry_strings(e, key, orig) < 0 ? -EINVAL : 0;
 }
 
-/* One strict JSON document, only whitespace after it. */
-static struct json_object *parse_json(const char *buf, size_t len)
+/* Take entry e into j.  A duplicate target is corruption: which original
+ * is true? */
+static int take_entry(struct journal *j, struct jentry *e)
 {
-	struct json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	struct json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
-	bool ok = root && json_tokener_get_error(tok) == json_tokener_success;
-	for (size_t i = ok ? json_tokener_get_parse_end(tok) : len; i < len; i++)
-		if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r')
-			ok = false;
-	json_tokener_free(tok);
-	if (!ok) {
-		json_object_put(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* The document's boot: "" for a journal written before boot ids were kept
- * (treated as another boot: the safe side). */
-static int doc_boot(struct json_object *root, const char **boot)
-{
-	struct json_object *b;
-	*boot = "";
-	if (!json_object_object_get_ex(root, "boot_id", &b))
-		return 0;
-	if (!json_object_is_type(b, json_type_string) ||
-	    json_object_get_string_len(b) >= JOURNAL_BOOT_ID_MAX)
+	if (find_idx(j, e->kind, e->key) >= 0 || append(j, e, false) < 0) {
+		entry_free(e);
 		return -EINVAL;
-	*boot = json_object_get_string(b);
+	}
 	return 0;
 }
 
-/* Take entry e into j: per-process entries of another boot are left out
- * (their pids and start times mean nothing now), host entries kept
- * marked.  A duplicate target is corruption: which original is true? */
-static int take_entry(struct journal *j, struct jentry *e, bool other_boot)
+/* A journal of another boot: its per-process entries go (their pids and
+ * start times mean nothing now), its host entries stay, marked. */
+static int from_other_boot(struct journal *j)
 {
-	if (other_boot && per_process(e->kind)) {
-		j->earlier_boot_pid++;
-		entry_free(e);
-		return 0;
+	for (size_t i = 0; i < j->n; i++) {
+		if (per_process(j->e[i].kind)) {
+			mark_dropped(j, i, true);
+			j->earlier_boot_pid++;
+		} else {
+			j->e[i].earlier_boot = true;
+		}
 	}
-	e->earlier_boot = e->earlier_boot || other_boot;
-	if (find_idx(j, e->kind, e->key) >= 0) {
-		entry_free(e);
-		return -EINVAL;
-	}
-	int rc = append(j, e, false);
-	if (rc < 0) {
-		entry_free(e);
-		return -EINVAL;
-	}
-	if (e->earlier_boot)
-		j->earlier_boot_host++;
-	return 0;
+	j->dirty = true; /* the next save rewrites it for this boot */
+	return compact(j);
 }
 
+struct doc {
+	struct journal *j;
+	bool version_ok, boot_seen;
+	char boot[JOURNAL_BOOT_ID_MAX];
+	uint64_t maxseq;
+};
+
+static int doc_member(const char *name, struct json_object *v, void *arg)
+{
+	struct doc *d = arg;
+	if (strcmp(name, "version") == 0) {
+		d->version_ok = json_object_is_type(v, json_type_int) &&
+				json_object_get_int64(v) == JOURNAL_VERSION;
+	} else if (strcmp(name, "boot_id") == 0) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) >= JOURNAL_BOOT_ID_MAX)
+			return -EINVAL;
+		snprintf(d->boot, sizeof(d->boot), "%s", json_object_get_string(v));
+		d->boot_seen = true;
+	}
+	return 0; /* other members: ignored, as json-c objects always were */
+}
+
+static int doc_entry(struct json_object *v, void *arg)
+{
+	struct doc *d = arg;
+	struct jentry e;
+	memset(&e, 0, sizeof(e));
+	int rc = parse_entry(v, &e);
+	if (rc == 0 && e.seq > d->maxseq)
+		d->maxseq = e.seq;
+	return rc == 0 ? take_entry(d->j, &e) : rc;
+}
+
+/* The document is walked entry by entry (jsonstream.h): memory is the
+ * entries themselves, never a json-c tree of all of them. */
 static int parse_doc(const char *buf, size_t len, struct journal *j)
 {
-	struct json_object *root = parse_json(buf, len), *ver, *ents;
-	const char *boot;
-	int rc = root ? 0 : -EINVAL;
-	if (rc == 0 && (!json_object_is_type(root, json_type_object) ||
-			!json_object_object_get_ex(root, "version", &ver) ||
-			!json_object_is_type(ver, json_type_int) ||
-			json_object_get_int64(ver) != JOURNAL_VERSION ||
-			!json_object_object_get_ex(root, "entries", &ents) ||
-			!json_object_is_type(ents, json_type_array) || doc_boot(root, &boot) < 0))
-		rc = -EINVAL;
-	bool other_boot = rc == 0 && strcmp(boot, j->boot_id) != 0;
-	uint64_t maxseq = 0;
-	size_t n = rc == 0 ? json_object_array_length(ents) : 0;
+	struct doc d = { .j = j };
+	size_t guess = len / 96; /* an entry line is ~100 bytes: size the index once */
+	int rc = index_rebuild(j, guess < 16 ? 16 : guess);
 	if (rc == 0)
-		rc = index_rebuild(j, n);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct jentry e;
-		memset(&e, 0, sizeof(e));
-		rc = parse_entry(json_object_array_get_idx(ents, i), &e);
-		if (rc == 0 && e.seq > maxseq)
-			maxseq = e.seq;
-		if (rc == 0)
-			rc = take_entry(j, &e, other_boot);
-	}
-	json_object_put(root);
-	j->next_seq = maxseq + 1;
-	/* the file differs from memory: the next save rewrites it for this boot */
-	j->dirty = rc == 0 && other_boot;
-	return rc;
+		rc = jsonstream_object(buf, len, "entries", doc_member, doc_entry, &d);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 1 || !d.version_ok) /* "entries" must be there, even empty */
+		return -EINVAL;
+	j->next_seq = d.maxseq + 1;
+	/* a journal written before boot ids were kept: another boot (the safe side) */
+	if (!d.boot_seen || strcmp(d.boot, j->boot_id) != 0)
+		rc = from_other_boot(j);
+	for (size_t i = 0; rc >= 0 && i < j->n; i++)
+		j->earlier_boot_host += j->e[i].earlier_boot;
+	return rc < 0 ? rc : 0;
 }
 
 /* Load journal.json (the lock is held): the file's identity is remembered
