@@ -49,7 +49,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all check fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
+.PHONY: all check funclen fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
 all: $(BUILD)/overcommitd
 
 $(BUILD)/liboc.a: $(LIB_OBJ)
@@ -109,6 +109,10 @@ vm-systemd-check:
 # benchmarks (BENCHMARKS.md): not part of CI; about 14 minutes here
 bench: $(BUILD)/overcommitd $(BUILD)/liboc.a $(HELPER_BIN)
 	BUILD=$(BUILD) sh bench/run.sh
+
+# function lengths: exits 1 when one in src/ has 70 lines or more
+funclen:
+	@sh tests/funclen.sh
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -230,6 +230,41 @@ static bool valid_service_name(const char *n)
 	return true;
 }
 
+/* The header's words ("host", "service NAME") -> its kind and service
+ * name (NULL for host); -1 (reported) when it is neither. */
+static int section_kind(const struct scan *sc, const char *inner, int line, struct diags *d,
+			enum pol_section *kind, const char **name)
+{
+	char shown[80];
+	size_t wl = strcspn(inner, " \t");
+	*name = NULL;
+	if (strcasecmp(inner, "host") == 0) {
+		*kind = SEC_HOST;
+		return 0;
+	}
+	if (wl != 7 || strncasecmp(inner, "service", 7) != 0) {
+		diags_add(d, sc->file, line, "unknown section [%s] (expected [host] or [service NAME])",
+			  pol_shown(inner, shown, sizeof(shown)));
+		return -1;
+	}
+	*kind = SEC_SERVICE;
+	const char *n = inner + wl;
+	while (isspace((unsigned char)*n))
+		n++;
+	if (*n == '\0') {
+		diags_add(d, sc->file, line, "section [service] needs a name: [service NAME]");
+		return -1;
+	}
+	if (!valid_service_name(n)) {
+		diags_add(d, sc->file, line,
+			  "service name '%s' must be 1 to %d characters of A-Z a-z 0-9 _ . - "
+			  "not starting with '.'", pol_shown(n, shown, sizeof(shown)), MAX_NAME);
+		return -1;
+	}
+	*name = n;
+	return 0;
+}
+
 /* "[...]" line (a scratch copy) -> a section index, or -1 (reported) when bad. */
 static long scan_section(struct scan *sc, char *buf, int line, struct diags *d)
 {
@@ -243,33 +278,9 @@ static long scan_section(struct scan *sc, char *buf, int line, struct diags *d)
 	}
 	inner = trim(inner);
 	enum pol_section kind;
-	const char *name = NULL;
-	char shown[80];
-	size_t wl = strcspn(inner, " \t");
-	if (strcasecmp(inner, "host") == 0) {
-		kind = SEC_HOST;
-	} else if (wl == 7 && strncasecmp(inner, "service", 7) == 0) {
-		kind = SEC_SERVICE;
-		name = inner + wl;
-		while (isspace((unsigned char)*name))
-			name++;
-		if (*name == '\0') {
-			diags_add(d, sc->file, line, "section [service] needs a name: [service NAME]");
-			return -1;
-		}
-		if (!valid_service_name(name)) {
-			diags_add(d, sc->file, line,
-				  "service name '%s' must be 1 to %d characters of A-Z a-z 0-9 _ . - "
-				  "not starting with '.'", pol_shown(name, shown, sizeof(shown)),
-				  MAX_NAME);
-			return -1;
-		}
-	} else {
-		diags_add(d, sc->file, line, "unknown section [%s] (expected [host] or [service NAME])",
-			  pol_shown(inner, shown, sizeof(shown)));
+	const char *name;
+	if (section_kind(sc, inner, line, d, &kind, &name) < 0)
 		return -1;
-	}
-
 	if (sc->nsec == MAX_SECTIONS) {
 		diags_add(d, sc->file, line, "too many sections (at most %d in one file)",
 			  MAX_SECTIONS);

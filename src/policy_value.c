@@ -335,6 +335,26 @@ static void bad_value(struct diags *d, struct origin at, const struct key_def *k
 		  pol_shown(v, buf, sizeof(buf)));
 }
 
+/* A string key: checked by its own rule, then copied. */
+static int set_str(const struct key_def *k, const char *val, struct origin at, struct pol_str *ps,
+		   const char *ex, struct diags *d)
+{
+	const char *why = NULL;
+	if (k->check(val, &why) < 0) {
+		bad_value(d, at, k, why ? why : ex, val);
+		return -EINVAL;
+	}
+	char *copy = strdup(val);
+	if (!copy) {
+		diags_add(d, at.file, at.line, "%s: out of memory", k->name);
+		return -ENOMEM;
+	}
+	free(ps->v);
+	ps->v = copy;
+	ps->at = at;
+	return 0;
+}
+
 int pol_key_apply(int key, const char *val, struct origin at, struct pol_host *h,
 		  struct pol_service *svc, struct diags *d)
 {
@@ -386,23 +406,8 @@ int pol_key_apply(int key, const char *val, struct origin at, struct pol_host *h
 		*(struct size_spec *)(void *)(base + k->off) = s;
 		return 0;
 	}
-	case V_STR: {
-		const char *why = NULL;
-		if (k->check(val, &why) < 0) {
-			bad_value(d, at, k, why ? why : ex, val);
-			return -EINVAL;
-		}
-		char *copy = strdup(val);
-		if (!copy) {
-			diags_add(d, at.file, at.line, "%s: out of memory", k->name);
-			return -ENOMEM;
-		}
-		struct pol_str *ps = (struct pol_str *)(void *)(base + k->off);
-		free(ps->v);
-		ps->v = copy;
-		ps->at = at;
-		return 0;
-	}
+	case V_STR:
+		return set_str(k, val, at, (struct pol_str *)(void *)(base + k->off), ex, d);
 	}
 	bad_value(d, at, k, ex, val);
 	return -EINVAL;
