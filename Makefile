@@ -9,7 +9,7 @@ VERSION    := 0.1.0
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libnl-3.0 libnl-genl-3.0 libcap json-c libsystemd
+PKGS       := libnl-3.0 libnl-genl-3.0 libcap json-c libsystemd libbpf
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 # iniparser 4.1 ships no pkg-config file (DESIGN §8)
@@ -22,7 +22,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 OPT  ?= -O2 -g
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DOVERCOMMITD_VERSION='"$(VERSION)"' \
-             $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(INI_CFLAGS) -Isrc
+             $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(INI_CFLAGS) -Isrc -I$(BUILD)/bpf
 ALL_LDFLAGS = $(LDFLAGS)
 LIBS := $(INI_LIBS) $(PKG_LIBS) -lm
 
@@ -51,6 +51,19 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 .PHONY: all check funclen fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
 all: $(BUILD)/overcommitd
+
+# The commit-refusal capture (issue 14): a CO-RE BPF object, built against
+# the few kernel fields bpf/refusal.bpf.c declares itself (no vmlinux.h, no
+# dependency on the build host's kernel), embedded as a libbpf skeleton.
+BPF_CLANG ?= clang
+BPFTOOL   ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+$(BUILD)/bpf/refusal.bpf.o: bpf/refusal.bpf.c bpf/refusal_abi.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I$(BPF_ARCH_INC) -Ibpf -Wall -Werror -c -o $@ $<
+$(BUILD)/bpf/refusal.skel.h: $(BUILD)/bpf/refusal.bpf.o
+	$(BPFTOOL) gen skeleton $< name refusal_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/refusal_bpf.o: $(BUILD)/bpf/refusal.skel.h
 
 $(BUILD)/liboc.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -86,9 +99,9 @@ check: $(BUILD)/overcommitd $(TEST_BIN) $(HELPER_BIN)
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h) $(BUILD)/bpf/refusal.skel.h
 	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -DOVERCOMMITD_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(INI_CFLAGS) $(PKG_CFLAGS) \
+	clang -std=c11 -D_GNU_SOURCE -DOVERCOMMITD_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/bpf $(INI_CFLAGS) $(PKG_CFLAGS) \
 	  -o $@ $< $(LIB_SRC) $(LIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \

@@ -21,6 +21,7 @@
 #include "apply.h"
 #include "cli.h"
 #include "daemon.h"
+#include "daemon_refusal.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -455,7 +456,7 @@ static void write_metrics(struct daemon *d, const struct snapshot *s, const stru
 		.episodes_total = d->stats.episodes,
 	};
 	struct report_in in = { .mode = RPT_STATUS, .pol = &d->pol, .snap = s, .plan = p,
-				.counters = &pc };
+				.counters = &pc, .refusals = refusals_book(d) };
 	char why[400] = "";
 	int rc = report_prometheus_file(d->c->metrics_file, &in, why, sizeof(why));
 	if (rc == -EPERM && why[0] && !d->metrics_warned) {
@@ -479,6 +480,7 @@ static void pass(struct daemon *d)
 	}
 	d->cgroup2 = s.cgroup2;
 	d->uid_min = s.uid_min;
+	refusals_tick(d);
 	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
 		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
@@ -589,6 +591,7 @@ static int setup(struct daemon *d)
 		return rc;
 	}
 	log_info("proc connector: %zu KiB receive buffer", procconn_rcvbuf(d->pc) / 1024);
+	refusals_setup(d); /* loads BPF: before capabilities are dropped */
 	/* before any thread exists (the time-bounded writes start some) */
 	if (privs_is_root()) {
 		char missing[256];
@@ -623,6 +626,7 @@ static void teardown(struct daemon *d)
 		log_info("restore_on_exit: restored %zu, skipped %zu, failed %zu%s", rr.restored,
 			 rr.skipped, rr.failed, rc < 0 ? " (journal I/O failed)" : "");
 	}
+	refusals_teardown(d);
 	procconn_close(d->pc);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
@@ -657,7 +661,7 @@ static void read_signals(struct daemon *d)
 }
 
 /* The events the loop waits for, one poll slot each. */
-enum poll_slot { SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, NSLOTS };
+enum poll_slot { SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, SLOT_REFUSALS, NSLOTS };
 
 static void on_procconn(struct daemon *d)
 {
@@ -692,6 +696,7 @@ int cmd_run(const struct cli *c)
 		[SLOT_PROCCONN] = { .fd = procconn_fd(d.pc), .events = POLLIN },
 		[SLOT_TICK] = { .fd = d.tick_fd, .events = POLLIN },
 		[SLOT_SAMPLE] = { .fd = d.sample_fd, .events = POLLIN },
+		[SLOT_REFUSALS] = { .fd = refusals_fd(&d), .events = POLLIN }, /* -1: ignored by poll */
 	};
 	while (!d.stop) {
 		if (poll(fds, NSLOTS, -1) < 0) {
@@ -704,6 +709,8 @@ int cmd_run(const struct cli *c)
 			read_signals(&d);
 		if (fds[SLOT_PROCCONN].revents & POLLIN)
 			on_procconn(&d);
+		if (fds[SLOT_REFUSALS].revents & POLLIN)
+			refusals_drain(&d);
 		if (fds[SLOT_SAMPLE].revents & POLLIN) {
 			drain_timer(d.sample_fd);
 			sample_episodes(&d);

@@ -19,6 +19,8 @@ struct daemon_stats {
 	uint64_t reloads, reload_failures, max_latency_ns;
 };
 
+struct rf_daemon; /* daemon_refusal.c */
+
 struct daemon {
 	const struct cli *c;
 	struct policy pol;
@@ -29,6 +31,7 @@ struct daemon {
 	struct episode *ep;         /* one per policy service */
 	struct drift drift;
 	struct procconn *pc;
+	struct rf_daemon *rf;       /* commit refusal capture; NULL without */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;

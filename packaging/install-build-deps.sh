@@ -4,9 +4,10 @@
 #   install-build-deps.sh         everything the whole test suite needs
 #   install-build-deps.sh build   only what `make` needs
 set -eu
+# clang, libbpf-dev, bpftool: the commit-refusal capture's BPF object and its skeleton
 BUILD_PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
-libiniparser-dev libjson-c-dev libsystemd-dev"
-TEST_PKGS="libcmocka-dev clang cppcheck python3
+libiniparser-dev libjson-c-dev libsystemd-dev clang libbpf-dev bpftool"
+TEST_PKGS="libcmocka-dev cppcheck python3
 qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev
 debhelper lintian rpm mandoc man-db systemd ansible-core debootstrap"
 PKGS="$BUILD_PKGS $TEST_PKGS"

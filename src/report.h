@@ -8,6 +8,7 @@
 #include "apply.h"
 #include "plan.h"
 #include "policy.h"
+#include "refusal.h"
 #include "snapshot.h"
 
 enum report_mode {
@@ -34,6 +35,7 @@ struct report_in {
 	bool enforce_off;               /* apply refused to write: enforce = no */
 	bool verbose;
 	const struct prom_counters *counters; /* daemon only; NULL: not emitted */
+	const struct refusal_book *refusals;  /* commit refusals seen (refusal.h); NULL: none known */
 };
 
 int report_text(FILE *out, const struct report_in *in);

@@ -232,7 +232,7 @@ kb_of() {
 
 # --- the daemon (overcommitd run) ---------------------------------------------
 OCD_LOG=/tmp/ocd.log
-# ocd_start: `overcommitd run -v` with this scenario's policy and state dirs in
+# ocd_start: `overcommitd run -v [$OCD_ARGS]` with this scenario's policy and state dirs in
 # the background (OCD_PID), its log in $OCD_LOG ("UPTIME overcommitd: ...");
 # waits for "running:".
 ocd_start() {
@@ -248,7 +248,8 @@ ocd_start() {
 		done
 	) < /tmp/ocd.fifo >> "$OCD_LOG" &
 	OC_BG_PIDS="$OC_BG_PIDS $!"
-	bg "$OC" run -v --policy-dir "$POL" --state-dir "$OCSTATE" > /tmp/ocd.fifo 2>&1
+	# shellcheck disable=SC2086 # OCD_ARGS: extra options, word-split on purpose
+	bg "$OC" run -v --policy-dir "$POL" --state-dir "$OCSTATE" ${OCD_ARGS:-} > /tmp/ocd.fifo 2>&1
 	OCD_PID=$BG_PID
 	_n=300
 	until grep -q 'running: ' "$OCD_LOG"; do
@@ -316,4 +317,25 @@ bgsave_wait() {
 		nap 0.2
 	done
 	return 0
+}
+
+# --- commit refusals (issue 14) --------------------------------------------------
+RF_FILE=$OCSTATE/refusals.json
+# rf_count: refusals recorded in the daemon's book (recent ring); 0 without one
+rf_count() { jget -c -f "$RF_FILE" recent 2>/dev/null || echo 0; }
+# rf_wait N SECONDS: until the book holds at least N recent refusals; 1 on timeout
+rf_wait() {
+	_n=$(($2 * 10))
+	while [ "$(rf_count)" -lt "$1" ]; do
+		[ "$_n" -gt 0 ] || return 1
+		_n=$((_n - 1))
+		nap 0.1
+	done
+	return 0
+}
+# strict_headroom MIB: overcommit_memory=2 with CommitLimit = Committed_AS + MIB MiB
+strict_headroom() {
+	mi_var Committed_AS
+	vm_set overcommit_kbytes $((MI + $1 * 1024))
+	vm_set overcommit_memory 2
 }
