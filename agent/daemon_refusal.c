@@ -119,7 +119,7 @@ static void attribute(const struct daemon *d, struct refusal *r)
 	if (!p || p->svc >= d->pol.nsvc)
 		return;
 	snprintf(r->service, sizeof(r->service), "%s", d->pol.svc[p->svc].name);
-	r->instance = d->tr.svc[p->svc].main_pid;
+	r->instance = p->inst;
 }
 
 static void log_folded(const char *key, uint64_t folded, void *arg)
