@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "escape.h"
+#include "forkobs.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -86,6 +87,21 @@ static int observe_and_plan(const struct cli *c, struct session *s)
 		policy_free(&s->pol);
 		return rc;
 	}
+	/* one-shot: every main is a first sighting, so its exact fork charge
+	 * is read from smaps (~9 ms per GiB, once per command) */
+	struct charge_cache cc = { 0 };
+	struct fork_obs_stats fst;
+	rc = fork_observe(&c->roots, &s->snap, &cc, 0, &fst);
+	charge_cache_free(&cc);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "reading fork charges");
+		snapshot_free(&s->snap);
+		policy_free(&s->pol);
+		return rc;
+	}
+	if (fst.smaps_failed)
+		log_debug("%u main process%s' smaps unreadable: fork charges are estimates",
+			 fst.smaps_failed, fst.smaps_failed == 1 ? "" : "es");
 	struct learn_estimate *est = learned_estimates(c, &s->pol, &s->snap);
 	rc = plan_build(&s->pol, &s->snap, est, &s->plan);
 	free(est);

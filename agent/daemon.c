@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "daemon_refusal.h"
+#include "forkobs.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -470,6 +471,23 @@ static void write_metrics(struct daemon *d, const struct snapshot *s, const stru
 	}
 }
 
+/* The exact fork charges (smaps, on demand: src/forkobs.h), on the
+ * periodic pass only, never on the exec->enforced path. */
+static void observe_fork_charges(struct daemon *d, struct snapshot *s)
+{
+	struct fork_obs_stats st;
+	uint64_t now_s = now_ms(CLOCK_MONOTONIC) / 1000;
+	if (fork_observe(&d->c->roots, s, &d->charges, now_s, &st) < 0)
+		return; /* out of memory: the charges stay estimates */
+	d->stats.smaps_reads += st.smaps_reads;
+	d->stats.smaps_ns += st.smaps_ns;
+	d->stats.smaps_vm_kb += st.smaps_vm_kb;
+	if (st.smaps_reads || st.smaps_failed)
+		log_debug("fork charges: smaps read for %u main process%s in %" PRIu64 " us (%u "
+			  "unreadable: estimates)", st.smaps_reads, st.smaps_reads == 1 ? "" : "es",
+			  st.smaps_ns / 1000, st.smaps_failed);
+}
+
 static void pass(struct daemon *d)
 {
 	struct snapshot s;
@@ -481,6 +499,7 @@ static void pass(struct daemon *d)
 	d->cgroup2 = s.cgroup2;
 	d->uid_min = s.uid_min;
 	refusals_tick(d);
+	observe_fork_charges(d, &s);
 	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
 		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
@@ -635,6 +654,7 @@ static void teardown(struct daemon *d)
 	if (d->sample_fd >= 0)
 		close(d->sample_fd);
 	tracker_free(&d->tr);
+	charge_cache_free(&d->charges);
 	journal_close(&d->j);
 	free(d->learned);
 	free(d->ep);
@@ -731,9 +751,11 @@ int cmd_run(const struct cli *c)
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
-		 " failed, %" PRIu64 " episodes, max exec->enforced %" PRIu64 " us",
+		 " failed, %" PRIu64 " episodes, max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
+		 " (%" PRIu64 " us for %" PRIu64 " MiB)",
 		 d.stats.events, d.stats.resyncs, d.stats.applied, d.stats.failed, d.stats.episodes,
-		 d.stats.max_latency_ns / 1000);
+		 d.stats.max_latency_ns / 1000, d.stats.smaps_reads, d.stats.smaps_ns / 1000,
+		 d.stats.smaps_vm_kb / 1024);
 	teardown(&d);
 	return EXIT_OK;
 }

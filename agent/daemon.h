@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "chargecache.h"
 #include "cli.h"
 #include "drift.h"
 #include "episode.h"
@@ -17,6 +18,7 @@
 struct daemon_stats {
 	uint64_t events, resyncs, full_scans, applied, failed, episodes, enforced;
 	uint64_t reloads, reload_failures, max_latency_ns;
+	uint64_t smaps_reads, smaps_ns, smaps_vm_kb; /* issue 10: never on the exec path */
 };
 
 struct rf_daemon; /* daemon_refusal.c */
@@ -32,6 +34,7 @@ struct daemon {
 	struct drift drift;
 	struct procconn *pc;
 	struct rf_daemon *rf;       /* commit refusal capture; NULL without */
+	struct charge_cache charges; /* exact fork charges per (pid, start time) */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;

@@ -93,12 +93,12 @@ void charge_cache_free(struct charge_cache *c)
 }
 
 struct fork_charge fork_charge_from(const struct charge_entry *e, uint64_t cheap_kb,
-				    uint64_t maps_largest_kb)
+				    const struct maps_estimate *me)
 {
-	struct fork_charge fc = { .kb = cheap_kb, .largest_kb = cheap_kb };
+	struct fork_charge fc = { .kb = cheap_kb, .largest_kb = cheap_kb, .valid = true };
 	if (!e) {
-		if (maps_largest_kb) {
-			fc.largest_kb = maps_largest_kb;
+		if (me) {
+			fc.largest_kb = me->largest_kb;
 			fc.largest_known = true;
 		}
 		return fc;

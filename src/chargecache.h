@@ -56,9 +56,9 @@ void charge_cache_free(struct charge_cache *c);
 
 /* The charge a verdict uses for a process whose VmData + VmStk is cheap_kb
  * now: the entry's correction when there is one (e may be NULL), else the
- * estimate, with maps' largest private writable VMA when maps_largest_kb is
- * non-zero. */
+ * estimate, with maps' largest private writable VMA when maps was read
+ * (me may be NULL). */
 struct fork_charge fork_charge_from(const struct charge_entry *e, uint64_t cheap_kb,
-				    uint64_t maps_largest_kb);
+				    const struct maps_estimate *me);
 
 #endif

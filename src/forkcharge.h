@@ -74,6 +74,7 @@ struct fork_charge {
 	uint64_t noreserve_kb; /* uncharged private writable memory (mode-switch gap) */
 	enum charge_basis basis;
 	bool largest_known;    /* largest_kb from smaps or maps, not just kb */
+	bool valid;            /* set (fork_charge_from); a zeroed one means "not observed" */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forkobs.h"
 #include "util.h"
 
 /* Invariant 1: a CommitLimit never goes below Committed_AS + reserves + this. */
@@ -18,6 +19,12 @@
 /* Hysteresis: a commit limit raise leaves max(16 MiB, 1% of RAM) of band. */
 #define RAISE_SLACK_MIN_KB (16 * KB_PER_MB)
 #define RAISE_SLACK_BP 100
+/* Compliance without flapping: a raise also leaves room for this share of
+ * the largest fork need and its headroom (or the service's learned growth
+ * per fork episode when larger, up to RAISE_GROWTH_MAX_BP), so ordinary
+ * growth of the service keeps every guarantee of the policy. */
+#define RAISE_GROWTH_BP 1000
+#define RAISE_GROWTH_MAX_BP 5000
 /* Invariant 2: memory.high/max never below usage + max(10%, 32 MiB). */
 #define CG_MARGIN_MIN_KB (32 * KB_PER_MB)
 /* Hysteresis for auto-sized cgroup limits: keep a set value within 10%. */
@@ -104,8 +111,9 @@ static int add_risk(struct plan *p, const char *kind, const char *service, const
 
 /* ---- per-service figures ------------------------------------------------ */
 
-static void eval_service(const struct snapshot *s, const struct svc_obs *o, struct svc_eval *e)
+static void eval_service(const struct snapshot *s, size_t idx, struct svc_eval *e)
 {
+	const struct svc_obs *o = &s->svc[idx];
 	memset(e, 0, sizeof(*e));
 	uint64_t rss_all = 0, rss_matched = 0;
 	for (size_t i = 0; i < o->nprocs; i++) {
@@ -119,7 +127,11 @@ static void eval_service(const struct snapshot *s, const struct svc_obs *o, stru
 	}
 	/* cgroup anon counts a COW-shared page once; RSS sums count it per
 	 * process, so they overstate anon (and understate amplification). */
-	bool cg = o->own_cgroup && o->cg.present && o->cg.anon > 0;
+	/* cgroup v2 does not move charges with a process: right after a move
+	 * the new group holds almost nothing of the service.  Its figure is
+	 * used only once it holds at least half of what the processes map. */
+	bool cg = o->own_cgroup && o->cg.present && o->cg.anon > 0 &&
+		  o->cg.anon / 1024 >= rss_matched / 2;
 	e->anon_kb = cg ? o->cg.anon / 1024 : rss_all;
 	/* Limits are sized from the same figure whether or not the service is
 	 * in its group yet, so a second run agrees with the first: cgroup v2
@@ -131,10 +143,12 @@ static void eval_service(const struct snapshot *s, const struct svc_obs *o, stru
 	e->cow_amplification = e->anon_kb ? (double)e->commit_kb / (double)e->anon_kb : 0.0;
 	if (o->main_idx < 0)
 		return;
-	const struct proc_info *m = &o->procs[o->main_idx];
 	for (size_t i = 0; i < o->nprocs; i++)
 		e->forks += o->place[i].role == ROLE_CHILD;
-	e->fork = model_fork_check(&s->mem, &s->vm, m);
+	/* "now": the charge the snapshot carries (exact when smaps was read),
+	 * against the CommitLimit the kernel shows */
+	struct fork_input in = fork_input_of(s, idx, &s->vm, true);
+	e->fork = model_fork_verdict(&s->mem, &s->vm, &in);
 }
 
 /* ---- host: vm.* sysctls ------------------------------------------------- */
@@ -155,7 +169,8 @@ static uint64_t reserve_term(const struct host_ctx *h, const struct vm_sysctls *
 	if (!h->big)
 		return (uint64_t)vm->v[VM_ADMIN_RESERVE_KBYTES];
 	const struct proc_info *m = &h->big->procs[h->big->main_idx];
-	if (!proc_has_cap_sys_admin(m))
+	/* security/commoncap.c: CAP_SYS_ADMIN in the initial user namespace */
+	if (admin_exemption(m->status.cap_eff, h->big->main_userns, &h->s->admin) != ADM_EXEMPT)
 		t += (uint64_t)vm->v[VM_ADMIN_RESERVE_KBYTES];
 	uint64_t u = m->status.vm_size_kb / 32;
 	if (u > (uint64_t)vm->v[VM_USER_RESERVE_KBYTES])
@@ -193,22 +208,58 @@ static int plan_reserves(struct host_ctx *h)
 	if (ph->user_reserve.kind != SZ_UNSET)
 		rc = sysctl_action(h, VM_USER_RESERVE_KBYTES, (int64_t)resolve_kb(&ph->user_reserve, mt),
 				   &ph->user_reserve.at,
-				   "policy user_reserve: a user's process can never take the last %s of "
-				   "commit, so a shell can still kill a runaway",
+				   "policy user_reserve: no process (root's included) can take the last "
+				   "min(its size/32, %s) of commit, so a shell can still kill a runaway",
 				   KB(resolve_kb(&ph->user_reserve, mt)));
 	if (rc == 0 && ph->admin_reserve.kind != SZ_UNSET)
 		rc = sysctl_action(h, VM_ADMIN_RESERVE_KBYTES,
 				   (int64_t)resolve_kb(&ph->admin_reserve, mt), &ph->admin_reserve.at,
-				   "policy admin_reserve: %s of commit kept for root to log in and recover",
+				   "policy admin_reserve: %s of commit kept for processes with "
+				   "CAP_SYS_ADMIN in the initial user namespace (root on the host, not "
+				   "root in a container or user namespace) to log in and recover",
 				   KB(resolve_kb(&ph->admin_reserve, mt)));
 	return rc;
 }
 
-/* Hysteresis of the commit limit: a raise goes this far above the need. */
-static uint64_t raise_slack(const struct meminfo *mi)
+/* Hysteresis of the commit limit: a raise goes this far above the need:
+ * max(16 MiB, 1% of RAM, growth x (fork need + headroom)), growth = 10% or
+ * the largest service's learned growth per fork episode (capped at 50%). */
+static uint64_t raise_slack(const struct host_ctx *h)
 {
-	uint64_t s = pct_of(mi->mem_total_kb, RAISE_SLACK_BP);
-	return s > RAISE_SLACK_MIN_KB ? s : RAISE_SLACK_MIN_KB;
+	uint64_t s = pct_of(h->s->mem.mem_total_kb, RAISE_SLACK_BP);
+	if (s < RAISE_SLACK_MIN_KB)
+		s = RAISE_SLACK_MIN_KB;
+	if (!h->big)
+		return s;
+	const struct learn_estimate *le = &h->p->eval[h->big - h->s->svc].cow;
+	uint64_t bp = RAISE_GROWTH_BP;
+	if (!le->learning && le->growth * 10000.0 > (double)bp)
+		bp = le->growth * 10000.0 > RAISE_GROWTH_MAX_BP ? RAISE_GROWTH_MAX_BP
+								: (uint64_t)(le->growth * 10000.0);
+	uint64_t g = pct_of(h->need_kb + h->headroom_kb, (uint32_t)bp);
+	return g > s ? g : s;
+}
+
+/* Mode-switch gap: memory the services mapped with MAP_NORESERVE under
+ * mode 0/1 stays uncharged in mode 2, but what they map after the switch
+ * is charged (mm/mmap.c do_mmap honours MAP_NORESERVE only "if
+ * (sysctl_overcommit_memory != OVERCOMMIT_NEVER)").  Only calibrated mains
+ * (smaps read) can say; *estimated counts those that could not. */
+static uint64_t switch_gap(const struct host_ctx *h, size_t *estimated)
+{
+	uint64_t gap = 0;
+	*estimated = 0;
+	if (h->s->vm.v[VM_OVERCOMMIT_MEMORY] == VM_MODE_STRICT)
+		return 0;
+	for (size_t i = 0; i < h->s->nsvc; i++) {
+		const struct svc_obs *o = &h->s->svc[i];
+		if (o->main_idx < 0)
+			continue;
+		if (o->charge.basis == CHARGE_ESTIMATE)
+			(*estimated)++;
+		gap += o->charge.noreserve_kb;
+	}
+	return gap;
 }
 
 /* The service the host is sized for, or NULL when none runs. */
@@ -225,6 +276,9 @@ struct commit_need {
 	uint64_t margin;    /* invariant 1's margin */
 	uint64_t floor;     /* Committed_AS + reserves + margin */
 	uint64_t required;  /* the floor, or the fork with its headroom when larger */
+	uint64_t slack;     /* the per-CPU band under mode 2 (commit_slack_kb) */
+	uint64_t gap;       /* the mode-switch gap (switch_gap) */
+	size_t gap_estimated; /* mains whose gap could not be read */
 };
 
 /* The CommitLimit chosen, and how it is to be written. */
@@ -244,17 +298,23 @@ enum strict_result {
 static void commit_need(const struct host_ctx *h, struct commit_need *n)
 {
 	const struct meminfo *mi = &h->s->mem;
-	n->now_limit = model_commit_limit_kb(mi, &h->s->vm);
+	/* "now" is the kernel's number; the formula only for "after the plan" */
+	n->now_limit = mi->commit_limit_kb ? mi->commit_limit_kb : model_commit_limit_kb(mi, &h->s->vm);
 	n->backing = mi->mem_total_kb - (mi->hugetlb_kb < mi->mem_total_kb ? mi->hugetlb_kb : 0) +
 		     mi->swap_total_kb;
 	n->reserves = reserve_term(h, &h->p->vm_after);
 	n->margin = pct_of(mi->mem_total_kb, COMMIT_MARGIN_BP);
 	if (n->margin < COMMIT_MARGIN_MIN_KB)
 		n->margin = COMMIT_MARGIN_MIN_KB;
-	n->floor = mi->committed_as_kb + n->reserves + n->margin;
+	n->slack = commit_slack_kb(mi->mem_total_kb, &h->s->cpus, VM_MODE_STRICT);
+	n->gap = switch_gap(h, &n->gap_estimated);
+	n->floor = mi->committed_as_kb + n->reserves + n->margin + n->gap;
 	/* the fork must fit with its headroom, and one page more: the kernel
-	 * refuses Committed_AS + need == allowed (its test is a strict '<') */
-	n->required = h->big ? mi->committed_as_kb + h->headroom_kb + n->reserves + MODEL_PAGE_KB : 0;
+	 * refuses Committed_AS + need == allowed (its test is a strict '<'),
+	 * and its reading of Committed_AS may lag by the per-CPU slack */
+	n->required = h->big ? mi->committed_as_kb + h->headroom_kb + n->reserves + n->slack +
+				       n->gap + MODEL_PAGE_KB
+			     : 0;
 	if (n->required < n->floor)
 		n->required = n->floor;
 }
@@ -296,7 +356,7 @@ static enum strict_result commit_fit(const struct host_ctx *h, const struct comm
 				 KB(c->want), KB(mi->committed_as_kb), KB(n->reserves + n->margin));
 		/* a band above the need, so that Committed_AS moving by a few
 		 * pages does not make the next run raise it again (§7.4) */
-		c->want = round_up_mb(n->required + raise_slack(mi));
+		c->want = round_up_mb(n->required + raise_slack(h));
 		if (c->want > n->backing)
 			c->want = n->backing;
 		c->explicit_ratio = false;
@@ -342,15 +402,22 @@ static int write_commit_kbytes(struct host_ctx *h, const struct commit_need *n,
 		return 0;
 	int64_t kbytes = c->want > swap ? (int64_t)(c->want - swap) : (int64_t)KB_PER_MB;
 	int rc;
+	char gap[PLAN_TEXT_MAX / 2] = "";
+	if (n->gap || n->gap_estimated)
+		snprintf(gap, sizeof(gap),
+			 " + mode-switch gap %s (MAP_NORESERVE memory mapped under mode %" PRId64
+			 ": uncharged now, what is mapped after the switch is charged%s)",
+			 KB(n->gap), h->s->vm.v[VM_OVERCOMMIT_MEMORY],
+			 n->gap_estimated ? "; some services not calibrated: estimate" : "");
 	if (who)
 		rc = sysctl_action(h, VM_OVERCOMMIT_KBYTES, kbytes, c->at,
 				   "%sCommitLimit %s -> %s (= overcommit_kbytes + swap %s): "
-				   "Committed_AS %s + fork headroom %s for %s + reserves %s must "
-				   "fit, and RAM + swap (%s) can back it; the kernel zeroes "
-				   "vm.overcommit_ratio",
+				   "Committed_AS %s + fork headroom %s for %s + reserves %s + "
+				   "per-CPU slack %s%s must fit, and RAM + swap (%s) can back it; "
+				   "the kernel zeroes vm.overcommit_ratio",
 				   c->why, KB(n->now_limit), KB(c->want), KB(swap),
 				   KB(mi->committed_as_kb), KB(h->headroom_kb), who, KB(n->reserves),
-				   KB(n->backing));
+				   KB(n->slack), gap, KB(n->backing));
 	else
 		rc = sysctl_action(h, VM_OVERCOMMIT_KBYTES, kbytes, c->at,
 				   "%sCommitLimit %s -> %s (= overcommit_kbytes + swap %s); "
@@ -749,12 +816,72 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 
 /* ---- risks -------------------------------------------------------------- */
 
+static const char *basis_note(const struct fork_check *f)
+{
+	return f->basis == CHARGE_ESTIMATE ? " (estimate: VmData + VmStk; smaps not read)" : "";
+}
+
+/* The fork verdict as risks: fails / uncertain now, and after the plan.
+ * Mode 0 tests one mapping against RAM + swap: its text never quotes
+ * CommitLimit, which mode 0 does not use. */
+static int fork_risks(struct plan *p, const struct pol_service *ps, const struct proc_info *m,
+		      const struct svc_eval *e, const struct meminfo *mi)
+{
+	const struct fork_check *f = &e->fork;
+	int rc = 0;
+	if (f->mode == VM_MODE_HEURISTIC && f->verdict != FORK_FITS)
+		rc = add_risk(p, f->verdict == FORK_FAILS ? "fork_fails" : "fork_uncertain", ps->name,
+			      "%s: heuristic mode (0) refuses a fork when one accounted mapping is "
+			      "larger than RAM + swap (%s); the largest of %.32s (pid %d) is %s%s",
+			      ps->name, KB(mi->mem_total_kb + mi->swap_total_kb), m->st.comm, m->pid,
+			      KB(f->largest_kb),
+			      f->verdict == FORK_FAILS ? "" : " (only the sum is known: maps unread)");
+	else if (f->verdict == FORK_FAILS)
+		rc = add_risk(p, "fork_fails", ps->name,
+			      "%s: a fork of %.32s (pid %d) needs %s of commit%s but only %s is "
+			      "left under CommitLimit %s after reserves (vm.overcommit_memory=%d): "
+			      "fork() fails with ENOMEM although %s of RAM is available",
+			      ps->name, m->st.comm, m->pid, KB(f->need_kb), basis_note(f),
+			      SKB(f->headroom_kb + (int64_t)f->need_kb), KB(p->commit_limit_kb), f->mode,
+			      KB(mi->mem_available_kb));
+	else if (f->verdict == FORK_UNCERTAIN)
+		rc = add_risk(p, "fork_uncertain", ps->name,
+			      "%s: a fork of %.32s (pid %d) needing %s%s lands %s from the limit, "
+			      "inside the per-CPU counter slack (+-%s): the kernel's approximate "
+			      "Committed_AS decides, it may fail with ENOMEM",
+			      ps->name, m->st.comm, m->pid, KB(f->need_kb), basis_note(f),
+			      SKB(f->headroom_kb), KB(f->slack_kb));
+	if (rc == 0 && e->fork_after.verdict != FORK_FITS)
+		rc = add_risk(p, "fork_fails_after_plan", ps->name,
+			      "%s: even after this plan a fork of pid %d (%s) %s: headroom %s "
+			      "(band +-%s)",
+			      ps->name, m->pid, KB(e->fork_after.need_kb),
+			      e->fork_after.verdict == FORK_FAILS ? "does not fit" : "is uncertain",
+			      SKB(e->fork_after.headroom_kb), KB(e->fork_after.slack_kb));
+	return rc;
+}
+
+/* "Now" is meminfo's CommitLimit; the formula serves "after the plan".
+ * They differ during a swapoff, or with a ratio beyond the formula's range. */
+static int formula_risk(const struct snapshot *s, struct plan *p)
+{
+	uint64_t f = model_commit_limit_kb(&s->mem, &s->vm);
+	if (s->mem.commit_limit_kb == 0 || f == s->mem.commit_limit_kb)
+		return 0;
+	return add_risk(p, "commit_limit_formula", NULL,
+			"CommitLimit is %s now (/proc/meminfo) but the sysctls give %s by the "
+			"kernel's formula (swapoff in progress, hugetlb or swap changing, or a "
+			"ratio outside the formula's range): the verdicts use %s; the plan's "
+			"\"after\" figures use the formula",
+			KB(s->mem.commit_limit_kb), KB(f), KB(s->mem.commit_limit_kb));
+}
+
 static int plan_risks(const struct policy *pol, const struct snapshot *s, struct plan *p)
 {
 	const struct meminfo *mi = &s->mem;
 	int64_t mode = s->vm.v[VM_OVERCOMMIT_MEMORY];
-	int rc = 0;
-	if (mode == VM_MODE_STRICT && p->commit_limit_kb > 0 &&
+	int rc = formula_risk(s, p);
+	if (rc == 0 && mode == VM_MODE_STRICT && p->commit_limit_kb > 0 &&
 	    (p->commit_headroom_kb < 0 ||
 	     (uint64_t)p->commit_headroom_kb < pct_of(p->commit_limit_kb, NEAR_LIMIT_BP)))
 		rc = add_risk(p, "commit_near_limit", NULL,
@@ -768,20 +895,7 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 		if (o->main_idx < 0)
 			continue;
 		const struct proc_info *m = &o->procs[o->main_idx];
-		if (!e->fork.fits)
-			rc = add_risk(p, "fork_fails", ps->name,
-				      "%s: a fork of %.32s (pid %d) needs %s of commit but only %s is "
-				      "left under CommitLimit %s after reserves (vm.overcommit_memory=%" PRId64
-				      "): fork() fails with ENOMEM although %s of RAM is available",
-				      ps->name, m->st.comm, m->pid, KB(e->fork.need_kb),
-				      SKB(e->fork.headroom_kb + (int64_t)e->fork.need_kb),
-				      KB(p->commit_limit_kb), mode, KB(mi->mem_available_kb));
-		if (rc == 0 && !e->fork_after.fits)
-			rc = add_risk(p, "fork_fails_after_plan", ps->name,
-				      "%s: even after this plan a fork of pid %d (%s) does not fit: "
-				      "headroom %s",
-				      ps->name, m->pid, KB(e->fork_after.need_kb),
-				      SKB(e->fork_after.headroom_kb));
+		rc = fork_risks(p, ps, m, e, mi);
 		bool limited = o->cg.present && o->own_cgroup &&
 			       (o->cg.high != CG_UNLIMITED || o->cg.max != CG_UNLIMITED);
 		if (rc == 0 && mode == VM_MODE_ALWAYS && !limited && m->oom_score_adj == 0)
@@ -800,7 +914,8 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 	memset(out, 0, sizeof(*out));
 	out->vm_after = s->vm;
 	out->mode_after = (int)s->vm.v[VM_OVERCOMMIT_MEMORY];
-	out->commit_limit_kb = model_commit_limit_kb(&s->mem, &s->vm);
+	out->commit_limit_kb = s->mem.commit_limit_kb ? s->mem.commit_limit_kb
+						      : model_commit_limit_kb(&s->mem, &s->vm);
 	out->commit_headroom_kb = (int64_t)out->commit_limit_kb - (int64_t)s->mem.committed_as_kb;
 	if (s->nsvc) {
 		out->eval = calloc(s->nsvc, sizeof(*out->eval));
@@ -810,7 +925,7 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 	}
 	struct host_ctx h = { .pol = pol, .s = s, .p = out };
 	for (size_t i = 0; i < s->nsvc; i++) {
-		eval_service(s, &s->svc[i], &out->eval[i]);
+		eval_service(s, i, &out->eval[i]);
 		if (learned) {
 			out->eval[i].cow = learned[i];
 		} else {
@@ -830,9 +945,10 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 
 	int rc = plan_host(&h);
 	for (size_t i = 0; rc == 0 && i < s->nsvc; i++) {
-		if (s->svc[i].main_idx >= 0)
-			out->eval[i].fork_after = model_fork_check(&s->mem, &out->vm_after,
-								   &s->svc[i].procs[s->svc[i].main_idx]);
+		if (s->svc[i].main_idx >= 0) {
+			struct fork_input in = fork_input_of(s, i, &out->vm_after, false);
+			out->eval[i].fork_after = model_fork_verdict(&s->mem, &out->vm_after, &in);
+		}
 		else
 			out->eval[i].fork_after = out->eval[i].fork;
 	}

@@ -50,6 +50,11 @@ static void text_host(FILE *out, const struct report_in *in)
 		fprintf(out, "      cgroup v2 memory controller: not available\n");
 }
 
+static const char *verdict_word(enum fork_verdict v)
+{
+	return v == FORK_FITS ? "fits" : v == FORK_FAILS ? "FAILS" : "UNCERTAIN";
+}
+
 static void text_services(FILE *out, const struct report_in *in)
 {
 	const struct snapshot *s = in->snap;
@@ -69,12 +74,15 @@ static void text_services(FILE *out, const struct report_in *in)
 			o->own_cgroup ? "" : " (not its own)");
 		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d\n",
 			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj);
-		fprintf(out, "      fork needs %s of commit: %s now (headroom %s)",
-			KB(e->fork.need_kb), e->fork.fits ? "fits" : "FAILS", SKB(e->fork.headroom_kb));
+		fprintf(out, "      fork needs %s of commit (%s): %s now (headroom %s",
+			KB(e->fork.need_kb), charge_basis_name(e->fork.basis),
+			verdict_word(e->fork.verdict), SKB(e->fork.headroom_kb));
+		if (e->fork.slack_kb)
+			fprintf(out, ", band +-%s", KB(e->fork.slack_kb));
+		fputc(')', out);
 		if (in->mode != RPT_STATUS && in->plan->nact)
 			fprintf(out, ", %s after the plan (headroom %s)",
-				e->fork_after.fits ? "fits" : "still FAILS",
-				SKB(e->fork_after.headroom_kb));
+				verdict_word(e->fork_after.verdict), SKB(e->fork_after.headroom_kb));
 		fputc('\n', out);
 	}
 }
@@ -217,6 +225,13 @@ static json_object *json_service(const struct report_in *in, size_t i)
 	jsonval_put(j, "fork_fits", json_object_new_boolean(run && e->fork.fits), &rc);
 	jsonval_put(j, "fork_headroom_after_kb", json_object_new_int64(e->fork_after.headroom_kb), &rc);
 	jsonval_put(j, "fork_fits_after", json_object_new_boolean(run && e->fork_after.fits), &rc);
+	/* issue 10: three-way verdicts and what they rest on */
+	jsonval_put(j, "fork_verdict", jstr(run ? fork_verdict_name(e->fork.verdict) : ""), &rc);
+	jsonval_put(j, "fork_verdict_after", jstr(run ? fork_verdict_name(e->fork_after.verdict) : ""), &rc);
+	jsonval_put(j, "fork_charge_basis", jstr(run ? charge_basis_name(e->fork.basis) : ""), &rc);
+	jsonval_put(j, "fork_largest_vma_kb", json_object_new_int64((int64_t)e->fork.largest_kb), &rc);
+	jsonval_put(j, "fork_slack_kb", json_object_new_int64((int64_t)e->fork.slack_kb), &rc);
+	jsonval_put(j, "admin_reserve_exempt", json_object_new_boolean(run && e->fork.admin_exempt), &rc);
 	if (o->cg.present) {
 		jsonval_put(j, "memory_current", jbytes(o->cg.current), &rc);
 		jsonval_put(j, "memory_high", jbytes(o->cg.high), &rc);

@@ -6,6 +6,8 @@
  * 10,000 processes is then ~10,000 small reads, never smaps (DESIGN §2). */
 #include "snapshot.h"
 
+#include "chargecache.h"
+
 #include <errno.h>
 #include <fnmatch.h>
 #include <pwd.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chargecache.h"
 #include "util.h"
 
 /* A service's match_user resolved once per snapshot (NSS lookups are slow),
@@ -124,11 +127,24 @@ static int live_uid_min(const struct obs_source *src, uid_t *out)
 	return uid_min_read(src->ctx, out);
 }
 
+/* issue 10: the per-CPU slack and the admin reserve exemption */
+static void live_facts(const struct obs_source *src, struct cpu_counts *c, struct admin_facts *a)
+{
+	if (cpu_counts_read(src->ctx, c) < 0)
+		memset(c, 0, sizeof(*c)); /* no band known: the exact test */
+	admin_facts_read(src->ctx, a);
+}
+
+static int live_userns(const struct obs_source *src, int pid, uint64_t *ino)
+{
+	return proc_userns_read(src->ctx, pid, ino);
+}
+
 void obs_source_live(const struct roots *r, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = live_host, .list_pids = live_list, .read_proc = live_proc,
 				    .read_cgroup = live_cgroup, .lookup_user = live_user, .uid_min = live_uid_min,
-				    .ctx = r };
+				    .kernel_facts = live_facts, .read_userns = live_userns, .ctx = r };
 }
 
 /* ---- scan state --------------------------------------------------------- */
@@ -345,6 +361,10 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 		return rc;
 	size_t mi = (size_t)o->main_idx;
 
+	o->charge = fork_charge_from(NULL, proc_commit_kb(&o->procs[mi]), NULL);
+	if (!sc->src->read_userns || sc->src->read_userns(sc->src, o->procs[mi].pid, &o->main_userns) < 0)
+		o->main_userns = 0; /* unknown: the verdict assumes it pays the admin reserve */
+
 	snprintf(o->cgroup, sizeof(o->cgroup), "%s", o->procs[mi].cgroup);
 	if (o->cgroup[0]) {
 		o->own_cgroup = svc_cgroup_is_own(o->cgroup, pcg);
@@ -376,6 +396,8 @@ int snapshot_observe(const struct obs_source *src, const struct policy *pol, con
 	int rc = src->host(src, &s->mem, &s->vm, &s->cgroup2);
 	if (rc < 0)
 		return rc;
+	if (src->kernel_facts)
+		src->kernel_facts(src, &s->cpus, &s->admin); /* else unknown: no band, no exemption */
 
 	struct scan sc = { .src = src, .pol = pol };
 	sc.users = calloc(pol->nsvc ? pol->nsvc : 1, sizeof(*sc.users));

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "adminreserve.h"
 #include "cgroup.h"
+#include "commitslack.h"
+#include "forkcharge.h"
 #include "meminfo.h"
 #include "policy.h"
 #include "proc.h"
@@ -60,6 +63,9 @@ struct svc_obs {
 	struct cg_memory cg;      /* figures of that cgroup (present=false if none) */
 	struct cg_memory policy_cg; /* figures of the policy's cgroup when it exists
 	                             (differs from cg when the service is not in it yet) */
+	struct fork_charge charge; /* the main's fork charge: the VmData + VmStk estimate
+	                             here; fork_observe() makes it exact from smaps */
+	uint64_t main_userns;     /* inode of the main's /proc/PID/ns/user, 0 = unknown */
 };
 
 struct snapshot {
@@ -70,6 +76,8 @@ struct snapshot {
 	size_t nsvc;
 	size_t nprocs_scanned;
 	uid_t uid_min;            /* login.defs UID_MIN the trust rule used */
+	struct cpu_counts cpus;   /* present/online: the per-CPU commit slack (zeros: unknown) */
+	struct admin_facts admin; /* PID 1's user namespace, SELinux: the admin reserve */
 };
 
 /* Does process p match service s?  All present match_* keys must match,
@@ -103,6 +111,11 @@ struct obs_source {
 	/* UID_MIN: who is a login user (trust.h); <0 when malformed (the
 	 * default is then used, never a wider trust) */
 	int (*uid_min)(const struct obs_source *src, uid_t *out);
+	/* optional (NULL: unknown): CPU counts and admin-reserve facts, and a
+	 * process's user namespace inode (issue 10) */
+	void (*kernel_facts)(const struct obs_source *src, struct cpu_counts *c,
+			     struct admin_facts *a);
+	int (*read_userns)(const struct obs_source *src, int pid, uint64_t *ino);
 	const void *ctx;
 };
 void obs_source_live(const struct roots *r, struct obs_source *src);

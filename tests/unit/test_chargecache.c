@@ -71,32 +71,32 @@ static void correction(void **state)
 	assert_non_null(e);
 	assert_null(charge_cache_find(&c, 10, 78));
 
-	struct fork_charge f = fork_charge_from(e, cheap, 0);
+	struct fork_charge f = fork_charge_from(e, cheap, NULL);
 	assert_int_equal(f.kb, 252);
 	assert_int_equal(f.basis, CHARGE_EXACT);
 	assert_int_equal(f.largest_kb, 132);
 	assert_int_equal(f.noreserve_kb, 600 * 1024);
 	/* 10 MiB of new charged memory since: the correction stays */
-	f = fork_charge_from(e, cheap + 10240, 0);
+	f = fork_charge_from(e, cheap + 10240, NULL);
 	assert_int_equal(f.kb, 252 + 10240);
 	assert_int_equal(f.basis, CHARGE_CORRECTED);
 	/* VmData fell below what the correction removes: never negative */
-	f = fork_charge_from(e, 100, 0);
+	f = fork_charge_from(e, 100, NULL);
 	assert_int_equal(f.kb, 0);
 	assert_int_equal(f.largest_kb, 0);
 	/* too low the other way: RELRO-style accounted read-only memory adds */
 	struct smaps_charge relro = { .charge_kb = 3000, .largest_kb = 2000 };
 	assert_int_equal(charge_cache_put(&c, 10, 77, &relro, 1000, 900, 2, 700), 0);
 	assert_int_equal(c.n, 1);
-	f = fork_charge_from(charge_cache_find(&c, 10, 77), 1500, 0);
+	f = fork_charge_from(charge_cache_find(&c, 10, 77), 1500, NULL);
 	assert_int_equal(f.kb, 3500);
 	/* nothing read: the estimate, maps' largest VMA when known */
-	f = fork_charge_from(NULL, 4096, 0);
+	f = fork_charge_from(NULL, 4096, NULL);
 	assert_int_equal(f.basis, CHARGE_ESTIMATE);
 	assert_int_equal(f.kb, 4096);
 	assert_int_equal(f.largest_kb, 4096);
 	assert_false(f.largest_known);
-	f = fork_charge_from(NULL, 4096, 1024);
+	f = fork_charge_from(NULL, 4096, &(struct maps_estimate){ .largest_kb = 1024 });
 	assert_int_equal(f.largest_kb, 1024);
 	assert_true(f.largest_known);
 	assert_string_equal(charge_basis_name(CHARGE_CORRECTED), "corrected");

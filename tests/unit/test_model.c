@@ -134,6 +134,67 @@ static void fork_table(void **state)
 	}
 }
 
+/* issue 10: the verdict from an observed charge, three-way; one row per
+ * kernel rule.  2 GiB, no swap, CommitLimit 1 GiB (ratio 50), user reserve
+ * 64 MiB, admin reserve 8 MiB; Committed_AS 512 MiB; VmSize 0 (no user
+ * reserve term) unless stated. */
+#define V_MEM { .mem_total_kb = 2097152, .committed_as_kb = 524288 }
+#define V_VM(mode) { { mode, 50, 0, 65536, 8192 } }
+#define CH(kb, largest, known, basis) { kb, largest, 0, basis, known, true }
+static const struct {
+	const char *rule;
+	struct meminfo mi;
+	struct vm_sysctls vm;
+	struct fork_input in;
+	enum fork_verdict want;
+	int64_t headroom;
+} verdicts[] = {
+	/* allowed = 1 GiB - 8 MiB = 1040384; headroom = 1040384 - 524288 - need */
+	{ "__vm_enough_memory: fits by more than the per-CPU slack", V_MEM, V_VM(2),
+	  { CH(400000, 1024, true, CHARGE_EXACT), 0, false, 8192, 0 }, FORK_FITS, 116096 },
+	{ "percpu_counter_read_positive: within the slack above 0 is uncertain", V_MEM, V_VM(2),
+	  { CH(512000, 1024, true, CHARGE_EXACT), 0, false, 8192, 0 }, FORK_UNCERTAIN, 4096 },
+	{ "percpu_counter_read_positive: within the slack below 0 is uncertain", V_MEM, V_VM(2),
+	  { CH(520192, 1024, true, CHARGE_EXACT), 0, false, 8192, 0 }, FORK_UNCERTAIN, -4096 },
+	{ "strict '<': exactly -slack fails", V_MEM, V_VM(2),
+	  { CH(524288, 1024, true, CHARGE_EXACT), 0, false, 8192, 0 }, FORK_FAILS, -8192 },
+	{ "no band known: the exact test (headroom 0 fails)", V_MEM, V_VM(2),
+	  { CH(516096, 1024, true, CHARGE_EXACT), 0, false, 0, 0 }, FORK_FAILS, 0 },
+	{ "cap_vm_enough_memory: exempt from the admin reserve", V_MEM, V_VM(2),
+	  { CH(516096, 1024, true, CHARGE_EXACT), 0, true, 0, 0 }, FORK_FITS, 8192 },
+	{ "__vm_enough_memory: min(total_vm/32, user_reserve) is subtracted", V_MEM, V_VM(2),
+	  { CH(400000, 1024, true, CHARGE_EXACT), 1048576, false, 0, 0 }, FORK_FITS, 83328 },
+	{ "CommitLimit now from meminfo, not the formula (swapoff in progress)", V_MEM, V_VM(2),
+	  { CH(400000, 1024, true, CHARGE_EXACT), 0, false, 0, 1048576 + 262144 }, FORK_FITS,
+	  378240 },
+	{ "dup_mmap charges ac without dc: MAP_NORESERVE memory is not in the charge", V_MEM,
+	  V_VM(2), { CH(252, 132, true, CHARGE_EXACT), 0, false, 8192, 0 }, FORK_FITS, 515844 },
+	{ "OVERCOMMIT_GUESS: one VMA above RAM + swap fails", V_MEM, V_VM(0),
+	  { CH(3000000, 2200000, true, CHARGE_EXACT), 0, false, 0, 0 }, FORK_FAILS, -102848 },
+	{ "OVERCOMMIT_GUESS: never a sum: many VMAs above RAM + swap in total fit", V_MEM, V_VM(0),
+	  { CH(3000000, 1048576, true, CHARGE_EXACT), 0, false, 0, 0 }, FORK_FITS, 1048576 },
+	{ "OVERCOMMIT_GUESS: only the sum known and above RAM + swap: uncertain", V_MEM, V_VM(0),
+	  { CH(3000000, 3000000, false, CHARGE_ESTIMATE), 0, false, 0, 0 }, FORK_UNCERTAIN,
+	  -902848 },
+	{ "OVERCOMMIT_GUESS: the per-CPU counter is not read: no band", V_MEM, V_VM(0),
+	  { CH(2097152, 2097152, true, CHARGE_EXACT), 0, false, 1 << 20, 0 }, FORK_FITS, 0 },
+	{ "OVERCOMMIT_ALWAYS: never refused", V_MEM, V_VM(1),
+	  { CH(1ull << 40, 1ull << 40, true, CHARGE_EXACT), 0, false, 0, 0 }, FORK_FITS, 2097152 },
+};
+
+static void verdict_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(verdicts); i++) {
+		struct fork_check fc = model_fork_verdict(&verdicts[i].mi, &verdicts[i].vm, &verdicts[i].in);
+		if (fc.verdict != verdicts[i].want || fc.headroom_kb != verdicts[i].headroom ||
+		    fc.fits != (verdicts[i].want == FORK_FITS) || fc.basis != verdicts[i].in.charge.basis)
+			fail_msg("%s: %s headroom %lld", verdicts[i].rule, fork_verdict_name(fc.verdict),
+				 (long long)fc.headroom_kb);
+	}
+	assert_string_equal(fork_verdict_name(FORK_UNCERTAIN), "uncertain");
+}
+
 /* The seed fixture end to end: files -> structs -> verdict. */
 static void seed_fixture(void **state)
 {
@@ -159,6 +220,7 @@ int main(void)
 		cmocka_unit_test(commit_limit_table),
 		cmocka_unit_test(commit_limit_real),
 		cmocka_unit_test(fork_table),
+		cmocka_unit_test(verdict_table),
 		cmocka_unit_test(seed_fixture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
