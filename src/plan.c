@@ -838,12 +838,12 @@ static int fork_risks(struct plan *p, const struct pol_service *ps, const struct
 			      f->verdict == FORK_FAILS ? "" : " (only the sum is known: maps unread)");
 	else if (f->verdict == FORK_FAILS)
 		rc = add_risk(p, "fork_fails", ps->name,
-			      "%s: a fork of %.32s (pid %d) needs %s of commit%s but only %s is "
+			      "%s: a fork of %.32s (pid %d) needs %s of commit but only %s is "
 			      "left under CommitLimit %s after reserves (vm.overcommit_memory=%d): "
-			      "fork() fails with ENOMEM although %s of RAM is available",
-			      ps->name, m->st.comm, m->pid, KB(f->need_kb), basis_note(f),
+			      "fork() fails with ENOMEM although %s of RAM is available%s",
+			      ps->name, m->st.comm, m->pid, KB(f->need_kb),
 			      SKB(f->headroom_kb + (int64_t)f->need_kb), KB(p->commit_limit_kb), f->mode,
-			      KB(mi->mem_available_kb));
+			      KB(mi->mem_available_kb), basis_note(f));
 	else if (f->verdict == FORK_UNCERTAIN)
 		rc = add_risk(p, "fork_uncertain", ps->name,
 			      "%s: a fork of %.32s (pid %d) needing %s%s lands %s from the limit, "
