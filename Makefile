@@ -71,25 +71,32 @@ $(BUILD)/liboc.a: $(LIB_OBJ)
 $(BUILD)/overcommitd: $(AGENT_OBJ) $(BUILD)/liboc.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/liboc.a $(LIBS)
 
-# header dependencies: the compiler writes a hidden .NAME.d beside each output
-# (-MMD; hidden so that globs over build/tests/helpers see programs only), with
-# a phony target per header (-MP), so a removed header breaks nothing
-DEPFLAGS = -MMD -MP -MF $(dir $@).$(notdir $@).d
+# Header dependencies: the compiler writes $(DEPDIR)/<source>.d (-MMD) with a
+# phony target per header (-MP, so a removed header breaks nothing).  Each
+# output also depends on its .d file: one that is missing (a build directory
+# from before this rule) makes the output rebuild once.
+DEPDIR := $(BUILD)/deps
+DEPFLAGS = -MMD -MP -MF $(DEPDIR)/$(SRCNAME).d
+DEPFILES := $(patsubst %.c,$(DEPDIR)/%.d,$(LIB_SRC) $(AGENT_SRC) $(TEST_SRC) $(HELPER_SRC))
+$(DEPFILES):
 
-$(BUILD)/%.o: %.c
-	@mkdir -p $(dir $@)
+$(BUILD)/%.o: SRCNAME = $*
+$(BUILD)/%.o: %.c $(DEPDIR)/%.d
+	@mkdir -p $(dir $@) $(dir $(DEPDIR)/$*)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboc.a
-	@mkdir -p $(dir $@)
+$(BUILD)/tests/%: SRCNAME = tests/unit/$*
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboc.a $(DEPDIR)/tests/unit/%.d
+	@mkdir -p $(dir $@) $(DEPDIR)/tests/unit
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/liboc.a $(LIBS) -lcmocka
 
 # small programs the CLI and VM tests run (forkers, allocators); no library
-$(BUILD)/tests/helpers/%: tests/helpers/%.c
-	@mkdir -p $(dir $@)
+$(BUILD)/tests/helpers/%: SRCNAME = tests/helpers/$*
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(DEPDIR)/tests/helpers/%.d
+	@mkdir -p $(dir $@) $(DEPDIR)/tests/helpers
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
--include $(wildcard $(BUILD)/src/.*.d $(BUILD)/agent/.*.d $(BUILD)/tests/.*.d $(BUILD)/tests/helpers/.*.d)
+include $(wildcard $(DEPFILES))
 
 # make check: every unit test, then the real binary against fixture trees.
 check: $(BUILD)/overcommitd $(TEST_BIN) $(HELPER_BIN)
