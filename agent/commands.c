@@ -218,6 +218,10 @@ int cmd_validate(const struct cli *c)
 	size_t n = c->nargs ? c->nargs : c->npolicy_dirs;
 	if (cli_load_policy(paths, n, &pol) < 0)
 		return EXIT_ERR;
+	for (size_t i = 0; i < pol.notes.n; i++) {
+		char shown[ESC_SIZE(1024)];
+		fprintf(stderr, "%s\n", esc_str(pol.notes.msg[i], shown, sizeof(shown)));
+	}
 	if (c->verbosity >= 0)
 		printf("policy ok: %zu file%s, %zu service%s\n", pol.nfiles, pol.nfiles == 1 ? "" : "s",
 		       pol.nsvc, pol.nsvc == 1 ? "" : "s");

@@ -71,6 +71,8 @@ void policy_init(struct policy *p)
 	p->host.overcommit = OC_AUTO;
 	p->host.fork_headroom.kind = SZ_PCT;
 	p->host.fork_headroom.bp = POLICY_FORK_HEADROOM_BP;
+	p->host.concurrent_forks.set = true;
+	p->host.concurrent_forks.v = 1;
 	p->host.enforce = false;
 	/* set = a value is in force; origin {NULL, 0} = built-in default */
 	p->host.interval.set = true;
@@ -94,6 +96,7 @@ static void service_free(struct pol_service *s)
 	pol_str_free(&s->match_user);
 	pol_str_free(&s->match_cmdline);
 	pol_str_free(&s->cgroup);
+	pol_str_free(&s->requires_overcommit);
 }
 
 void policy_free(struct policy *p)
@@ -104,6 +107,7 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nfiles; i++)
 		free(p->files[i]);
 	free(p->files);
+	diags_free(&p->notes);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -645,13 +649,19 @@ static void spec_order(const struct size_spec *lo, const char *lo_name, const st
 		  spec_str(hi, b, sizeof(b)), origin_fmt(&hi->at, ob, sizeof(ob)));
 }
 
-static void check_service(const struct pol_service *s, struct diags *d)
+static void check_service(const struct pol_service *s, struct diags *d, struct diags *notes)
 {
 	if (!s->match_comm.v && !s->match_exe.v && !s->match_unit.v && !s->match_user.v &&
 	    !s->match_cmdline.v)
 		diags_add(d, s->at.file, s->at.line,
 			  "[service %s] has no match_comm, match_exe, match_unit, match_user or "
 			  "match_cmdline: it would match nothing", s->name);
+	else if (!s->match_exe.v && !s->match_unit.v && !s->match_user.v)
+		diags_add(notes, s->at.file, s->at.line,
+			  "warning: [service %s] is matched by %s alone: any system user's process "
+			  "of that name joins it (a login user's never does, whatever its name); "
+			  "add match_user, match_unit or match_exe", s->name,
+			  s->match_comm.v ? "match_comm" : "match_cmdline");
 	spec_order(&s->memory_high_min, "memory_high_min", &s->memory_high_max, "memory_high_max",
 		   d);
 	spec_order(&s->memory_high, "memory_high", &s->memory_max, "memory_max", d);
@@ -667,7 +677,7 @@ void policy_finish(struct policy *p, struct diags *d)
 			  origin_fmt(&h->commit_ratio.at, o, sizeof(o)));
 	}
 	for (size_t i = 0; i < p->nsvc; i++)
-		check_service(&p->svc[i], d);
+		check_service(&p->svc[i], d, &p->notes);
 }
 
 /* ---- loading files ---- */
@@ -870,5 +880,32 @@ int policy_load(const char *const *paths, size_t npaths, bool check_owner, struc
 		policy_free(p);
 		return -EINVAL;
 	}
+	policy_resolve_exe(p);
 	return 0;
+}
+
+void policy_resolve_exe(struct policy *p)
+{
+	for (size_t i = 0; i < p->nsvc; i++) {
+		struct pol_service *s = &p->svc[i];
+		if (!s->match_exe.v)
+			continue;
+		char *real = realpath(s->match_exe.v, NULL);
+		if (!real) {
+			diags_add(&p->notes, s->match_exe.at.file, s->match_exe.at.line,
+				  "warning: match_exe %s: %s on this host; it is compared with "
+				  "/proc/PID/exe as written", s->match_exe.v, strerror(errno));
+			continue;
+		}
+		if (strcmp(real, s->match_exe.v) == 0) {
+			free(real);
+			continue;
+		}
+		diags_add(&p->notes, s->match_exe.at.file, s->match_exe.at.line,
+			  "note: match_exe %s resolves to %s (the kernel shows that in "
+			  "/proc/PID/exe): processes running either path match", s->match_exe.v,
+			  real);
+		free(s->match_exe_target);
+		s->match_exe_target = real;
+	}
 }

@@ -59,6 +59,8 @@ struct pol_host {
 	struct origin reapply_on_drift_at;
 	bool restore_on_exit;           /* daemon: restore every original on SIGTERM */
 	struct origin restore_on_exit_at;
+	struct pol_int concurrent_forks; /* how many instances may fork at once: the
+	                                   fork headroom covers the N largest (default 1) */
 };
 
 struct pol_service {
@@ -79,12 +81,17 @@ struct pol_service {
 	struct size_spec memory_max;      /* SZ_OFF | SZ_AUTO | SZ_KB | SZ_PCT (default off) */
 	struct size_spec cow_margin;      /* SZ_PCT (default 25%) */
 	struct pol_str cgroup;            /* default "overcommitd/NAME" */
+	struct pol_str requires_overcommit; /* "heuristic" | "always": overcommit = auto never
+	                                      chooses strict accounting while it runs
+	                                      (MongoDB aborts on ENOMEM under mode 2) */
 };
 
 struct policy {
 	struct pol_host host;
 	struct pol_service *svc;
 	size_t nsvc;
+	struct diags notes; /* warnings that do not refuse the policy (a service
+	                       matched by name alone, a match_exe symlink resolved) */
 	char **files;   /* interned file names that origins point into */
 	size_t nfiles;
 };
@@ -106,6 +113,10 @@ void policy_init(struct policy *p);
 /* Checks across keys (both commit_limit and commit_ratio, a service with no
  * match_*, memory_high_min > memory_high_max, ...), after all files. */
 void policy_finish(struct policy *p, struct diags *d);
+/* match_exe paths that are symlinks on this host are resolved (the kernel
+ * shows the target in /proc/PID/exe): match_exe_target set, a note added;
+ * a path that does not exist here gets a note too.  Called by policy_load. */
+void policy_resolve_exe(struct policy *p);
 void policy_free(struct policy *p);
 
 const char *oc_pref_name(enum oc_pref m);

@@ -46,6 +46,7 @@ static int check_unit(const char *v, const char **why);
 static int check_user(const char *v, const char **why);
 static int check_cmdline(const char *v, const char **why);
 static int check_cgroup(const char *v, const char **why);
+static int check_requires(const char *v, const char **why);
 
 #define H(f) offsetof(struct pol_host, f)
 #define S(f) offsetof(struct pol_service, f)
@@ -72,6 +73,8 @@ static const struct key_def keys[] = {
 	  H(reapply_on_drift_at), NULL, "yes or no" },
 	{ "restore_on_exit", SEC_HOST, V_BOOL, 0, 0, 0, H(restore_on_exit), H(restore_on_exit_at),
 	  NULL, "yes or no" },
+	{ "concurrent_forks", SEC_HOST, V_INT, 0, 1, 64, H(concurrent_forks), 0, NULL,
+	  "an integer from 1 to 64" },
 
 	{ "match_comm", SEC_SERVICE, V_STR, 0, 0, 0, S(match_comm), 0, check_comm,
 	  "a process name of 1 to 15 characters" },
@@ -102,6 +105,8 @@ static const struct key_def keys[] = {
 	  "a percentage from 0% to 1000%" },
 	{ "cgroup", SEC_SERVICE, V_STR, 0, 0, 0, S(cgroup), 0, check_cgroup,
 	  "a relative cgroup path like overcommitd/redis" },
+	{ "requires_overcommit", SEC_SERVICE, V_STR, 0, 0, 0, S(requires_overcommit), 0,
+	  check_requires, "heuristic or always" },
 };
 
 #undef H
@@ -220,9 +225,29 @@ static int check_user(const char *v, const char **why)
 	return 0;
 }
 
+/* match_cmdline is a glob over the whole command line, arguments joined by
+ * spaces: a bare word without a wildcard, a space or a '/' ("gunicorn")
+ * would only match a process started as that word with no arguments at all
+ * (issue 11: it silently matched nothing).  Refused with the fix. */
 static int check_cmdline(const char *v, const char **why)
 {
-	return check_common(v, 4095, why);
+	if (check_common(v, 4095, why) < 0)
+		return -EINVAL;
+	if (!strpbrk(v, "*?[ /")) {
+		*why = "a glob over the whole command line (arguments joined by spaces): a bare word "
+		       "matches only a process started as that word with no arguments; write "
+		       "'*word*' or use match_exe";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_requires(const char *v, const char **why)
+{
+	if (strcmp(v, "heuristic") == 0 || strcmp(v, "always") == 0)
+		return 0;
+	*why = "not a mode it can require";
+	return -EINVAL;
 }
 
 static int check_cgroup(const char *v, const char **why)

@@ -29,7 +29,7 @@ check "recommend: exit 2 when a fork does not fit" [ "$rc" -eq 2 ]
 check "recommend text names the service and the failing fork" \
 	grep -q 'fork of redis-server (pid 100) needs 600 MiB' "$T/rec.txt"
 check "recommend text shows the sysctl change" grep -q 'sysctl vm.overcommit_kbytes: 0 ->' "$T/rec.txt"
-check "recommend text cites the policy file:line" grep -q "policy: $T/pol/60-redis.ini:7" "$T/rec.txt"
+check "recommend text cites the policy file:line" grep -q "policy: $T/pol/60-redis.ini:11" "$T/rec.txt"
 # shellcheck disable=SC2086
 "$BIN" --format json $P $R recommend >"$T/rec.json"
 rc=$?

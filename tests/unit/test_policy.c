@@ -215,6 +215,14 @@ static const struct bad_case bad_cases[] = {
 	  "t.ini:3: match_user: not a valid uid (got '4294967295')" },
 	{ SVC "match_cmdline = ''\n",
 	  "t.ini:3: match_cmdline: empty value (got '')" },
+	{ SVC "match_cmdline = gunicorn\n",
+	  "t.ini:3: match_cmdline: a glob over the whole command line (arguments joined by "
+	  "spaces): a bare word matches only a process started as that word with no arguments; "
+	  "write '*word*' or use match_exe (got 'gunicorn')" },
+	{ SVC "requires_overcommit = strict\n",
+	  "t.ini:3: requires_overcommit: not a mode it can require (got 'strict')" },
+	{ "[host]\nconcurrent_forks = 0\n",
+	  "t.ini:2: concurrent_forks: expected an integer from 1 to 64 (got '0')" },
 	{ SVC "oom_score_adj = 1001\n",
 	  "t.ini:3: oom_score_adj: expected an integer from -1000 to 1000 (got '1001')" },
 	{ SVC "child_oom_score_adj = -1001\n",
@@ -844,7 +852,9 @@ static void test_shipped_policies(void **state)
 		{ "policies/00-default.ini" },
 		{ "policies/examples/redis.ini" },
 		{ "policies/examples/postgresql.ini" },
-		{ "policies/examples/prefork.ini" },
+		{ "policies/examples/apache2.ini" },
+		{ "policies/examples/gunicorn.ini" },
+		{ "policies/examples/mongodb.ini" },
 		{ "policies" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(one); i++) {
@@ -868,17 +878,30 @@ static void test_shipped_policies(void **state)
 	assert_int_equal(p.host.overcommit, OC_AUTO);
 	assert_false(p.host.enforce);
 	assert_int_equal(p.host.fork_headroom.bp, 11000);
-	assert_int_equal(p.nsvc, 3);
-	/* sorted by file name: postgresql, prefork, redis */
-	assert_string_equal(p.svc[0].name, "postgresql");
-	assert_int_equal(p.svc[0].oom_score_adj.v, -900);
-	assert_int_equal(p.svc[0].child_oom_score_adj.v, 200);
-	assert_string_equal(p.svc[0].match_user.v, "postgres");
-	assert_int_equal(p.svc[0].memory_high.kind, SZ_OFF);
-	assert_string_equal(p.svc[1].name, "apache2");
-	const struct pol_service *r = &p.svc[2];
+	assert_int_equal(p.nsvc, 5);
+	/* sorted by file name: apache2, gunicorn, mongodb, postgresql, redis;
+	 * each matched on its program and user, never on a name alone */
+	for (size_t i = 0; i < p.nsvc; i++) {
+		assert_non_null(p.svc[i].match_exe.v);
+		assert_non_null(p.svc[i].match_user.v);
+		assert_null(p.svc[i].match_comm.v);
+	}
+	assert_int_equal(p.notes.n > 0, 1); /* symlinks resolved or paths absent: said */
+	for (size_t i = 0; i < p.notes.n; i++)
+		assert_null(strstr(p.notes.msg[i], "alone"));
+	assert_string_equal(p.svc[0].name, "apache2");
+	assert_string_equal(p.svc[1].name, "gunicorn");
+	assert_string_equal(p.svc[1].match_cmdline.v, "*/gunicorn *");
+	assert_string_equal(p.svc[2].name, "mongodb");
+	assert_string_equal(p.svc[2].requires_overcommit.v, "heuristic");
+	assert_string_equal(p.svc[3].name, "postgresql");
+	assert_int_equal(p.svc[3].oom_score_adj.v, -1000);
+	assert_int_equal(p.svc[3].child_oom_score_adj.v, 0);
+	assert_string_equal(p.svc[3].match_user.v, "postgres");
+	assert_int_equal(p.svc[3].memory_high.kind, SZ_OFF);
+	const struct pol_service *r = &p.svc[4];
 	assert_string_equal(r->name, "redis");
-	assert_string_equal(r->match_comm.v, "redis-server");
+	assert_string_equal(r->match_exe.v, "/usr/bin/redis-server");
 	assert_int_equal(r->oom_score_adj.v, -500);
 	assert_int_equal(r->child_oom_score_adj.v, 800);
 	assert_int_equal(r->memory_high.kind, SZ_AUTO);
@@ -887,6 +910,55 @@ static void test_shipped_policies(void **state)
 	assert_int_equal(r->cow_margin.bp, 2500);
 	assert_string_equal(r->cgroup.v, "overcommitd/redis");
 	assert_string_equal(r->cgroup.at.file, "policies/examples/redis.ini");
+	policy_free(&p);
+}
+
+/* notes: a service matched by name alone; match_exe symlinks resolved */
+static void test_notes(void **state)
+{
+	(void)state;
+	struct policy p;
+	assert_clean("[service s]\nmatch_comm = x\n", &p);
+	assert_int_equal(p.notes.n, 1);
+	assert_non_null(strstr(p.notes.msg[0], "t.ini:1: warning: [service s] is matched by "
+					       "match_comm alone"));
+	policy_free(&p);
+	assert_clean("[service s]\nmatch_cmdline = *x*\n", &p);
+	assert_non_null(strstr(p.notes.msg[0], "match_cmdline alone"));
+	policy_free(&p);
+	assert_clean("[service s]\nmatch_comm = x\nmatch_user = 0\n", &p);
+	assert_int_equal(p.notes.n, 0);
+	policy_free(&p);
+
+	char dir[] = "/tmp/oc-exe-XXXXXX", link[64], real[64], text[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(real, sizeof(real), "%s/redis-check-rdb", dir);
+	snprintf(link, sizeof(link), "%s/redis-server", dir);
+	FILE *f = fopen(real, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(symlink("redis-check-rdb", link), 0);
+	snprintf(text, sizeof(text), "[service s]\nmatch_exe = %s\nmatch_user = 0\n", link);
+	assert_clean(text, &p);
+	policy_resolve_exe(&p);
+	assert_string_equal(p.svc[0].match_exe_target, real);
+	assert_int_equal(p.notes.n, 1);
+	assert_non_null(strstr(p.notes.msg[0], "resolves to"));
+	policy_free(&p);
+	/* a plain file: nothing to say; a missing one: said */
+	snprintf(text, sizeof(text), "[service s]\nmatch_exe = %s\nmatch_user = 0\n", real);
+	assert_clean(text, &p);
+	policy_resolve_exe(&p);
+	assert_null(p.svc[0].match_exe_target);
+	assert_int_equal(p.notes.n, 0);
+	policy_free(&p);
+	unlink(link);
+	unlink(real);
+	rmdir(dir);
+	assert_clean("[service s]\nmatch_exe = /nonexistent-oc/bin\nmatch_user = 0\n", &p);
+	policy_resolve_exe(&p);
+	assert_null(p.svc[0].match_exe_target);
+	assert_non_null(strstr(p.notes.msg[0], "No such file"));
 	policy_free(&p);
 }
 
@@ -903,6 +975,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_cases),
+		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_syntax_variants),
 		cmocka_unit_test(test_full_fixture),
