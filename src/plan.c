@@ -143,12 +143,25 @@ static void eval_service(const struct snapshot *s, size_t idx, struct svc_eval *
 	e->cow_amplification = e->anon_kb ? (double)e->commit_kb / (double)e->anon_kb : 0.0;
 	if (o->main_idx < 0)
 		return;
-	for (size_t i = 0; i < o->nprocs; i++)
-		e->forks += o->place[i].role == ROLE_CHILD;
+	for (size_t i = 0; i < o->nprocs; i++) {
+		if (o->place[i].role != ROLE_CHILD)
+			continue;
+		e->forks++;
+		e->workers_commit_kb += proc_commit_kb(&o->procs[i]);
+	}
+	e->instances = o->ninst;
+	e->workers = e->forks;
+	e->commit_per_worker_kb = e->workers ? e->workers_commit_kb / e->workers : 0;
 	/* "now": the charge the snapshot carries (exact when smaps was read),
 	 * against the CommitLimit the kernel shows */
 	struct fork_input in = fork_input_of(s, idx, &s->vm, true);
 	e->fork = model_fork_verdict(&s->mem, &s->vm, &in);
+	/* the other instances: the cheap estimate (VmData + VmStk) */
+	for (size_t k = 0; k < o->ninst; k++)
+		e->forks_failing += o->inst[k].main == (size_t)o->main_idx
+					    ? e->fork.verdict == FORK_FAILS
+					    : !model_fork_check(&s->mem, &s->vm,
+								&o->procs[o->inst[k].main]).fits;
 }
 
 /* ---- host: vm.* sysctls ------------------------------------------------- */
@@ -485,6 +498,55 @@ static void host_summary(const struct host_ctx *h, int64_t mode, int64_t mode_no
 			 mode, vm_mode_name(mode), mode == mode_now ? "kept" : "chosen");
 }
 
+/* The loosest mode a running service requires (requires_overcommit), its
+ * policy in *who; -1 when none does. */
+static int64_t mode_required(const struct host_ctx *h, const struct pol_service **who)
+{
+	int64_t need = -1;
+	*who = NULL;
+	for (size_t i = 0; i < h->s->nsvc; i++) {
+		const struct svc_obs *o = &h->s->svc[i];
+		const struct pol_service *ps = &h->pol->svc[o->policy_idx];
+		if (o->main_idx < 0 || !ps->requires_overcommit.v)
+			continue;
+		int64_t m = strcmp(ps->requires_overcommit.v, "always") == 0 ? VM_MODE_ALWAYS
+									     : VM_MODE_HEURISTIC;
+		if (need < 0 || (m == VM_MODE_ALWAYS && need != VM_MODE_ALWAYS)) {
+			need = m;
+			*who = ps;
+		}
+	}
+	return need;
+}
+
+/* requires_overcommit: auto never chooses strict accounting (or a mode the
+ * service cannot run under) while such a service runs; an explicit
+ * overcommit = strict is the operator's and stays, with a risk. */
+static int apply_required(struct host_ctx *h, int64_t *mode)
+{
+	const struct pol_host *ph = &h->pol->host;
+	const struct pol_service *who;
+	int64_t need = mode_required(h, &who);
+	if (need < 0 || *mode == need || (*mode == VM_MODE_ALWAYS && need == VM_MODE_HEURISTIC))
+		return 0;
+	char at[200];
+	origin_fmt(&who->requires_overcommit.at, at, sizeof(at));
+	if (ph->overcommit != OC_AUTO)
+		return add_risk(h->p, "requires_overcommit", who->name,
+				"%s runs and requires vm.overcommit_memory=%" PRId64 " (%s; %s), but "
+				"[host] overcommit = %s forces %" PRId64 ": it may abort when an "
+				"allocation fails",
+				who->name, need, vm_mode_name(need), at, oc_pref_name(ph->overcommit),
+				*mode);
+	snprintf(h->p->host_summary, sizeof(h->p->host_summary),
+		 "vm.overcommit_memory=%" PRId64 " (%s) chosen: %.64s runs and requires it "
+		 "(requires_overcommit = %s, %.160s), which wins over auto's preference for strict "
+		 "accounting; memory.high and oom_score_adj protect forks instead",
+		 need, vm_mode_name(need), who->name, who->requires_overcommit.v, at);
+	*mode = need;
+	return 0;
+}
+
 static int plan_host(struct host_ctx *h)
 {
 	const struct pol_host *ph = &h->pol->host;
@@ -493,6 +555,8 @@ static int plan_host(struct host_ctx *h)
 	int64_t mode = mode_asked(ph->overcommit, mode_now);
 
 	int rc = plan_reserves(h);
+	if (rc == 0)
+		rc = apply_required(h, &mode);
 	if (rc)
 		return rc;
 	if (mode == VM_MODE_STRICT) {
@@ -876,6 +940,26 @@ static int formula_risk(const struct snapshot *s, struct plan *p)
 			KB(s->mem.commit_limit_kb), KB(f), KB(s->mem.commit_limit_kb));
 }
 
+/* The fork check of every instance but the largest (reported below). */
+static int instance_risks(struct plan *p, const struct snapshot *s, const struct svc_obs *o,
+			  const struct pol_service *ps)
+{
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < o->ninst; k++) {
+		const struct proc_info *m = &o->procs[o->inst[k].main];
+		if (o->inst[k].main == (size_t)o->main_idx)
+			continue;
+		struct fork_check fc = model_fork_check(&s->mem, &s->vm, m);
+		if (!fc.fits)
+			rc = add_risk(p, "fork_fails", ps->name,
+				      "%s: a fork of the instance %.32s (pid %d) needs %s of commit but "
+				      "only %s is left under CommitLimit %s after reserves",
+				      ps->name, m->st.comm, m->pid, KB(fc.need_kb),
+				      SKB(fc.headroom_kb + (int64_t)fc.need_kb), KB(p->commit_limit_kb));
+	}
+	return rc;
+}
+
 static int plan_risks(const struct policy *pol, const struct snapshot *s, struct plan *p)
 {
 	const struct meminfo *mi = &s->mem;
@@ -892,10 +976,21 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 		const struct svc_obs *o = &s->svc[i];
 		const struct pol_service *ps = &pol->svc[o->policy_idx];
 		const struct svc_eval *e = &p->eval[i];
-		if (o->main_idx < 0)
+		if (o->nuntrusted)
+			rc = add_risk(p, "untrusted_match", ps->name,
+				      "%s: %zu process%s match%s it by name but run%s as a login user "
+				      "(first: pid %d, uid %u; UID_MIN %u): left alone, never main, no "
+				      "oom_score_adj or group; name that user in match_user if it is the "
+				      "service's",
+				      ps->name, o->nuntrusted, o->nuntrusted == 1 ? "" : "es",
+				      o->nuntrusted == 1 ? "es" : "", o->nuntrusted == 1 ? "s" : "",
+				      o->untrusted_pid, (unsigned)o->untrusted_uid, (unsigned)s->uid_min);
+		if (rc || o->main_idx < 0)
 			continue;
 		const struct proc_info *m = &o->procs[o->main_idx];
-		rc = fork_risks(p, ps, m, e, mi);
+		rc = instance_risks(p, s, o, ps);
+		if (rc == 0)
+			rc = fork_risks(p, ps, m, e, mi);
 		bool limited = o->cg.present && o->own_cgroup &&
 			       (o->cg.high != CG_UNLIMITED || o->cg.max != CG_UNLIMITED);
 		if (rc == 0 && mode == VM_MODE_ALWAYS && !limited && m->oom_score_adj == 0)
@@ -906,6 +1001,39 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 				      ps->name, m->st.comm, m->pid, KB(e->commit_kb));
 	}
 	return rc;
+}
+
+static int cmp_u64_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x < y) - (x > y);
+}
+
+/* concurrent_forks = N: the fork headroom covers the N largest instances
+ * forking at once.  *extra: what the N-1 next largest (after big's main) add. */
+static int concurrent_extra_kb(const struct snapshot *s, const struct svc_obs *big, size_t n,
+			       uint64_t *extra)
+{
+	*extra = 0;
+	size_t total = 0, m = 0;
+	for (size_t i = 0; i < s->nsvc; i++)
+		total += s->svc[i].ninst;
+	if (!big || n < 2 || total < 2)
+		return 0;
+	uint64_t *c = malloc(total * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nsvc; i++) {
+		const struct svc_obs *o = &s->svc[i];
+		for (size_t k = 0; k < o->ninst; k++)
+			if (o != big || o->inst[k].main != (size_t)o->main_idx)
+				c[m++] = o->inst[k].commit_kb;
+	}
+	qsort(c, m, sizeof(*c), cmp_u64_desc);
+	for (size_t k = 0; k < m && k + 1 < n; k++)
+		*extra += c[k];
+	free(c);
+	return 0;
 }
 
 int plan_build(const struct policy *pol, const struct snapshot *s,
@@ -937,6 +1065,12 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 			h.need_kb = out->eval[i].fork.need_kb;
 		}
 	}
+	uint64_t extra;
+	if (concurrent_extra_kb(s, h.big, (size_t)pol->host.concurrent_forks.v, &extra) < 0) {
+		plan_free(out);
+		return -ENOMEM;
+	}
+	h.need_kb += extra;
 	const struct size_spec *fh = &pol->host.fork_headroom;
 	if (fh->kind == SZ_KB)
 		h.headroom_kb = fh->kb > h.need_kb ? fh->kb : h.need_kb;

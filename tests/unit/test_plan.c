@@ -542,6 +542,86 @@ static void instances_each_protected(void **state)
 	}
 }
 
+static const struct action *sysctl_act(const struct plan *p, const char *name)
+{
+	return find(p, ACT_SYSCTL, name);
+}
+
+/* requires_overcommit: auto never keeps (or chooses) strict accounting while
+ * the service runs, and says why; an explicit strict stays, with a risk */
+static void requires_overcommit_wins_over_auto(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	load_policy(w, "[host]\novercommit = auto\n[service mongodb]\nmatch_comm = redis-server\n"
+		       "requires_overcommit = heuristic\n");
+	plan(w);
+	const struct action *a = sysctl_act(&w->plan, "vm.overcommit_memory");
+	assert_non_null(a);
+	assert_string_equal(a->desired, "0");
+	assert_non_null(strstr(w->plan.host_summary, "mongodb runs and requires it"));
+	assert_non_null(strstr(w->plan.host_summary, "test.ini:5"));
+	plan_free(&w->plan);
+	policy_free(&w->pol);
+	load_policy(w, "[host]\novercommit = strict\n[service mongodb]\nmatch_comm = redis-server\n"
+		       "requires_overcommit = always\n");
+	plan(w);
+	assert_null(sysctl_act(&w->plan, "vm.overcommit_memory"));
+	assert_non_null(find_risk(&w->plan, "requires_overcommit"));
+	plan_free(&w->plan);
+	policy_free(&w->pol);
+	/* not running: no say */
+	w->snap.svc[0].nmatched = 0;
+	w->snap.svc[0].nprocs = 0;
+	load_policy(w, "[host]\novercommit = auto\n[service mongodb]\nmatch_comm = mongod\n"
+		       "requires_overcommit = heuristic\n");
+	plan(w);
+	assert_null(sysctl_act(&w->plan, "vm.overcommit_memory"));
+}
+
+/* concurrent_forks = 2: the commit limit leaves room for the two largest
+ * instances forking at once; a login user's look-alike is reported */
+static void concurrent_forks_and_untrusted(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	w->snap.mem.mem_total_kb = 16 * GiB;
+	w->snap.mem.committed_as_kb = 7 * GiB + 512 * MiB;
+	struct svc_obs *o = &w->svc[0];
+	o->procs = w->procs[0];
+	add_proc(w, 0, 100, 1, "redis-server", 600 * MiB);
+	add_proc(w, 0, 200, 1, "redis-server", 900 * MiB);
+	o->nmatched = 2;
+	o->nuntrusted = 1;
+	o->untrusted_pid = 77;
+	o->untrusted_uid = 1000;
+	w->snap.uid_min = 1000;
+	snprintf(o->cgroup, sizeof(o->cgroup), "/");
+	w->snap.svc = w->svc;
+	w->snap.nsvc = 1;
+	int64_t kb[2];
+	for (int n = 1; n <= 2; n++) {
+		char ini[256];
+		snprintf(ini, sizeof(ini), "[host]\novercommit = auto\nconcurrent_forks = %d\n"
+			 "[service redis]\nmatch_comm = redis-server\n", n);
+		load_policy(w, ini);
+		plan(w);
+		const struct action *a = sysctl_act(&w->plan, "vm.overcommit_kbytes");
+		assert_non_null(a);
+		kb[n - 1] = num(a->desired);
+		const struct risk *r = find_risk(&w->plan, "untrusted_match");
+		assert_non_null(r);
+		assert_non_null(strstr(r->message, "pid 77, uid 1000"));
+		plan_free(&w->plan);
+		policy_free(&w->pol);
+	}
+	/* the second instance's 600 MiB x fork_headroom 110%, within the MiB rounding */
+	int64_t d = kb[1] - kb[0];
+	if (d < 660 * (int64_t)MiB - 1024 || d > 660 * (int64_t)MiB + 1024)
+		fail_msg("concurrent_forks = 2 added %lld KiB", (long long)d);
+}
+
 /* 3: oom_score_adj only for processes the policy names (main + its children) */
 static void inv3_oom_only_named(void **state)
 {
@@ -594,6 +674,8 @@ int main(void)
 		WORLD_TEST(inv2_auto_raised_to_usage),
 		WORLD_TEST(inv3_oom_only_named),
 		WORLD_TEST(instances_each_protected),
+		WORLD_TEST(requires_overcommit_wins_over_auto),
+		WORLD_TEST(concurrent_forks_and_untrusted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
