@@ -74,6 +74,16 @@ static void text_services(FILE *out, const struct report_in *in)
 			o->own_cgroup ? "" : " (not its own)");
 		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d\n",
 			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj);
+		if (o->ninst > 1 || e->workers > 0)
+			fprintf(out, "      %zu instance%s; %zu worker%s, %s of commit each, %s in all\n",
+				o->ninst, o->ninst == 1 ? "" : "s", e->workers,
+				e->workers == 1 ? "" : "s", KB(e->commit_per_worker_kb),
+				KB(e->workers_commit_kb));
+		for (size_t k = 0; o->ninst > 1 && k < o->ninst; k++)
+			fprintf(out, "      instance pid %d: commit %s, %zu child%s, oom_score_adj %d\n",
+				o->procs[o->inst[k].main].pid, KB(o->inst[k].commit_kb),
+				o->inst[k].nchildren, o->inst[k].nchildren == 1 ? "" : "ren",
+				o->procs[o->inst[k].main].oom_score_adj);
 		fprintf(out, "      fork needs %s of commit (%s): %s now (headroom %s",
 			KB(e->fork.need_kb), charge_basis_name(e->fork.basis),
 			verdict_word(e->fork.verdict), SKB(e->fork.headroom_kb));
@@ -186,6 +196,38 @@ static json_object *json_host(const struct report_in *in)
 	return h;
 }
 
+
+/* Instances and long-lived children (issue 11): each main with its children;
+ * workers, their commit (each fork charged its parent's), look-alikes left alone. */
+static void instances_json(json_object *j, const struct svc_obs *o, const struct svc_eval *e,
+			   int *rc)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t k = 0; arr && k < o->ninst && *rc == 0; k++) {
+		const struct svc_inst *in = &o->inst[k];
+		json_object *x = json_object_new_object();
+		if (!x || json_object_array_add(arr, x)) {
+			json_object_put(x);
+			*rc = -ENOMEM;
+			break;
+		}
+		jsonval_put(x, "main_pid", json_object_new_int(o->procs[in->main].pid), rc);
+		jsonval_put(x, "children", json_object_new_int64((int64_t)in->nchildren), rc);
+		jsonval_put(x, "members", json_object_new_int64((int64_t)in->nmembers), rc);
+		jsonval_put(x, "commit_kb", json_object_new_int64((int64_t)in->commit_kb), rc);
+		jsonval_put(x, "oom_score_adj", json_object_new_int(o->procs[in->main].oom_score_adj),
+			    rc);
+	}
+	jsonval_put(j, "instances", json_object_new_int64((int64_t)o->ninst), rc);
+	jsonval_put(j, "instance_list", arr, rc);
+	jsonval_put(j, "forks_failing", json_object_new_int64((int64_t)e->forks_failing), rc);
+	jsonval_put(j, "workers", json_object_new_int64((int64_t)e->workers), rc);
+	jsonval_put(j, "workers_commit_kb", json_object_new_int64((int64_t)e->workers_commit_kb), rc);
+	jsonval_put(j, "commit_per_worker_kb",
+		    json_object_new_int64((int64_t)e->commit_per_worker_kb), rc);
+	jsonval_put(j, "untrusted_matches", json_object_new_int64((int64_t)o->nuntrusted), rc);
+}
+
 static json_object *json_service(const struct report_in *in, size_t i)
 {
 	const struct svc_obs *o = &in->snap->svc[i];
@@ -237,6 +279,7 @@ static json_object *json_service(const struct report_in *in, size_t i)
 		jsonval_put(j, "memory_high", jbytes(o->cg.high), &rc);
 		jsonval_put(j, "memory_max", jbytes(o->cg.max), &rc);
 	}
+	instances_json(j, o, e, &rc);
 	jsonval_put(j, "policy", jstr(at), &rc);
 	if (rc) {
 		json_object_put(j);

@@ -238,7 +238,57 @@ static bool g_learning(const struct svc_obs *o, const struct svc_eval *e, struct
 	return true;
 }
 
+/* instances and workers (issue 11); o->ninst is 0 in a hand-made snapshot */
+static bool g_instances(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	(void)e;
+	*v = u64v(o->ninst);
+	return true;
+}
+
+static bool g_workers(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	(void)o;
+	*v = u64v(e->workers);
+	return true;
+}
+
+static bool g_workers_commit(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	(void)o;
+	*v = kib(e->workers_commit_kb);
+	return true;
+}
+
+static bool g_forks_failing(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	*v = u64v(e->forks_failing);
+	return o->main_idx >= 0;
+}
+
+static bool g_untrusted(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	(void)e;
+	*v = u64v(o->nuntrusted);
+	return true;
+}
+
 static const struct svc_metric svc_metrics[] = {
+	{ { "overcommitd_service_instances", "gauge",
+	    "Instances: matched processes whose parent is not one of the service's." },
+	  g_instances },
+	{ { "overcommitd_service_workers", "gauge",
+	    "Children of the instances' mains (prefork workers, backends, save children)." },
+	  g_workers },
+	{ { "overcommitd_service_workers_commit_bytes", "gauge",
+	    "Commit of those children: each fork was charged its parent's private memory." },
+	  g_workers_commit },
+	{ { "overcommitd_service_instance_forks_failing", "gauge",
+	    "Instances whose fork would fail with ENOMEM now." },
+	  g_forks_failing },
+	{ { "overcommitd_service_untrusted_matches", "gauge",
+	    "Login users' processes matching the service by name: never acted on." },
+	  g_untrusted },
 	{ { "overcommitd_service_running", "gauge", "1 when the service has a main process." },
 	  g_running },
 	{ { "overcommitd_service_processes", "gauge",

@@ -111,9 +111,10 @@ build_initramfs() {
 	if [ -d "$TOP/policies" ]; then
 		cp -R "$TOP/policies" "$STAGE/oc/policies"
 	fi
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+	# oc-user: a login user (uid 1000 = UID_MIN) for the trust scenarios
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\noc-user:x:1000:1000:login user:/tmp:/bin/sh\n' \
 		> "$STAGE/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' > "$STAGE/etc/group"
+	printf 'root:x:0:\nnogroup:x:65534:\noc-user:x:1000:\n' > "$STAGE/etc/group"
 	printf '%s\n' "$KVER" > "$STAGE/oc/kernel-version"
 
 	(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$INITRD.tmp"

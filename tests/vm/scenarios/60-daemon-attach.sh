@@ -26,6 +26,10 @@ interval = 1
 POL
 cp "$ship" "$POL/50-redis.ini"
 chmod 0644 "$POL/50-redis.ini"
+# the guest has no redis user: Redis runs as root here (the shipped policy
+# names match_user = redis, as on a Debian host)
+printf '[service redis]\nmatch_user = root\n' > "$POL/55-redis-guest-user.ini"
+chmod 0644 "$POL/55-redis-guest-user.ini"
 
 # strict accounting, as in redis-bgsave: Redis starts under it
 vm_set overcommit_ratio 50

@@ -31,6 +31,10 @@ interval = 1
 POL
 cp "$ship" "$POL/50-redis.ini"
 chmod 0644 "$POL/50-redis.ini"
+# the guest has no redis user: Redis runs as root here (the shipped policy
+# names match_user = redis, as on a Debian host)
+printf '[service redis]\nmatch_user = root\n' > "$POL/55-redis-guest-user.ini"
+chmod 0644 "$POL/55-redis-guest-user.ini"
 if [ -n "${OC_COW_HIGH_MIN:-}" ]; then
 	printf '[service redis]\nmemory_high_min = %s\n' "$OC_COW_HIGH_MIN" > "$POL/60-redis-min.ini"
 	chmod 0644 "$POL/60-redis-min.ini"
