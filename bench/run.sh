@@ -4,7 +4,7 @@
 # what each figure means and how it is measured.
 #
 # Usage (root: the proc connector, other users' /proc files):
-#   BUILD=build sh bench/run.sh [PART...]     PART: latency storm scan harm foot vm
+#   BUILD=build sh bench/run.sh [PART...]     PART: latency storm scan harm foot smaps vm
 # Environment (defaults in brackets):
 #   BENCH_N        spawns per latency run on this host [1000]
 #   BENCH_REPS     repeated runs per host figure; medians are reported [3]
@@ -117,6 +117,9 @@ part_latency() {
 			say "latency $load run $rep: $(grep -c '^spawnlat' "$R/latency.txt") lines"
 		done
 	done
+	# issue 10: how often the daemon read smaps (its periodic pass, never the exec path)
+	grep -o 'smaps reads [0-9]* ([0-9]* us for [0-9]* MiB)' "$R/latency.txt" |
+		sed 's/^/latency /' >> "$R/smaps.txt" || true
 }
 
 # ---- 2. no loss under a storm; CPU per 1,000 events ----------------------------
@@ -149,6 +152,8 @@ part_storm() {
 		seen=$(grep -c 'bench: pid [0-9]* (ocb-target) joined' "$T/slog")
 		ev=$(sed -n 's/.*stopping: \([0-9]*\) events, \([0-9]*\) resyncs.*/\1/p' "$T/slog")
 		rs=$(sed -n 's/.*stopping: \([0-9]*\) events, \([0-9]*\) resyncs.*/\2/p' "$T/slog")
+		grep -o 'smaps reads [0-9]* ([0-9]* us for [0-9]* MiB)' "$T/slog" |
+			sed 's/^/storm /' >> "$R/smaps.txt" || true
 		echo "storm ocd forks=$STORM execs=$execs seen=$seen missed=$((execs - seen)) events=$ev resyncs=$rs cpu_us=$(((c1 - c0) / 1000)) ticks=$((k1 - k0)) cpu_us_per_1k_events=$(((c1 - c0) / (ev > 0 ? ev : 1)))" \
 			"rate=$rate" >> "$R/storm.txt"
 		# the floor with libnl's default buffer and with the daemon's, no rescan
@@ -328,6 +333,14 @@ foot_finish() {
 	say "footprint done"
 }
 
+# ---- 7. the exact fork charge: one smaps read per GiB (issue 10) -----------------
+part_smaps() {
+	for mib in 256 1024; do
+		"$B/smapscost" "$mib" 10 >> "$R/smaps.txt"
+	done
+	say "smaps: $(grep -c '^smapscost' "$R/smaps.txt") cost lines"
+}
+
 # ---- 6 and the guest half of 1: qemu ---------------------------------------------------
 part_vm() {
 	if [ "${BENCH_VM:-1}" = 0 ]; then
@@ -342,11 +355,12 @@ part_vm() {
 # ---- the table -----------------------------------------------------------------------------
 table() { sh bench/table.sh "$R" | tee "$B/table.md"; }
 
-PARTS=${*:-latency storm scan harm foot vm}
+PARTS=${*:-latency storm scan harm foot smaps vm}
+: > "$R/smaps.txt"
 machine
 for p in $PARTS; do
 	case $p in
-	latency | storm | scan | harm) say "part $p"; "part_$p" ;;
+	latency | storm | scan | harm | smaps) say "part $p"; "part_$p" ;;
 	foot) foot_start ;;
 	vm) say "part vm (qemu)"; part_vm ;;
 	*) die "unknown part $p" ;;

@@ -138,6 +138,26 @@ if [ -s "$V" ]; then
 	grep -q '^INFO bench-latency: cgrulesengd: not' "$V" && echo "note: $(sed -n 's/^INFO bench-latency: //p' "$V" | grep cgrulesengd)"
 	tail -n 1 "$V" | grep -q 'passed' && echo "guest scenarios: $(tail -n 1 "$V")"
 fi
+# 7. the exact fork charge (issue 10): one smaps read per GiB, and how often
+S=$R/smaps.txt
+if [ -s "$S" ]; then
+	for mib in 256 1024; do
+		grep -q "^smapscost: mib=$mib " "$S" || continue
+		c=$(pick "$S" "smapscost: mib=$mib" smaps_cpu_ms_per_gib)
+		w=$(pick "$S" "smapscost: mib=$mib" smaps_ms_per_gib)
+		su=$(pick "$S" "smapscost: mib=$mib" status_us_median)
+		sm=$(pick "$S" "smapscost: mib=$mib" smaps_us_median)
+		row "7" "exact fork charge: one smaps read of a $mib MiB process (touched 4 KiB pages), per GiB: CPU / wall" \
+			"$c ms / $w ms" "status (the estimate): $(ms "$su")" "$(ratio "$sm" "$su")x" \
+			"read on demand only (never the exec path)"
+	done
+	for part in latency storm; do
+		n=$(grep "^$part smaps reads" "$S" | awk '{s+=$4} END{print s+0}')
+		k=$(grep -c "^$part smaps reads" "$S")
+		[ "$k" -gt 0 ] && row "7" "smaps reads by the daemon during the $part runs ($k daemon runs)" "$n" "" "" \
+			"none on the exec path: read on the periodic pass only"
+	done
+fi
 [ -s "$V" ] || echo "guest part: not run"
 [ -s "$V" ] && sed -n 's/^INFO bench-latency: \(ocd-line-[a-z]* by spawn order: .*\)/guest, \1/p' "$V"
 exit 0

@@ -484,13 +484,23 @@ static void host_summary(const struct host_ctx *h, int64_t mode, int64_t mode_no
 {
 	struct plan *p = h->p;
 	const char *who = big_name(h);
+	size_t est = 0;
+	uint64_t gap = switch_gap(h, &est);
+	char gaps[PLAN_TEXT_MAX / 2] = "";
+	if (mode == VM_MODE_STRICT && mode_now != VM_MODE_STRICT)
+		snprintf(gaps, sizeof(gaps),
+			 "; mode-switch gap %s in the floor (MAP_NORESERVE memory the services "
+			 "mapped under mode %" PRId64 " stays uncharged, what they map after the "
+			 "switch is charged; %s)",
+			 KB(gap), mode_now,
+			 est ? "some services not calibrated from smaps: estimate" : "calibrated from smaps");
 	if (mode == VM_MODE_STRICT)
 		snprintf(p->host_summary, sizeof(p->host_summary),
 			 "strict accounting (vm.overcommit_memory=2) %s: CommitLimit %s -> %s for "
-			 "Committed_AS %s + fork headroom %s (%s)",
+			 "Committed_AS %s + fork headroom %s (%s)%s",
 			 mode_now == VM_MODE_STRICT ? "kept" : "chosen", KB(p->commit_limit_kb),
 			 KB(p->commit_limit_after_kb), KB(h->s->mem.committed_as_kb),
-			 KB(h->headroom_kb), who ? who : "no running service");
+			 KB(h->headroom_kb), who ? who : "no running service", gaps);
 	else
 		snprintf(p->host_summary, sizeof(p->host_summary),
 			 "vm.overcommit_memory=%" PRId64 " (%s) %s: fork-heavy services are protected "

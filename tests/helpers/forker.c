@@ -20,6 +20,16 @@
  *   -N        map with MAP_NORESERVE (as jemalloc does when the kernel
  *             overcommits): under overcommit_memory 0/1 such a mapping is
  *             never charged, not even by a fork after a switch to mode 2
+ *   -D        madvise(MADV_DONTFORK) the memory: accounted, never charged by
+ *             a fork (dup_mmap skips VM_DONTCOPY)
+ *   -R        after touching, mprotect(PROT_READ) the memory: it leaves
+ *             VmData but keeps VM_ACCOUNT, so a fork is still charged for it
+ *   -U        after allocating, unshare(CLONE_NEWUSER): root in a user
+ *             namespace (full CapEff there, no CAP_SYS_ADMIN in the initial
+ *             one: the kernel subtracts admin_reserve_kbytes)
+ *   -K N      N separate mappings of -m MiB each, PROT_NONE gaps between
+ *             (no merging into one VMA); with -t none is touched
+ *   -t        do not touch the memory
  *
  * Result line: "fork ok", "fork ENOMEM" or "fork error: <strerror>".
  * Exit codes: 0 fork ok (once) / clean stop (hold); 1 usage or I/O error;
@@ -29,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -46,7 +57,8 @@ enum { EX_OK = 0, EX_ERR = 1, EX_FORK_ENOMEM = 2, EX_ALLOC = 3, EX_FORK_OTHER = 
 
 static void usage(void)
 {
-	fputs("usage: forker [-m MIB] [-n COMM] [-r READYFILE] [-o RESULTFILE] [-u UID] [-N] once|hold\n",
+	fputs("usage: forker [-m MIB] [-n COMM] [-r READYFILE] [-o RESULTFILE] [-u UID] [-N] [-D] [-R] [-U] "
+	      "[-K N] [-t] once|hold\n",
 	      stderr);
 }
 
@@ -144,6 +156,39 @@ static int fork_once(char *line, size_t linesz)
 	return 0;
 }
 
+/* One private anonymous mapping of len bytes; with gap, inside a PROT_NONE
+ * reservation one page larger, so that two of them never merge into one
+ * VMA.  Returns 0 or the errno of the failing call. */
+static int map_piece(size_t len, int gap, int noreserve, int dontfork, int readonly, int notouch)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	if (pg <= 0)
+		pg = 4096;
+	unsigned char *p;
+	if (gap) {
+		/* the reservation is not accountable (PROT_NONE); the piece mapped
+		 * over it with MAP_FIXED is */
+		unsigned char *r = mmap(NULL, len + 2 * (size_t)pg, PROT_NONE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (r == MAP_FAILED)
+			return errno;
+		p = mmap(r + pg, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+	} else {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+	}
+	if (p == MAP_FAILED)
+		return errno;
+	for (size_t off = 0; !notouch && off < len; off += (size_t)pg)
+		p[off] = (unsigned char)(off >> 12 | 1);
+	if (dontfork && madvise(p, len, MADV_DONTFORK) < 0)
+		return errno;
+	if (readonly && mprotect(p, len, PROT_READ) < 0)
+		return errno;
+	return 0;
+}
+
 static int drop_to(uid_t uid)
 {
 	if (setgroups(0, NULL) < 0 || setgid((gid_t)uid) < 0 || setuid(uid) < 0)
@@ -155,10 +200,11 @@ int main(int argc, char **argv)
 {
 	unsigned long mib = 0, uid = 0;
 	const char *comm = NULL, *ready = NULL, *result = NULL, *mode;
-	int have_uid = 0, noreserve = 0, opt;
+	int have_uid = 0, noreserve = 0, dontfork = 0, readonly = 0, userns = 0, notouch = 0, opt;
+	unsigned long pieces = 1;
 	char line[128];
 
-	while ((opt = getopt(argc, argv, "m:n:r:o:u:Nh")) != -1) {
+	while ((opt = getopt(argc, argv, "m:n:r:o:u:NDRUK:th")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_ulong(optarg, 1UL << 30, &mib) < 0) {
@@ -184,6 +230,24 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			noreserve = 1;
+			break;
+		case 'D':
+			dontfork = 1;
+			break;
+		case 'R':
+			readonly = 1;
+			break;
+		case 'U':
+			userns = 1;
+			break;
+		case 't':
+			notouch = 1;
+			break;
+		case 'K':
+			if (parse_ulong(optarg, 4096, &pieces) < 0 || pieces == 0) {
+				fprintf(stderr, "forker: bad -K '%s'\n", optarg);
+				return EX_ERR;
+			}
 			break;
 		case 'h':
 			usage();
@@ -224,23 +288,18 @@ int main(int argc, char **argv)
 		return EX_ERR;
 	}
 
-	if (mib > 0) {
-		size_t len = (size_t)mib << 20;
-		long pg = sysconf(_SC_PAGESIZE);
-		unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0),
-					-1, 0);
-		if (p == MAP_FAILED) {
-			int e = errno;
+	for (unsigned long k = 0; mib > 0 && k < pieces; k++) {
+		int e = map_piece((size_t)mib << 20, pieces > 1, noreserve, dontfork, readonly, notouch);
+		if (e != 0) {
 			printf("alloc %s\n", e == ENOMEM ? "ENOMEM" : strerror(e));
 			if (fflush(stdout) != 0)
 				return EX_ERR;
 			return e == ENOMEM ? EX_ALLOC : EX_ERR;
 		}
-		if (pg <= 0)
-			pg = 4096;
-		for (size_t off = 0; off < len; off += (size_t)pg)
-			p[off] = (unsigned char)(off >> 12 | 1);
+	}
+	if (userns && unshare(CLONE_NEWUSER) < 0) {
+		fprintf(stderr, "forker: unshare(CLONE_NEWUSER): %s\n", strerror(errno));
+		return EX_ERR;
 	}
 	if (have_uid && drop_to((uid_t)uid) < 0) {
 		fprintf(stderr, "forker: drop to uid %lu: %s\n", uid, strerror(errno));

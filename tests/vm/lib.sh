@@ -111,6 +111,40 @@ ac_kb() {
 	awk '/^[0-9a-f]+-[0-9a-f]+ /{sz=0} /^Size:/{sz=$2} /^VmFlags:/{if ($0 ~ / ac( |$)/) s+=sz} END{print s+0}' \
 		"/proc/$1/smaps"
 }
+# fork_kb PID: what dup_mmap charges a fork of PID: VMAs with "ac" and
+# without "dc" (MADV_DONTFORK), from smaps (test side)
+fork_kb() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ /{sz=0} /^Size:/{sz=$2} /^VmFlags:/{if ($0 ~ / ac( |$)/ && $0 !~ / dc( |$)/) s+=sz} END{print s+0}' \
+		"/proc/$1/smaps"
+}
+# judge LABEL SVC EXPECT: overcommitd's verdict for SVC's main process
+# (status --format json: fork_verdict) against a real fork() of the forker
+# $FK_PID (its comm and its service are both named SVC).  EXPECT (fits|fails) is what the kernel should do at
+# this point; a verdict on the wrong side is a hard disagreement, "uncertain"
+# is never one (counted in J_UNC: the caller decides whether the point lay
+# inside the band).  Sets J_VERDICT, J_KERNEL; counts J_HARD (a wrong fits
+# or fails), J_AGREE, J_UNC; appends to $J_TABLE.
+J_HARD=0 J_AGREE=0 J_UNC=0 J_TABLE=/tmp/judge.txt
+judge() {
+	oc --format json status
+	[ "$OC_RC" = 0 ] || fail "$1: status exit $OC_RC: $(head -c 200 "$ERR")"
+	J_VERDICT=$(j "services/name=$2/fork_verdict")
+	_basis=$(j "services/name=$2/fork_charge_basis")
+	_need=$(j "services/name=$2/fork_need_kb")
+	_head=$(j "services/name=$2/fork_headroom_kb")
+	fork_now "$2"
+	case $FORK_RES in "fork ok") J_KERNEL=fits ;; "fork ENOMEM") J_KERNEL=fails ;; *) J_KERNEL="$FORK_RES" ;; esac
+	if [ "$J_VERDICT" = "$J_KERNEL" ]; then
+		J_AGREE=$((J_AGREE + 1)); _v=agree
+	elif [ "$J_VERDICT" = uncertain ]; then
+		J_UNC=$((J_UNC + 1)); _v="uncertain (inside the band: either is right)"
+	else
+		J_HARD=$((J_HARD + 1)); _v=DISAGREE
+	fi
+	[ "$J_KERNEL" = "$3" ] || _v="$_v (kernel did not do the expected $3: point misplaced)"
+	echo "$1 | overcommitd: $J_VERDICT need=$_need kB ($_basis) headroom=$_head kB | kernel: $FORK_RES | $_v" >> "$J_TABLE"
+	log "$1: overcommitd $J_VERDICT ($_basis, need $_need kB, headroom $_head kB), kernel '$FORK_RES': $_v"
+}
 # status_kb PID FIELD: a kB field of /proc/PID/status (VmSize, VmData, ...)
 status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 # cg_of PID: the process's cgroup v2 path ("/overcommitd/redis")

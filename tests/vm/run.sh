@@ -15,7 +15,8 @@
 #   BUILD           build tree (default build); kernel cache and logs in $BUILD/vm
 #   OC_VM_BOOT      each (default: one fresh boot per scenario, full isolation)
 #                   | once (all scenarios in one boot; init resets in between)
-#   OC_VM_MEM       guest RAM in MiB (default 2048; scenarios are sized for it)
+#   OC_VM_MEM       guest RAM in MiB (default 2048; scenarios are sized for it;
+#                   a scenario's "# vm-mem: MIB" line raises it for its boot)
 #   OC_VM_SMP       guest CPUs (default 2)
 #   OC_VM_CPU       qemu -cpu model (default qemu64,+rdrand: CRNG ready at boot)
 #   OC_VM_KERNEL    use this bzImage instead of the Debian package
@@ -137,6 +138,13 @@ scen_budget() {
 	echo "${b:-120}"
 }
 
+# its guest RAM: a "# vm-mem: MIB" line, default $MEM (qemu gives TCG guests
+# RAM they never touch for free: a large guest for the per-CPU slack)
+scen_mem() {
+	m=$(sed -n 's/^# vm-mem:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$SCEN_DIR/$1" | head -n 1)
+	echo "${m:-$MEM}"
+}
+
 SELECTED=
 if [ $# -gt 0 ] || [ -n "${OC_VM_SCENARIOS:-}" ]; then
 	for want in "$@" ${OC_VM_SCENARIOS:-}; do
@@ -165,7 +173,9 @@ boot() {
 	shift
 	budget=0
 	names=
+	mem=$MEM
 	for s in "$@"; do
+		[ "$(scen_mem "$s")" -le "$mem" ] || mem=$(scen_mem "$s")
 		budget=$((budget + $(scen_budget "$s") + 5))
 		names="$names${names:+,}$s"
 	done
@@ -176,7 +186,7 @@ boot() {
 	: > "$res"
 	b0=$(date +%s)
 	set +e
-	timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu "$CPU" -m "$MEM" -smp "$SMP" \
+	timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu "$CPU" -m "$mem" -smp "$SMP" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 oc.run=$names" \
@@ -187,7 +197,7 @@ boot() {
 	tr -d '\r' < "$res" > "$res.tmp" && mv "$res.tmp" "$res"
 	b1=$(date +%s)
 	booted=$(sed -n 's/^@@OC BOOTED \([0-9.]*\).*/\1/p' "$res" | head -n 1)
-	say "boot $tag: ${booted:-?} s guest uptime at init, $((b1 - b0)) s wall (budget $limit s)"
+	say "boot $tag: ${booted:-?} s guest uptime at init, $((b1 - b0)) s wall (budget $limit s, $mem MiB)"
 	# each scenario's result; INFO lines are printed as they are
 	hang=
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then

@@ -122,4 +122,15 @@ read -r t1 _ < /proc/uptime
 st=$(persist rdb_last_bgsave_status)
 [ "$st" = ok ] || fail "after apply: rdb_last_bgsave_status:$st; $(tail -n 3 /tmp/redis/redis.log)"
 info "after apply: BGSAVE ok in $(awk "BEGIN{print $t1 - $t0}") s, rdb_last_cow_size $(persist rdb_last_cow_size) B, $before changes saved"
+
+# --- compliance without flapping (issue 10 item 7): apply -> BGSAVE ->
+# recommend finds every guarantee holding (exit 0), and the service's
+# figures are its processes' own until the new group holds them (item 8)
+oc --format json recommend
+json_ok "recommend after BGSAVE"
+[ "$OC_RC" = 0 ] || fail "recommend after apply + BGSAVE: exit $OC_RC (not compliant): $(jget -f "$OUT" actions 2>/dev/null | head -c 600)"
+anon=$(j "services/name=$svc/anon_kb")
+rss=$(status_kb "$RPID" RssAnon)
+[ "$anon" -ge $((rss / 2)) ] || fail "recommend after the move: anon_kb $anon, but redis-server's own RssAnon is $rss kB (a new group's figure, item 8)"
+info "recommend after apply + BGSAVE: exit 0 (compliant); anon $anon kB (RssAnon $rss kB), COW amplification $(j "services/name=$svc/cow_amplification"), fork charge $(j "services/name=$svc/fork_need_kb") kB ($(j "services/name=$svc/fork_charge_basis"))"
 pass
