@@ -28,7 +28,7 @@
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
-#include "privs.h"
+#include "privsep.h"
 #include "report.h"
 #include "procconn.h"
 #include "snapshot.h"
@@ -613,20 +613,11 @@ static int setup(struct daemon *d)
 	}
 	log_info("proc connector: %zu KiB receive buffer", procconn_rcvbuf(d->pc) / 1024);
 	refusals_setup(d); /* loads BPF: before capabilities are dropped */
-	/* before any thread exists (the time-bounded writes start some) */
-	if (privs_is_root()) {
-		char missing[256];
-		if (privs_missing(missing, sizeof(missing)) > 0)
-			log_warn("capabilities not available here: %s", missing);
-		rc = privs_drop();
-		if (rc < 0) {
-			log_errno(LOG_LVL_ERR, rc, "dropping capabilities");
-			return rc;
-		}
-	}
-	char caps[512];
-	if (privs_describe(caps, sizeof(caps)) == 0)
-		log_info("capabilities: %s", caps);
+	/* before any thread exists (the time-bounded writes start some);
+	 * after the bind, so CAP_NET_ADMIN goes with the rest */
+	rc = daemon_drop_privileges(&c->roots);
+	if (rc < 0)
+		return rc;
 	/* json-c seeds its hash from /dev/urandom on first use, which blocks
 	 * until the kernel's pool is ready: at early boot that cost seconds on
 	 * the first exec event (measured in the VM); pay it before READY=1 */
@@ -649,6 +640,7 @@ static void teardown(struct daemon *d)
 	}
 	refusals_teardown(d);
 	procconn_close(d->pc);
+	privsep_stop();
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	if (d->tick_fd >= 0)
@@ -720,7 +712,13 @@ int cmd_run(const struct cli *c)
 		[SLOT_SAMPLE] = { .fd = d.sample_fd, .events = POLLIN },
 		[SLOT_REFUSALS] = { .fd = refusals_fd(&d), .events = POLLIN }, /* -1: ignored by poll */
 	};
+	int exit_code = EXIT_OK;
 	while (!d.stop) {
+		if (privsep_lost()) {
+			log_err("privilege separation: the /proc reader is gone; exiting to be restarted");
+			exit_code = EXIT_ERR;
+			break;
+		}
 		if (poll(fds, NSLOTS, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -759,5 +757,5 @@ int cmd_run(const struct cli *c)
 		 d.stats.max_latency_ns / 1000, d.stats.smaps_reads, d.stats.smaps_ns / 1000,
 		 d.stats.smaps_vm_kb / 1024);
 	teardown(&d);
-	return EXIT_OK;
+	return exit_code;
 }

@@ -42,4 +42,8 @@ struct daemon {
 	struct daemon_stats stats;
 };
 
+/* daemon_privs.c: fork the /proc reader, drop to the writer's
+ * capabilities, prove /proc/1/mem is not writable.  0 or -errno (logged). */
+int daemon_drop_privileges(const struct roots *r);
+
 #endif

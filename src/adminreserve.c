@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "privsep.h"
 #include "util.h"
 
 #define CAP_SYS_ADMIN_BIT 21
@@ -34,14 +35,11 @@ int userns_link_parse(const char *link, uint64_t *ino)
 
 int proc_userns_read(const struct roots *r, int pid, uint64_t *ino)
 {
-	char rel[64], path[PATH_MAX], link[64];
-	snprintf(rel, sizeof(rel), "%d/ns/user", pid);
-	if (path_join(path, sizeof(path), r->procfs, rel) < 0)
-		return -ENAMETOOLONG;
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	char link[64];
+	/* another user's ns link needs CAP_SYS_PTRACE: the daemon's reader */
+	ssize_t n = privsep_readlink_pid(r, pid, "ns/user", link, sizeof(link));
 	if (n < 0)
-		return -errno;
-	link[n] = '\0';
+		return (int)n;
 	return userns_link_parse(link, ino);
 }
 

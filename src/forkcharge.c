@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "privsep.h"
 #include "util.h"
 
 /* ---- one VMA header: "start-end perms offset dev inode [path]" -------- */
@@ -173,15 +175,22 @@ int smaps_charge_parse(const char *buf, size_t len, struct smaps_charge *out)
 	return smaps_parser_finish(&sp, out);
 }
 
+/* maps and smaps of another user's process need CAP_SYS_PTRACE: in the
+ * daemon its reader opens them (privsep.h), this process reads */
 static FILE *open_pid_file(const struct roots *r, int pid, const char *name)
 {
-	char rel[64], path[PATH_MAX];
-	snprintf(rel, sizeof(rel), "%d/%s", pid, name);
-	if (path_join(path, sizeof(path), r->procfs, rel) < 0) {
-		errno = ENAMETOOLONG;
+	int fd = privsep_open_pid(r, pid, name);
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
 	}
-	return fopen(path, "re");
+	FILE *f = fdopen(fd, "re");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
 }
 
 /* Stream the file line by line into fn (smaps of a big process is MiBs). */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -149,7 +150,7 @@ static int set_final(uint64_t keep)
 	return r;
 }
 
-int privs_drop(void)
+int privs_drop_to(uint64_t want)
 {
 	struct privs_sets s;
 	int r = privs_read_self(&s);
@@ -158,7 +159,7 @@ int privs_drop(void)
 	/* cap_set_proc and the bounding set act on this thread only */
 	if (s.threads > 1)
 		return -EBUSY;
-	uint64_t keep = PRIVS_KEEP_MASK & s.prm;
+	uint64_t keep = want & s.prm;
 
 	cap_t cur = cap_get_proc();
 	if (!cur)
@@ -181,6 +182,35 @@ int privs_drop(void)
 	if (s.eff != keep || s.prm != keep || s.inh != 0 || s.amb != 0 || (s.bnd & ~keep) != 0 || s.nnp != 1)
 		return -EPERM;
 	return 0;
+}
+
+int privs_drop(void)
+{
+	return privs_drop_to(PRIVS_KEEP_MASK);
+}
+
+int privs_become(unsigned id, uint64_t keep)
+{
+	/* SETUID/SETGID to switch, SETPCAP to shrink the bounding set after */
+	uint64_t during = keep | PRIVS_BIT(CAP_SETGID) | PRIVS_BIT(CAP_SETUID) | PRIVS_BIT(CAP_SETPCAP);
+	int r = privs_drop_to(during);
+	if (r < 0)
+		return r;
+	struct privs_sets s;
+	if ((r = privs_read_self(&s)) < 0)
+		return r;
+	if ((s.prm & during) != during)
+		return -EPERM; /* without all three the switch cannot be completed */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	    setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
+		return -errno;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return -errno;
+	if ((r = privs_drop_to(keep)) < 0)
+		return r;
+	if ((r = privs_read_self(&s)) < 0)
+		return r;
+	return s.prm == keep && getuid() == id && geteuid() == id && getgid() == id ? 0 : -EPERM;
 }
 
 /* Append the names of the capabilities in mask, comma separated. */
@@ -212,7 +242,7 @@ int privs_missing(char *buf, size_t size)
 	int r = privs_read_self(&s);
 	if (r < 0)
 		return r;
-	uint64_t missing = PRIVS_KEEP_MASK & ~s.prm;
+	uint64_t missing = PRIVS_WANT_MASK & ~s.prm;
 	size_t len = 0;
 	if ((r = append_names(buf, size, &len, missing)) < 0)
 		return r;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "privsep.h"
 #include "util.h"
 
 #define CAP_SYS_ADMIN_BIT 21
@@ -317,18 +318,13 @@ static ssize_t read_prefix(const struct roots *r, int pid, const char *name,
 
 static void read_exe(const struct roots *r, int pid, struct proc_info *p)
 {
-	char rel[64], path[PATH_MAX + 64];
-	p->exe[0] = '\0';
-	snprintf(rel, sizeof(rel), "%d/exe", pid);
-	if (path_join(path, sizeof(path), r->procfs, rel) < 0)
-		return;
-	/* kernel threads (ENOENT) and other users' processes (EACCES): empty */
-	ssize_t n = readlink(path, p->exe, sizeof(p->exe));
-	if (n <= 0 || (size_t)n >= sizeof(p->exe)) {
+	/* kernel threads (ENOENT) and, without CAP_SYS_PTRACE, other users'
+	 * processes (EACCES): empty.  The daemon asks its reader (privsep.h). */
+	ssize_t n = privsep_readlink_pid(r, pid, "exe", p->exe, sizeof(p->exe));
+	if (n <= 0) {
 		p->exe[0] = '\0';
 		return;
 	}
-	p->exe[n] = '\0';
 	static const char deleted[] = " (deleted)";
 	size_t dl = sizeof(deleted) - 1;
 	if ((size_t)n > dl && strcmp(p->exe + n - dl, deleted) == 0)

@@ -42,12 +42,37 @@ check "run: metrics textfile written at start" grep -q '^overcommitd_service_run
 check "run: metrics carry the daemon's counters" grep -q '^overcommitd_proc_events_total ' "$T/oc.prom"
 st=/proc/$DPID/status
 check "run: no_new_privs set" grep -q '^NoNewPrivs:[[:space:]]*1' "$st"
-# kept: at most DAC_OVERRIDE(1) SYS_PTRACE(19) NET_ADMIN(12) SYS_RESOURCE(24)
+# privilege separation (issue 13): the daemon (the writer) keeps at most
+# DAC_OVERRIDE(1) SYS_RESOURCE(24): no SYS_PTRACE(19), no NET_ADMIN(12) once bound
 eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "$st")
+prm=$(sed -n 's/^CapPrm:[[:space:]]*//p' "$st")
 bnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' "$st")
-check "run: effective capabilities within the four" [ $((0x$eff & ~0x1081002)) -eq 0 ]
-check "run: bounding set within the four" [ $((0x$bnd & ~0x1081002)) -eq 0 ]
-check "run: keeps what it needs (DAC_OVERRIDE, NET_ADMIN)" [ $((0x$eff & 0x1002)) -eq $((0x1002)) ]
+check "run: effective capabilities within DAC_OVERRIDE, SYS_RESOURCE" [ $((0x$eff & ~0x1000002)) -eq 0 ]
+check "run: permitted capabilities within the two" [ $((0x$prm & ~0x1000002)) -eq 0 ]
+check "run: bounding set within the two" [ $((0x$bnd & ~0x1000002)) -eq 0 ]
+check "run: keeps what it needs (DAC_OVERRIDE)" [ $((0x$eff & 0x2)) -eq $((0x2)) ]
+check "run: self-test logged /proc/1/mem as not writable" \
+	grep -q 'self-test: /proc/1/mem cannot be opened for writing' "$T/log"
+# the reader: the daemon's only child, uid 65534, SYS_PTRACE alone, seccomp
+RPID=$(cat "/proc/$DPID/task/$DPID/children" 2>/dev/null | tr -d ' ')
+rst=/proc/$RPID/status
+check "reader: a child of the daemon" [ -n "$RPID" ] && [ -r "$rst" ]
+check "reader: runs as uid and gid 65534" sh -c "grep -q '^Uid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534' '$rst' && grep -q '^Gid:[[:space:]]*65534' '$rst'"
+reff=$(sed -n 's/^CapEff:[[:space:]]*//p' "$rst")
+rbnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' "$rst")
+check "reader: SYS_PTRACE is all it has" [ "$((0x$reff))" -eq $((0x80000)) ] && [ "$((0x$rbnd))" -eq $((0x80000)) ]
+check "reader: seccomp filter and no_new_privs" sh -c "grep -q '^Seccomp:[[:space:]]*2' '$rst' && grep -q '^NoNewPrivs:[[:space:]]*1' '$rst'"
+# with the writer's capabilities a root process's memory cannot be opened
+# for writing; the control (the same plus SYS_PTRACE, the old daemon) can
+sleep 30 &
+VICTIM=$!
+MP=$PWD/${BUILD:-build}/tests/helpers/memprobe
+"$MP" "$DPID" "$VICTIM" >"$T/memprobe" 2>&1
+check "writer's credentials: /proc/PID/mem of a root process refused" [ $? -eq 0 ]
+echo "# $(cat "$T/memprobe")"
+"$MP" -p "$DPID" "$VICTIM" >/dev/null
+check "control: with SYS_PTRACE added it opens (the probe can fail)" [ $? -eq 3 ]
+kill "$VICTIM"
 
 "$T/$SL" 2 &
 S1=$!

@@ -59,13 +59,13 @@ key_is ExecReload '/bin/kill -HUP $MAINPID'
 key_is Restart on-failure
 key_is WatchdogSec 30s
 
-# --- privileges: exactly the four capabilities, none ambient
+# --- privileges: exactly the start-up set (privs.h PRIVS_WANT_MASK), none ambient
 caps=$(val CapabilityBoundingSet | tr ' ' '\n' | grep -v '^$' | sort | tr '\n' ' ')
-want="CAP_DAC_OVERRIDE CAP_NET_ADMIN CAP_SYS_PTRACE CAP_SYS_RESOURCE "
+want="CAP_DAC_OVERRIDE CAP_NET_ADMIN CAP_SETGID CAP_SETPCAP CAP_SETUID CAP_SYS_PTRACE CAP_SYS_RESOURCE "
 if [ "$caps" = "$want" ] && [ "$(grep -c '^CapabilityBoundingSet=' "$UNIT")" -eq 1 ]; then
-	ok "CapabilityBoundingSet= exactly the four capabilities"
+	ok "CapabilityBoundingSet= exactly the start-up capabilities"
 else
-	not_ok "CapabilityBoundingSet= exactly the four capabilities" "got: $caps"
+	not_ok "CapabilityBoundingSet= exactly the start-up capabilities" "got: $caps"
 fi
 if [ -z "$(val AmbientCapabilities)" ]; then
 	ok "no ambient capabilities"
@@ -81,6 +81,7 @@ key_is NoNewPrivileges yes
 
 # --- filesystem
 key_is ProtectSystem strict
+key_is ProtectKernelTunables yes
 rw=$(val ReadWritePaths | tr ' ' '\n' | grep -v '^$' | sort | tr '\n' ' ')
 if [ "$rw" = "/proc/sys/vm /sys/fs/cgroup /var/lib/overcommitd " ]; then
 	ok "ReadWritePaths= only what it writes"
@@ -97,12 +98,17 @@ for k in LockPersonality RestrictRealtime ProtectClock ProtectHostname \
 	key_is "$k" yes
 done
 key_is RestrictAddressFamilies "AF_UNIX AF_NETLINK"
-key_is SystemCallFilter @system-service
+sysfilter=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$UNIT")
+if [ "$sysfilter" = "@system-service seccomp" ] && grep -qx 'SystemCallFilter=~@resources' "$UNIT"; then
+	ok "SystemCallFilter= @system-service seccomp, ~@resources"
+else
+	not_ok "SystemCallFilter= @system-service seccomp, ~@resources" "got: $(grep '^SystemCallFilter=' "$UNIT" | tr '\n' ' ')"
+fi
 key_is SystemCallArchitectures native
 key_is MemoryMax 64M
 
 # --- settings that would break the agent: absent, and the reason written
-for k in ProtectKernelTunables ProtectControlGroups ProtectProc ProcSubset PrivateNetwork PrivateUsers; do
+for k in ProtectControlGroups ProtectProc ProcSubset PrivateNetwork PrivateUsers; do
 	if has "$k"; then
 		not_ok "$k= not set (it would break the agent)" "$(grep "^$k=" "$UNIT")"
 	elif grep -q "^#.*$k=" "$UNIT"; then
@@ -123,12 +129,15 @@ expand() { # a systemd syscall set, recursively, one name per line
 	done
 }
 allowed=$tmp/allowed
-for set in $(val SystemCallFilter); do expand "$set"; done | sort -u >"$allowed"
+for set in $sysfilter; do
+	case $set in @*) expand "$set" ;; *) echo "$set" ;; esac
+done | sort -u >"$allowed"
 missing=""
 for s in socket bind setsockopt getsockopt recvmsg sendmsg sendto recvfrom \
 	poll ppoll epoll_wait signalfd4 timerfd_create timerfd_settime rt_sigprocmask \
 	openat read write close fsync rename renameat mkdir rmdir getdents64 \
-	statx newfstatat prctl capget capset pidfd_open kill clock_gettime getrandom; do
+	statx newfstatat prctl capget capset pidfd_open kill clock_gettime getrandom \
+	socketpair clone setgroups setresuid setresgid seccomp readlink; do
 	grep -qx "$s" "$allowed" || missing="$missing $s"
 done
 if [ -s "$allowed" ] && [ -z "$missing" ]; then

@@ -131,13 +131,34 @@ if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "/proc/$pid/status" ]; then
 	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$pid/status")
 	nnp=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "/proc/$pid/status")
 	info hardening "pid $pid CapBnd $bnd CapEff $eff NoNewPrivs $nnp $(systemctl show -p MemoryMax,WatchdogUSec overcommitd.service | oneline)"
-	# DAC_OVERRIDE(1) NET_ADMIN(12) SYS_PTRACE(19) SYS_RESOURCE(24)
-	if [ "$bnd" = 0000000001081002 ] && [ "$nnp" = 1 ] &&
+	# the writer after start-up: DAC_OVERRIDE(1) SYS_RESOURCE(24) only
+	if [ "$bnd" = 0000000001000002 ] && [ "$eff" = 0000000001000002 ] && [ "$nnp" = 1 ] &&
 		[ "$(prop overcommitd.service MemoryMax)" = 67108864 ]; then
 		pass hardening
 	else
-		fail hardening "want CapBnd 0000000001081002, NoNewPrivs 1, MemoryMax 64M"
+		fail hardening "want CapBnd = CapEff = 0000000001000002, NoNewPrivs 1, MemoryMax 64M"
 	fi
+	# the /proc reader: its only child, uid 65534, SYS_PTRACE(19) alone, seccomp
+	rpid=$(tr -d ' ' < "/proc/$pid/task/$pid/children")
+	rst=/proc/$rpid/status
+	ruid=$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' "$rst" 2>/dev/null)
+	reff=$(sed -n 's/^CapEff:[[:space:]]*//p' "$rst" 2>/dev/null)
+	rbnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' "$rst" 2>/dev/null)
+	rsec=$(sed -n 's/^Seccomp:[[:space:]]*//p' "$rst" 2>/dev/null)
+	info privsep "reader pid $rpid uid $ruid CapEff $reff CapBnd $rbnd Seccomp $rsec"
+	check privsep "want uid 65534, CapEff = CapBnd = 0000000000080000, Seccomp 2" \
+		test "$ruid $reff $rbnd $rsec" = "65534 0000000000080000 0000000000080000 2"
+	info mem-selftest "$(journalctl -q -o cat -u overcommitd.service | grep -m 1 'self-test: /proc/1/mem' || true)"
+	check mem-selftest "the daemon did not log /proc/1/mem as refused" \
+		sh -c "journalctl -q -o cat -u overcommitd.service | grep -q 'self-test: /proc/1/mem cannot be opened for writing'"
+	# ProtectKernelTunables=yes with ReadWritePaths=/proc/sys/vm: in the
+	# daemon's mount namespace /proc/sys is read-only, /proc/sys/vm writable
+	mi=/proc/$pid/mountinfo
+	sys_opts=$(awk '$5 == "/proc/sys" { o = $6 } END { print o }' "$mi")
+	vm_opts=$(awk '$5 == "/proc/sys/vm" { o = $6 } END { print o }' "$mi")
+	info tunables "/proc/sys: $sys_opts; /proc/sys/vm: $vm_opts"
+	check tunables "want /proc/sys ro and /proc/sys/vm rw in the service's namespace" \
+		sh -c "case '$sys_opts' in ro*) ;; *) exit 1 ;; esac && case '$vm_opts' in rw*) ;; *) exit 1 ;; esac"
 else
 	fail hardening "no main pid"
 fi
