@@ -140,6 +140,10 @@ int statedir_lock(struct statedir *sd)
 		return 0;
 	int fd = openat(sd->dfd, STATEDIR_LOCK_FILE,
 			O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0 && errno == EROFS) /* a read-only state directory: restore still runs */
+		fd = openat(sd->dfd, STATEDIR_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(sd->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* lock the directory */
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX) < 0) {
