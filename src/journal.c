@@ -419,35 +419,25 @@ int journal_relock(struct journal *j)
 	return rc;
 }
 
-/* Add v to o; a NULL v (allocation failure) must not become a JSON null. */
-static int add(struct json_object *o, const char *name, struct json_object *v)
-{
-	if (!v || json_object_object_add(o, name, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* One entry as a JSON line (json-c escapes the strings). */
 static int put_entry(FILE *f, const struct jentry *e, bool first)
 {
 	struct json_object *o = json_object_new_object();
 	int rc = o ? 0 : -ENOMEM;
 	if (rc == 0)
-		rc = add(o, "kind", json_object_new_string(kind_names[e->kind]));
+		rc = jsonval_add(o, "kind", json_object_new_string(kind_names[e->kind]));
 	if (rc == 0)
-		rc = add(o, "key", json_object_new_string(e->key));
+		rc = jsonval_add(o, "key", json_object_new_string(e->key));
 	if (rc == 0)
-		rc = add(o, "original", json_object_new_string(e->original));
+		rc = jsonval_add(o, "original", json_object_new_string(e->original));
 	if (rc == 0)
-		rc = add(o, "pid", json_object_new_int(e->pid));
+		rc = jsonval_add(o, "pid", json_object_new_int(e->pid));
 	if (rc == 0)
-		rc = add(o, "start_time", json_object_new_uint64(e->start_time));
+		rc = jsonval_add(o, "start_time", json_object_new_uint64(e->start_time));
 	if (rc == 0)
-		rc = add(o, "seq", json_object_new_uint64(e->seq));
+		rc = jsonval_add(o, "seq", json_object_new_uint64(e->seq));
 	if (rc == 0 && e->earlier_boot)
-		rc = add(o, "earlier_boot", json_object_new_boolean(1));
+		rc = jsonval_add(o, "earlier_boot", json_object_new_boolean(1));
 	const char *s = rc == 0 ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								    JSON_C_TO_STRING_NOSLASHESCAPE)
 				: NULL;

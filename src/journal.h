@@ -44,7 +44,7 @@ struct jentry {
 };
 
 struct journal {
-	char path[4096];      /* STATE_DIR/journal.json, for messages */
+	char path[PATH_BUF];  /* STATE_DIR/journal.json, for messages */
 	char boot_id[JOURNAL_BOOT_ID_MAX];
 	struct statedir sd;   /* dfd < 0: the directory does not exist yet */
 	struct jentry *e;

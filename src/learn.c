@@ -287,16 +287,6 @@ int learn_parse(const char *json, struct svc_learning **out, size_t *n)
 
 /* ---- formatting ---- */
 
-/* Add v to o; a NULL v (allocation failure) must not become a JSON null. */
-static int add(struct json_object *o, const char *name, struct json_object *v)
-{
-	if (!v || json_object_object_add(o, name, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int append(struct json_object *arr, struct json_object *v)
 {
 	if (!v || json_object_array_add(arr, v) < 0) {
@@ -311,10 +301,10 @@ static struct json_object *format_episode(const struct cow_episode *e)
 	struct json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
-	if (add(o, "start_s", json_object_new_uint64(e->start_s)) < 0 ||
-	    add(o, "anon_at_fork_kb", json_object_new_uint64(e->anon_at_fork_kb)) < 0 ||
-	    add(o, "anon_peak_kb", json_object_new_uint64(e->anon_peak_kb)) < 0 ||
-	    add(o, "duration_ms", json_object_new_uint64(e->duration_ms)) < 0) {
+	if (jsonval_add(o, "start_s", json_object_new_uint64(e->start_s)) < 0 ||
+	    jsonval_add(o, "anon_at_fork_kb", json_object_new_uint64(e->anon_at_fork_kb)) < 0 ||
+	    jsonval_add(o, "anon_peak_kb", json_object_new_uint64(e->anon_peak_kb)) < 0 ||
+	    jsonval_add(o, "duration_ms", json_object_new_uint64(e->duration_ms)) < 0) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -331,11 +321,11 @@ static struct json_object *format_service(const struct svc_learning *l)
 		return NULL;
 	}
 	struct json_object *arr = eps;
-	int rc = add(o, "name", json_object_new_string(l->name));
+	int rc = jsonval_add(o, "name", json_object_new_string(l->name));
 	if (rc == 0)
-		rc = add(o, "episodes_total", json_object_new_uint64(l->episodes_total));
+		rc = jsonval_add(o, "episodes_total", json_object_new_uint64(l->episodes_total));
 	if (rc == 0)
-		rc = add(o, "episodes", eps); /* takes (or frees) eps */
+		rc = jsonval_add(o, "episodes", eps); /* takes (or frees) eps */
 	else
 		json_object_put(eps);
 	for (size_t i = 0; rc == 0 && i < ring_len(l); i++)
@@ -382,9 +372,9 @@ int learn_format(const struct svc_learning *l, size_t n, char **json)
 		return -ENOMEM;
 	}
 	struct json_object *arr = svcs;
-	rc = add(root, "version", json_object_new_int(LEARN_VERSION));
+	rc = jsonval_add(root, "version", json_object_new_int(LEARN_VERSION));
 	if (rc == 0)
-		rc = add(root, "services", svcs); /* takes (or frees) svcs */
+		rc = jsonval_add(root, "services", svcs); /* takes (or frees) svcs */
 	else
 		json_object_put(svcs);
 	for (size_t i = 0; rc == 0 && i < n; i++)

@@ -97,7 +97,7 @@ int refusal_capture_open(const struct roots *r, struct refusal_capture **out, ch
 {
 	*out = NULL;
 	why[0] = '\0';
-	char btf[4096];
+	char btf[PATH_BUF];
 	int rc = path_join(btf, sizeof(btf), r->sysfs, "kernel/btf/vmlinux");
 	if (rc == 0 && access(btf, R_OK) < 0) {
 		snprintf(why, why_size, "the kernel has no BTF (%s: %s; CONFIG_DEBUG_INFO_BTF)", btf,

@@ -23,20 +23,9 @@ static const char *const capture_names[] = { "unknown", "active", "unavailable" 
 
 /* ---- to JSON ---- */
 
-static int add(json_object *o, const char *k, json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, k, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int add_u64(json_object *o, const char *k, uint64_t v)
 {
-	return add(o, k, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
+	return jsonval_add(o, k, json_object_new_int64(v > INT64_MAX ? INT64_MAX : (int64_t)v));
 }
 
 static json_object *record_json(const struct refusal *r)
@@ -46,18 +35,18 @@ static json_object *record_json(const struct refusal *r)
 		return NULL;
 	int rc = add_u64(o, "time_ms", r->time_ms) | add_u64(o, "pid", (uint64_t)r->pid) |
 		 add_u64(o, "tgid", (uint64_t)r->tgid) | add_u64(o, "uid", r->uid) |
-		 add(o, "comm", json_object_new_string(r->comm)) |
-		 add(o, "service", json_object_new_string(r->service)) |
+		 jsonval_add(o, "comm", json_object_new_string(r->comm)) |
+		 jsonval_add(o, "service", json_object_new_string(r->service)) |
 		 add_u64(o, "instance", (uint64_t)r->instance) |
-		 add(o, "op", json_object_new_string(refusal_op_name(r->op))) |
+		 jsonval_add(o, "op", json_object_new_string(refusal_op_name(r->op))) |
 		 add_u64(o, "size_kb", r->size_kb) | add_u64(o, "need_kb", r->need_kb) |
-		 add(o, "need_partial", json_object_new_boolean(r->need_partial)) |
-		 add(o, "committed_kb", json_object_new_int64(r->committed_kb)) |
+		 jsonval_add(o, "need_partial", json_object_new_boolean(r->need_partial)) |
+		 jsonval_add(o, "committed_kb", json_object_new_int64(r->committed_kb)) |
 		 add_u64(o, "commit_limit_kb", r->commit_limit_kb) |
 		 add_u64(o, "reserve_kb", r->reserve_kb) |
 		 add_u64(o, "mem_available_kb", r->mem_available_kb) |
 		 add_u64(o, "mode", (uint64_t)r->mode) |
-		 add(o, "exact", json_object_new_boolean(r->exact));
+		 jsonval_add(o, "exact", json_object_new_boolean(r->exact));
 	if (rc) {
 		json_object_put(o);
 		return NULL;
@@ -70,7 +59,7 @@ static json_object *tally_json(const struct refusal_tally *t)
 	json_object *o = json_object_new_object();
 	if (!o)
 		return NULL;
-	int rc = add(o, "service", json_object_new_string(t->service)) |
+	int rc = jsonval_add(o, "service", json_object_new_string(t->service)) |
 		 add_u64(o, "first_ms", t->first_ms) | add_u64(o, "last_ms", t->last_ms);
 	for (int k = 0; k < RF_NOPS; k++)
 		rc |= add_u64(o, refusal_op_name((enum refusal_op)k), t->by_op[k]);
@@ -92,7 +81,7 @@ static int add_array(json_object *root, const char *k, json_object **items, size
 		rc = -ENOMEM;
 	}
 	if (rc == 0)
-		return add(root, k, arr);
+		return jsonval_add(root, k, arr);
 	json_object_put(arr);
 	return rc;
 }
@@ -104,8 +93,8 @@ int refusal_book_format(const struct refusal_book *b, char **json)
 	if (!root)
 		return -ENOMEM;
 	int rc = add_u64(root, "version", BOOK_VERSION) |
-		 add(root, "capture", json_object_new_string(capture_names[b->capture])) |
-		 add(root, "why", json_object_new_string(b->why)) |
+		 jsonval_add(root, "capture", json_object_new_string(capture_names[b->capture])) |
+		 jsonval_add(root, "why", json_object_new_string(b->why)) |
 		 add_u64(root, "since_ms", b->since_ms) | add_u64(root, "lost", b->lost);
 	for (size_t i = 0; i < b->ntally; i++)
 		items[i] = tally_json(&b->tally[i]);
@@ -255,7 +244,7 @@ int refusal_book_parse(const char *buf, struct refusal_book *b)
 
 int refusal_book_save(const char *state_dir, const struct refusal_book *b)
 {
-	char path[4096];
+	char path[PATH_BUF];
 	int rc = path_join(path, sizeof(path), state_dir, REFUSAL_FILE);
 	if (rc < 0)
 		return rc;
@@ -307,7 +296,7 @@ static ssize_t read_trusted(const char *path, char *buf, size_t size)
 int refusal_book_load(const char *state_dir, struct refusal_book *b)
 {
 	memset(b, 0, sizeof(*b));
-	char path[4096];
+	char path[PATH_BUF];
 	int rc = path_join(path, sizeof(path), state_dir, REFUSAL_FILE);
 	if (rc < 0)
 		return rc;

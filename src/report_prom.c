@@ -440,7 +440,7 @@ int report_prometheus(FILE *out, const struct report_in *in)
  * rename, so no path is ever chmod'ed or followed. */
 int report_prometheus_file(const char *path, const struct report_in *in, char *why, size_t whysize)
 {
-	char dir[4096];
+	char dir[PATH_BUF];
 	const char *slash = strrchr(path, '/');
 	const char *name = slash ? slash + 1 : path;
 	int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path)

@@ -78,7 +78,7 @@ static int open_component(int parent, const char *name, bool last, bool create)
 
 static int walk(struct statedir *sd, bool create)
 {
-	char buf[4096], shown[4096];
+	char buf[PATH_BUF], shown[PATH_BUF];
 	snprintf(buf, sizeof(buf), "%s", sd->path);
 	bool abs = buf[0] == '/';
 	int fd = open(abs ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

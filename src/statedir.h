@@ -10,13 +10,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "util.h"
 
 #define STATEDIR_LOCK_FILE "lock"
 
 struct statedir {
 	int dfd;            /* the directory, O_DIRECTORY|O_NOFOLLOW; -1 when closed */
 	int lockfd;         /* the lock file while locked, else -1 */
-	char path[4096];
+	char path[PATH_BUF];
 	char why[400];      /* after -EPERM: what was refused and why, for the message */
 };
 
