@@ -36,6 +36,25 @@ vm_set overcommit_ratio 50
 vm_set overcommit_memory 2
 ocd_start
 
+# privilege separation (issue 13) in a real kernel: the daemon keeps
+# DAC_OVERRIDE + SYS_RESOURCE only and cannot open init's memory for
+# writing (it says so at start); a probe with its exact capabilities cannot
+# either, the same probe with SYS_PTRACE added (the old daemon) can
+grep -q 'self-test: /proc/1/mem cannot be opened for writing' "$OCD_LOG" ||
+	fail "no /proc/1/mem self-test line in the daemon log"
+ceff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$OCD_PID/status")
+[ "$ceff" = 0000000001000002 ] || fail "daemon CapEff $ceff, want 0000000001000002"
+rpid=$(tr -d ' ' < "/proc/$OCD_PID/task/$OCD_PID/children")
+rinfo=$(grep -E '^(Uid|CapEff|Seccomp):' "/proc/$rpid/status" | tr -s '\t\n' '  ')
+case $rinfo in
+"Uid: 65534 65534 65534 65534 CapEff: 0000000000080000 Seccomp: 2 ") ;;
+*) fail "reader pid $rpid: $rinfo" ;;
+esac
+memprobe "$OCD_PID" 1 > /tmp/memprobe.txt || fail "daemon credentials: $(cat /tmp/memprobe.txt)"
+memprobe -p "$OCD_PID" 1 > /tmp/memprobe-ctl.txt
+[ $? -eq 3 ] || fail "control with SYS_PTRACE did not open /proc/1/mem: $(cat /tmp/memprobe-ctl.txt)"
+log "privsep: daemon CapEff $ceff; reader $rpid $rinfo; $(cat /tmp/memprobe.txt); control: $(cat /tmp/memprobe-ctl.txt)"
+
 # start_watched: Redis under the watcher; sets RPID, EXEC_UP (uptime of the
 # exec), ADJ_MS and CG_MS (exec -> observed)
 start_watched() {

@@ -45,7 +45,7 @@ T0=$(date +%s)
 # the guest's packages: boot (systemd as init, D-Bus for unit properties,
 # udev), the service under test, procps (pidof), and the runtime libraries
 # of overcommitd so that dpkg -i needs no network
-PKGS=systemd,systemd-sysv,dbus,udev,procps,redis-server,libnl-3-200,libnl-genl-3-200,libcap2,libjson-c5,libiniparser1,libsystemd0
+PKGS=systemd,systemd-sysv,dbus,udev,procps,redis-server,libnl-3-200,libnl-genl-3-200,libcap2,libjson-c5,libiniparser1,libsystemd0,libbpf1,libseccomp2
 
 say() { printf 'vm-systemd: %s\n' "$*" >&2; }
 die() { say "error: $*"; echo "0 passed, 1 failed"; exit 1; }
