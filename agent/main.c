@@ -47,7 +47,24 @@ static int set_root(char *dst, size_t size, const char *val, const char *opt)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int set_format(struct cli *c, const char *s)
+{
+	if (strcmp(s, "text") == 0)
+		c->format = FMT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		c->format = FMT_JSON;
+	else if (strcmp(s, "prometheus") == 0)
+		c->format = FMT_PROM;
+	else {
+		log_err("--format: expected text, json or prometheus, got '%s'", s);
+		return 1;
+	}
+	return 0;
+}
+
+/* Options into c.  Returns -1 to go on with the command, else the exit
+ * code (--help, --version, a bad option). */
+static int parse_options(int argc, char **argv, struct cli *c)
 {
 	enum { O_POLICY = 256, O_PROCFS, O_SYSFS, O_CGROUPFS, O_ETC, O_STATE, O_FORMAT, O_VERSION, O_METRICS,
 	       O_REDACT };
@@ -67,43 +84,29 @@ int main(int argc, char **argv)
 		{ "redact", no_argument, NULL, O_REDACT },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli c = { .state_dir = "/var/lib/overcommitd" };
-	roots_default(&c.roots);
-	log_init("overcommitd", 0);
 	int ch;
 	while ((ch = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (ch) {
 		case O_POLICY:
-			if (c.npolicy_dirs == CLI_MAX_PATHS) {
+			if (c->npolicy_dirs == CLI_MAX_PATHS) {
 				log_err("--policy-dir: at most %d", CLI_MAX_PATHS);
 				return EXIT_ERR;
 			}
-			c.policy_dirs[c.npolicy_dirs++] = optarg;
+			c->policy_dirs[c->npolicy_dirs++] = optarg;
 			break;
-		case O_PROCFS: bad = set_root(c.roots.procfs, sizeof(c.roots.procfs), optarg, "--procfs"); break;
-		case O_SYSFS: bad = set_root(c.roots.sysfs, sizeof(c.roots.sysfs), optarg, "--sysfs"); break;
+		case O_PROCFS: bad = set_root(c->roots.procfs, sizeof(c->roots.procfs), optarg, "--procfs"); break;
+		case O_SYSFS: bad = set_root(c->roots.sysfs, sizeof(c->roots.sysfs), optarg, "--sysfs"); break;
 		case O_CGROUPFS:
-			bad = set_root(c.roots.cgroupfs, sizeof(c.roots.cgroupfs), optarg, "--cgroupfs");
+			bad = set_root(c->roots.cgroupfs, sizeof(c->roots.cgroupfs), optarg, "--cgroupfs");
 			break;
-		case O_ETC: bad = set_root(c.roots.etc, sizeof(c.roots.etc), optarg, "--etc"); break;
-		case O_STATE: c.state_dir = optarg; break;
-		case O_METRICS: c.metrics_file = optarg; break;
-		case O_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				c.format = FMT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				c.format = FMT_JSON;
-			else if (strcmp(optarg, "prometheus") == 0)
-				c.format = FMT_PROM;
-			else {
-				log_err("--format: expected text, json or prometheus, got '%s'", optarg);
-				return EXIT_ERR;
-			}
-			break;
-		case O_REDACT: c.redact = true; break;
-		case 'v': c.verbosity = 1; break;
-		case 'q': c.verbosity = -1; break;
+		case O_ETC: bad = set_root(c->roots.etc, sizeof(c->roots.etc), optarg, "--etc"); break;
+		case O_STATE: c->state_dir = optarg; break;
+		case O_METRICS: c->metrics_file = optarg; break;
+		case O_FORMAT: bad = set_format(c, optarg); break;
+		case O_REDACT: c->redact = true; break;
+		case 'v': c->verbosity = 1; break;
+		case 'q': c->verbosity = -1; break;
 		case O_VERSION: printf("overcommitd %s\n", OVERCOMMITD_VERSION); return EXIT_OK;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_ERR;
@@ -111,17 +114,11 @@ int main(int argc, char **argv)
 		if (bad)
 			return EXIT_ERR;
 	}
-	log_init("overcommitd", c.verbosity);
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_ERR;
-	}
-	c.command = argv[optind++];
-	c.args = (const char *const *)&argv[optind];
-	c.nargs = (size_t)(argc - optind);
-	if (c.npolicy_dirs == 0)
-		c.policy_dirs[c.npolicy_dirs++] = "/etc/overcommitd/policies.d";
+	return -1;
+}
 
+static int run_command(const struct cli *c)
+{
 	static const struct {
 		const char *name;
 		int (*fn)(const struct cli *);
@@ -133,19 +130,40 @@ int main(int argc, char **argv)
 		{ "snapshot", cmd_snapshot, true },    { "what-if", cmd_whatif, true },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(c.command, cmds[i].name) != 0)
+		if (strcmp(c->command, cmds[i].name) != 0)
 			continue;
-		if (c.nargs && !cmds[i].takes_args) {
-			log_err("%s: unexpected argument '%s'", c.command, c.args[0]);
+		if (c->nargs && !cmds[i].takes_args) {
+			log_err("%s: unexpected argument '%s'", c->command, c->args[0]);
 			return EXIT_ERR;
 		}
-		int rc = cmds[i].fn(&c);
+		int rc = cmds[i].fn(c);
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			log_err("writing output failed");
 			return EXIT_ERR;
 		}
 		return rc;
 	}
-	log_err("unknown command '%s' (try --help)", c.command);
+	log_err("unknown command '%s' (try --help)", c->command);
 	return EXIT_ERR;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .state_dir = "/var/lib/overcommitd" };
+	roots_default(&c.roots);
+	log_init("overcommitd", 0);
+	int code = parse_options(argc, argv, &c);
+	if (code >= 0)
+		return code;
+	log_init("overcommitd", c.verbosity);
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_ERR;
+	}
+	c.command = argv[optind++];
+	c.args = (const char *const *)&argv[optind];
+	c.nargs = (size_t)(argc - optind);
+	if (c.npolicy_dirs == 0)
+		c.policy_dirs[c.npolicy_dirs++] = "/etc/overcommitd/policies.d";
+	return run_command(&c);
 }
