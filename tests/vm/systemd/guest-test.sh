@@ -315,4 +315,8 @@ else
 	fail purge "dpkg --purge: $(tail -n 5 "$OUT/purge.log" | oneline)"
 fi
 
+# --------------------------------------------- the Ansible role, for real
+# shellcheck source=tests/vm/systemd/guest-ansible.sh
+. /oc/guest-ansible.sh
+
 finish

@@ -1,0 +1,97 @@
+# tests/vm/systemd/guest-ansible.sh - sourced by guest-test.sh after the
+# purge: the Ansible role (packaging/ansible/roles/overcommitd, copied to
+# /oc/ansible) run for real by ansible-playbook inside the guest over a
+# local connection.  Three runs on the same play:
+#   ansible-first     installs the .deb from /oc/deb (a local path), writes
+#                     the policy (validated), applies it, the unit is started
+#                     and the handler reloads it
+#   ansible-second    the same variables again: nothing changed
+#   ansible-check     --check with another admin_reserve: "changed", and
+#                     neither the policy file nor the sysctl was written
+# Then the fleet example (packaging/ansible/fleet-whatif.yml): the snapshot
+# fetched to the control node (the guest itself) and what-if run there.
+A=/oc/ansible
+export ANSIBLE_ROLES_PATH=$A/roles ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
+	ANSIBLE_PIPELINING=1 ANSIBLE_DEPRECATION_WARNINGS=0 ANSIBLE_LOCALHOST_WARNING=0 \
+	ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
+	ANSIBLE_HOME=/run/oc/ansible-home ANSIBLE_LOCAL_TEMP=/run/oc/ansible-tmp \
+	ANSIBLE_REMOTE_TEMP=/run/oc/ansible-tmp
+APOL=$POL/50-ansible.ini
+avars() { # admin_reserve
+	cat <<EOF
+{"ansible_python_interpreter": "/usr/bin/python3",
+ "overcommitd_package_file": "$deb",
+ "overcommitd_host": {"enforce": true, "admin_reserve": "$1"},
+ "overcommitd_services": [{"name": "redis", "match_comm": "redis-server",
+   "oom_score_adj": -400, "child_oom_score_adj": 800, "memory_high": "auto",
+   "memory_high_min": "256M", "cow_margin": "25%"}]}
+EOF
+}
+# aplay NAME VARS-ADMIN-RESERVE [ansible-playbook options]: the PLAY RECAP
+# "changed=N" in $OUT/NAME.changed, output in $OUT/NAME.out
+aplay() {
+	n=$1 r=$2
+	shift 2
+	avars "$r" > "$OUT/$n.vars.json"
+	t0=$(now_s)
+	ansible-playbook -i localhost, -c local -e "@$OUT/$n.vars.json" "$@" "$A/play.yml" \
+		> "$OUT/$n.out" 2>&1
+	arc=$?
+	sed -n 's/^localhost[[:space:]]*:.*changed=\([0-9]*\).*failed=\([0-9]*\).*/\1 \2/p' \
+		"$OUT/$n.out" > "$OUT/$n.recap"
+	read -r achanged afailed < "$OUT/$n.recap" || { achanged=?; afailed=?; }
+	info "$n" "ansible-playbook $* exit $arc in $(($(now_s) - t0)) s: changed=$achanged failed=$afailed"
+	[ "$arc" -eq 0 ] || info "$n" "$(grep -E 'fatal|FAILED|ERROR' "$OUT/$n.out" | head -n 3 | oneline | cut -c 1-400)"
+	return "$arc"
+}
+sum_of() { sha256sum "$1" 2>/dev/null | cut -c 1-16; }
+
+if ! command -v ansible-playbook > /dev/null; then
+	fail ansible-first "ansible-playbook not in the guest (rootfs include list)"
+	return 0 2>/dev/null || exit 0
+fi
+mkdir -p /run/oc/ansible-home /run/oc/ansible-tmp
+mark
+if aplay ansible-first 12288K && [ "$achanged" -ge 3 ]; then
+	pass ansible-first
+else
+	fail ansible-first "exit $arc, changed=$achanged (want the package, the policy and apply)"
+fi
+check ansible-installed "the package from the local .deb is not installed" \
+	test "$(dpkg-query -W -f='${Status}' overcommitd 2>/dev/null)" = "install ok installed"
+check ansible-service "overcommitd.service not active and enabled after the role" \
+	sh -c 'systemctl is-active -q overcommitd.service && systemctl is-enabled -q overcommitd.service'
+# the handler: the policy changed, so the unit was reloaded (SIGHUP)
+if wait_for 30 logged 'reload: policy loaded'; then
+	info ansible-reload "$(since | grep 'reload: policy loaded' | tail -n 1)"
+	pass ansible-reload
+else
+	fail ansible-reload "no 'reload: policy loaded' after the role's handler: $(grep -A2 'RUNNING HANDLER' "$OUT/ansible-first.out" | oneline | cut -c 1-300)"
+fi
+check ansible-applied "vm.admin_reserve_kbytes $(cat /proc/sys/vm/admin_reserve_kbytes), redis oom_score_adj $(cat "/proc/$(redis_pid)/oom_score_adj"); want 12288, -400" \
+	sh -c "[ \"\$(cat /proc/sys/vm/admin_reserve_kbytes)\" = 12288 ] && [ \"\$(cat /proc/$(redis_pid)/oom_score_adj)\" = -400 ]"
+
+if aplay ansible-second 12288K && [ "$achanged" = 0 ]; then
+	pass ansible-second
+else
+	fail ansible-second "exit $arc, changed=$achanged (want 0): $(grep -B1 '^changed:' "$OUT/ansible-second.out" | grep TASK | oneline | cut -c 1-300)"
+fi
+
+pol0=$(sum_of "$APOL")
+if aplay ansible-check 16384K --check && [ "$achanged" -ge 1 ]; then
+	pass ansible-check
+else
+	fail ansible-check "exit $arc, changed=$achanged (want >= 1 under --check with a new admin_reserve)"
+fi
+check ansible-check-wrote-nothing "policy $pol0 -> $(sum_of "$APOL"), vm.admin_reserve_kbytes $(cat /proc/sys/vm/admin_reserve_kbytes)" \
+	sh -c "[ \"$pol0\" = \"\$(sha256sum $APOL | cut -c 1-16)\" ] && [ \"\$(cat /proc/sys/vm/admin_reserve_kbytes)\" = 12288 ]"
+
+# the fleet example: snapshot on every host, fetched, what-if on the control node
+t0=$(now_s)
+ansible-playbook -i localhost, -c local -e ansible_python_interpreter=/usr/bin/python3 \
+	-e overcommitd_whatif_policy_dir=/usr/share/doc/overcommitd/examples \
+	-e overcommitd_snapshot_dir=/run/oc/fleet "$A/fleet-whatif.yml" > "$OUT/fleet.out" 2>&1
+frc=$?
+info ansible-fleet "exit $frc in $(($(now_s) - t0)) s; $(grep -m 1 'fleet:' "$OUT/fleet.out" | sed 's/^[^f]*//' | cut -c 1-200)"
+check ansible-fleet "fleet-whatif.yml exit $frc: $(grep -E 'fatal|ERROR' "$OUT/fleet.out" | head -n 2 | oneline | cut -c 1-300)" \
+	sh -c "[ $frc = 0 ] && [ -s /run/oc/fleet/localhost.json ] && grep -q 'fleet: 1 host planned' $OUT/fleet.out"
