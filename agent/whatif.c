@@ -4,11 +4,14 @@
  * source instead of /proc: same plan, same report (DESIGN.md "Snapshots and
  * what-if"). */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fleet.h"
@@ -43,10 +46,34 @@ static void take_learned(const struct cli *c, struct hostsnap *hs)
 	}
 }
 
+/* A path that exists and is not a regular file (/dev/stdout, a FIFO,
+ * /dev/null) is written in place: an atomic replace would put a regular
+ * file where the device was. */
+static int write_in_place(const char *path, const char *doc, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	int e = 0;
+	for (size_t off = 0; off < len && e == 0;) {
+		ssize_t w = write(fd, doc + off, len - off);
+		if (w < 0 && errno != EINTR)
+			e = errno;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	if (close(fd) < 0 && e == 0)
+		e = errno;
+	return -e;
+}
+
 static int write_out(const char *path, const char *doc, size_t len)
 {
+	struct stat st;
 	if (!path)
 		return fwrite(doc, 1, len, stdout) == len ? 0 : -EIO;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_in_place(path, doc, len);
 	/* 0600: command lines may carry secrets (--redact leaves them out) */
 	return write_file_atomic(path, doc, len, 0600);
 }

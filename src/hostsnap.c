@@ -60,11 +60,12 @@ static int take_users(struct hostsnap *hs)
 	qsort(hs->users, hs->nprocs, sizeof(*hs->users), cmp_uid);
 	size_t n = 0;
 	for (size_t i = 0; i < hs->nprocs; i++) {
-		if (n && hs->users[n - 1].uid == hs->users[i].uid)
+		uid_t uid = hs->users[i].uid;
+		/* one lookup per distinct uid, named or not (NSS is slow) */
+		if (i > 0 && hs->users[i - 1].uid == uid)
 			continue;
 		struct passwd pw, *res = NULL;
 		char buf[16384];
-		uid_t uid = hs->users[i].uid;
 		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res ||
 		    strlen(res->pw_name) >= HOSTSNAP_NAME_MAX)
 			continue; /* no name: match_user by number still works */

@@ -51,6 +51,15 @@ check "snapshot: cmdline kept without --redact" grep -q '127.0.0.1:6379' "$T/see
 check "snapshot --redact to stdout: no cmdline anywhere" [ "$(jq_py "$T/redacted.json" '(d["host"]["redacted"], sum("cmdline" in p for p in d["processes"]))')" = "(True, 0)" ]
 check "snapshot --redact: no argument leaked" sh -c "! grep -q '6379' '$T/redacted.json'"
 
+# a FIFO (like /dev/stdout) is written in place, never replaced by a file
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/fromfifo.json" &
+# shellcheck disable=SC2046
+"$BIN" snapshot -q $(roots seed) "$T/fifo"
+wait
+check "snapshot to a FIFO: the FIFO stays a FIFO" [ -p "$T/fifo" ]
+check "snapshot to a FIFO: the document came through it" [ "$(jq_py "$T/fromfifo.json" 'len(d["processes"])')" = 5 ]
+
 # ---- what-if == recommend ------------------------------------------------------
 # the host part of what-if's text: the lines after the host's "== " header up
 # to the blank line that closes it

@@ -6,8 +6,10 @@
 # fork_fails risk for its service); after `apply` BGSAVE succeeds
 # (rdb_last_bgsave_status:ok), Redis runs in the policy's cgroup v2 group with
 # memory.high set (auto: between memory_high_min and memory_high_max, never
-# below the group's usage) and its oom_score_adj is the policy's.
-# vm-timeout: 300
+# below the group's usage) and its oom_score_adj is the policy's.  Before
+# apply, `what-if` on a `snapshot` of the host prints what `recommend` prints
+# under two policies (issue 15).
+# vm-timeout: 330
 
 KEYS=${OC_REDIS_KEYS:-400000}   # x 1000 B values: ~520 MB VmData
 SOCK=/tmp/redis/redis.sock
@@ -82,6 +84,45 @@ json_ok recommend
 	fail "recommend: services[$svc].main_pid is $(j "services/name=$svc/main_pid"), redis-server is $RPID"
 [ "$(j "services/name=$svc/fork_fits")" = false ] || fail "recommend: services[$svc].fork_fits is not false"
 info "recommend: $(j host/decision)"
+
+# --- snapshot + what-if (issue 15), before anything is written: what-if on
+# this host's snapshot prints what recommend prints here, under a rollout of
+# strict accounting at ratio 50 (names the BGSAVE fork failure, with its
+# numbers) and under the shipped default policy (the fix: a CommitLimit the
+# fork fits under).  Host figures may move by a page between two reads
+# (Committed_AS), so a mismatch is retried once with a fresh snapshot.
+wi_pol() { # DIR, then [host] lines on stdin
+	mkdir -p "$1"
+	chmod 0755 "$1"
+	cat > "$1/00-host.ini"
+	cp "$ship" "$1/50-redis.ini"
+	chmod 0644 "$1"/*.ini
+}
+wi_pol /tmp/wi-ratio <<'POL'
+[host]
+overcommit = strict
+commit_ratio = 50
+POL
+wi_pol /tmp/wi-default < /oc/policies/00-default.ini
+wi_same() { # DIR: recommend (text) == what-if's host block on a fresh snapshot
+	"$OC" --state-dir "$OCSTATE" snapshot -q /tmp/wi.json || return 1
+	"$OC" --state-dir "$OCSTATE" --policy-dir "$1" recommend > /tmp/wi-rec.txt
+	"$OC" --policy-dir "$1" what-if /tmp/wi.json > /tmp/wi-out.txt
+	WI_RC=$?
+	awk '/^== / { k++; next } /^fleet: / { k = 0 } k == 1' /tmp/wi-out.txt | sed '$d' > /tmp/wi-host.txt
+	cmp -s /tmp/wi-rec.txt /tmp/wi-host.txt
+}
+for d in ratio default; do
+	wi_same "/tmp/wi-$d" || wi_same "/tmp/wi-$d" ||
+		fail "what-if ($d policy) differs from recommend: $(diff /tmp/wi-rec.txt /tmp/wi-host.txt | head -n 6 | tr '\n' ' ')"
+	[ "$WI_RC" = 2 ] || fail "what-if ($d policy): exit $WI_RC, expected 2"
+	grep -q "fork of redis-server (pid $RPID) needs" /tmp/wi-out.txt ||
+		fail "what-if ($d policy) does not name the BGSAVE fork failure of pid $RPID: $(grep -m 1 'fork needs' /tmp/wi-out.txt)"
+	cp /tmp/wi-out.txt "/tmp/wi-$d.txt"
+done
+grep -q 'fits after the plan' /tmp/wi-default.txt && grep -q 'sysctl vm.overcommit_kbytes: 0 ->' /tmp/wi-default.txt ||
+	fail "what-if (default policy) does not report the fix: $(grep -m 1 'fork needs' /tmp/wi-default.txt)"
+info "what-if = recommend under both policies ($(wc -c < /tmp/wi.json) B snapshot, $(tr ',' '\n' < /tmp/wi.json | grep -c '"pid":') processes); ratio 50: $(grep -m 1 'fork needs' /tmp/wi-ratio.txt | sed 's/^ *//'); default: $(grep -m 1 '^  1\. ' /tmp/wi-default.txt | sed 's/^ *//')"
 
 # --- apply
 oc --format json apply

@@ -11,6 +11,8 @@
 # Then the fleet example (packaging/ansible/fleet-whatif.yml): the snapshot
 # fetched to the control node (the guest itself) and what-if run there.
 A=/oc/ansible
+# ansible refuses a non-UTF-8 locale (guest-test.sh runs under LC_ALL=C)
+export LC_ALL=C.UTF-8
 export ANSIBLE_ROLES_PATH=$A/roles ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
 	ANSIBLE_PIPELINING=1 ANSIBLE_DEPRECATION_WARNINGS=0 ANSIBLE_LOCALHOST_WARNING=0 \
 	ANSIBLE_INVENTORY_UNPARSED_WARNING=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
