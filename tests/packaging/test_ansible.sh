@@ -231,4 +231,30 @@ else
 	ok "# SKIP install branch: no $BUILD/pkg/overcommitd_*.deb (make deb), no apt, or overcommitd installed"
 fi
 
+# ---- 7. the fleet example: snapshot, fetch, what-if on the control node --------
+# (the role itself runs for real in the systemd guest: tests/vm/systemd)
+mkdir -p "$T/fleetpol" && chmod 0755 "$T/fleetpol"
+printf '[host]\novercommit = strict\ncommit_ratio = 50\n' >"$T/fleetpol/00-host.ini"
+cp policies/examples/redis.ini "$T/fleetpol/60-redis.ini"
+chmod 0644 "$T/fleetpol"/*.ini
+cat >"$T/fleet.json" <<EOF
+{"ansible_python_interpreter": "/usr/bin/python3", "ansible_become": false,
+ "overcommitd_binary": "$BIN", "overcommitd_whatif_binary": "$BIN",
+ "overcommitd_remote_snapshot": "$T/remote-snapshot.json",
+ "overcommitd_snapshot_dir": "$T/snapshots", "overcommitd_whatif_policy_dir": "$T/fleetpol",
+ "overcommitd_snapshot_options": ["--procfs", "$H/proc", "--sysfs", "$H/sys",
+                                  "--cgroupfs", "$H/cgroup", "--state-dir", "$T/state"]}
+EOF
+OC_RESULTS="$T/fleet-res.json" ansible-playbook -i localhost, -c local -e "@$T/fleet.json" \
+	packaging/ansible/fleet-whatif.yml >"$T/fleet.out" 2>&1
+rc=$?
+check "fleet-whatif.yml: exit 0" [ "$rc" -eq 0 ]
+check "fleet-whatif.yml: the snapshot fetched, redacted, the remote copy removed" \
+	[ "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["host"]["redacted"], len(d["processes"]))' "$T/snapshots/localhost.json").$(test -e "$T/remote-snapshot.json" && echo left || echo gone)" = "True 5.gone" ]
+check "fleet-whatif.yml: what-if names the failing BGSAVE fork on the control node" \
+	grep -q 'fork of redis-server (pid 100) needs 600 MiB' "$T/fleet.out"
+check "fleet-whatif.yml: the fleet summary" grep -q 'fleet: 1 host planned' "$T/fleet.out"
+check "fleet-whatif.yml: reported as unchanged (nothing was changed)" \
+	[ "$(q fleet-res 'stats["localhost"]["changed"]')" = 0 ]
+
 finish

@@ -126,10 +126,9 @@ overlay() {
 	printf '#!/bin/sh\nexec /sbin/init "$@"\n' > "$st/init"
 	chmod 0755 "$st/init"
 	cp "$HERE/guest-test.sh" "$HERE/guest-ansible.sh" "$st/oc/"
-	# the role, the fleet example and the test play (guest-ansible.sh)
+	# the role and the test play (guest-ansible.sh)
 	mkdir -p "$st/oc/ansible"
 	cp -R "$TOP/packaging/ansible/roles" "$st/oc/ansible/"
-	cp "$TOP/packaging/ansible/fleet-whatif.yml" "$st/oc/ansible/"
 	cp "$HERE/ansible-play.yml" "$st/oc/ansible/play.yml"
 	find "$st/oc/ansible" -type d -exec chmod 0755 {} + && find "$st/oc/ansible" -type f -exec chmod 0644 {} +
 	cp "$DEB" "$st/oc/deb/"
