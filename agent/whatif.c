@@ -174,6 +174,8 @@ static int plan_one(struct whatif *w, const char *file)
 	struct snapshot snap;
 	struct plan plan;
 	int rc = snapshot_observe(&src, &w->pol, NULL, 0, &snap);
+	if (rc == 0 && (rc = hostsnap_fork_observe(&hs, &snap)) < 0)
+		snapshot_free(&snap);
 	if (rc < 0) {
 		log_errno(LOG_LVL_ERR, rc, "%s: observing the snapshot", file);
 		hostsnap_free(&hs);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chargecache.h"
+#include "trust.h"
 #include "util.h"
 
 #define CG_WALK_DEPTH 32
@@ -27,7 +29,8 @@ static int take_procs(const struct roots *r, bool redact, struct hostsnap *hs)
 		return n;
 	size_t cap = n > HOSTSNAP_MAX_PROCS ? HOSTSNAP_MAX_PROCS : (size_t)n;
 	hs->procs = calloc(cap ? cap : 1, sizeof(*hs->procs));
-	if (!hs->procs) {
+	hs->procx = calloc(cap ? cap : 1, sizeof(*hs->procx));
+	if (!hs->procs || !hs->procx) {
 		free(pids);
 		return -ENOMEM;
 	}
@@ -35,10 +38,42 @@ static int take_procs(const struct roots *r, bool redact, struct hostsnap *hs)
 	for (int i = 0; i < n && hs->nprocs < cap; i++) {
 		struct proc_info *p = &hs->procs[hs->nprocs];
 		memset(p, 0, sizeof(*p));
-		if (proc_read_opts(r, pids[i], what, p) == 0)
-			hs->nprocs++; /* else vanished (or unparsable): skipped */
+		if (proc_read_opts(r, pids[i], what, p) < 0)
+			continue; /* vanished (or unparsable): skipped */
+		if (proc_userns_read(r, p->pid, &hs->procx[hs->nprocs].userns) < 0)
+			hs->procx[hs->nprocs].userns = 0;
+		hs->nprocs++;
 	}
 	free(pids);
+	return 0;
+}
+
+static int cmp_charge_desc(const void *a, const void *b)
+{
+	uint64_t x = ((const uint64_t *)a)[0], y = ((const uint64_t *)b)[0];
+	return (x < y) - (x > y);
+}
+
+/* The exact fork charge of the largest processes (see HOSTSNAP_SMAPS_MIN_KB). */
+static int take_smaps(const struct roots *r, struct hostsnap *hs)
+{
+	uint64_t (*big)[2] = calloc(hs->nprocs ? hs->nprocs : 1, sizeof(*big));
+	if (!big)
+		return -ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < hs->nprocs; i++) {
+		uint64_t kb = proc_commit_kb(&hs->procs[i]);
+		if (kb >= HOSTSNAP_SMAPS_MIN_KB) {
+			big[n][0] = kb;
+			big[n++][1] = i;
+		}
+	}
+	qsort(big, n, sizeof(*big), cmp_charge_desc);
+	for (size_t k = 0; k < n && k < HOSTSNAP_SMAPS_MAX; k++) {
+		struct hs_procx *x = &hs->procx[big[k][1]];
+		x->have_smaps = smaps_charge_read(r, hs->procs[big[k][1]].pid, &x->smaps) == 0;
+	}
+	free(big);
 	return 0;
 }
 
@@ -140,8 +175,14 @@ int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs)
 	if (rc < 0)
 		return rc;
 	hs->cgroup2 = cg_v2_memory_available(r);
+	(void)uid_min_read(r, &hs->uid_min); /* malformed: the default, as live */
+	if (cpu_counts_read(r, &hs->cpus) < 0)
+		memset(&hs->cpus, 0, sizeof(hs->cpus));
+	admin_facts_read(r, &hs->admin);
 	if ((rc = take_procs(r, redact, hs)) == 0)
 		rc = take_users(hs);
+	if (rc == 0)
+		rc = take_smaps(r, hs);
 	size_t cap = 0;
 	if (rc == 0 && hs->cgroup2)
 		rc = walk_groups(r, hs, &cap, "/", 0);
@@ -157,6 +198,7 @@ int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs)
 void hostsnap_free(struct hostsnap *hs)
 {
 	free(hs->procs);
+	free(hs->procx);
 	free(hs->cgroups);
 	free(hs->users);
 	free(hs->learned);
@@ -247,11 +289,30 @@ static int doc_user(const struct obs_source *src, const char *name, uid_t *uid)
 	return -ENOENT;
 }
 
-/* The document does not record login.defs: the default UID_MIN. */
 static int doc_uid_min(const struct obs_source *src, uid_t *out)
 {
-	(void)src;
-	*out = UID_MIN_DEFAULT;
+	*out = doc(src)->uid_min;
+	return 0;
+}
+
+static void doc_facts(const struct obs_source *src, struct cpu_counts *c, struct admin_facts *a)
+{
+	*c = doc(src)->cpus;
+	*a = doc(src)->admin;
+}
+
+static const struct hs_procx *procx_of(const struct hostsnap *hs, int pid)
+{
+	const struct proc_info *q = bsearch(&pid, hs->procs, hs->nprocs, sizeof(*q), cmp_pid);
+	return q ? &hs->procx[q - hs->procs] : NULL;
+}
+
+static int doc_userns(const struct obs_source *src, int pid, uint64_t *ino)
+{
+	const struct hs_procx *x = procx_of(doc(src), pid);
+	if (!x || !x->userns)
+		return -ENOENT;
+	*ino = x->userns;
 	return 0;
 }
 
@@ -259,5 +320,31 @@ void hostsnap_source(const struct hostsnap *hs, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = doc_host, .list_pids = doc_list, .read_proc = doc_proc,
 				    .read_cgroup = doc_cgroup, .lookup_user = doc_user,
-				    .uid_min = doc_uid_min, .ctx = hs };
+				    .uid_min = doc_uid_min, .kernel_facts = doc_facts,
+				    .read_userns = doc_userns, .ctx = hs };
+}
+
+/* As fork_observe() on a first sighting: smaps read -> a cache entry ->
+ * fork_charge_from(); no smaps -> the estimate. */
+int hostsnap_fork_observe(const struct hostsnap *hs, struct snapshot *s)
+{
+	struct charge_cache cache = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < s->nsvc && rc == 0; i++) {
+		struct svc_obs *o = &s->svc[i];
+		if (o->main_idx < 0)
+			continue;
+		const struct proc_info *m = &o->procs[o->main_idx];
+		const struct hs_procx *x = procx_of(hs, m->pid);
+		uint64_t cheap = proc_commit_kb(m);
+		const struct charge_entry *e = NULL;
+		if (x && x->have_smaps) {
+			rc = charge_cache_put(&cache, m->pid, m->st.start_time, &x->smaps, cheap,
+					      m->status.vm_data_kb, s->vm.v[VM_OVERCOMMIT_MEMORY], 0);
+			e = charge_cache_find(&cache, m->pid, m->st.start_time);
+		}
+		o->charge = fork_charge_from(e, cheap, NULL);
+	}
+	charge_cache_free(&cache);
+	return rc;
 }

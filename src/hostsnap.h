@@ -11,7 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "adminreserve.h"
 #include "cgroup.h"
+#include "commitslack.h"
+#include "forkcharge.h"
 #include "learn.h"
 #include "meminfo.h"
 #include "proc.h"
@@ -39,6 +42,18 @@ struct hs_user {                  /* uid -> name of the users processes run as *
 	char name[HOSTSNAP_NAME_MAX];
 };
 
+/* Smaps is read (the exact fork charge, issue 10) for processes whose
+ * VmData + VmStk is at least this, the largest HOSTSNAP_SMAPS_MAX of them:
+ * the forks that matter; smaps walks page tables (~9 ms per GiB). */
+#define HOSTSNAP_SMAPS_MIN_KB (32 * 1024)
+#define HOSTSNAP_SMAPS_MAX 256
+
+struct hs_procx {                 /* per process, beside procs[] (same index) */
+	uint64_t userns;              /* /proc/PID/ns/user inode, 0 = unknown */
+	bool have_smaps;
+	struct smaps_charge smaps;    /* when have_smaps */
+};
+
 struct hostsnap {
 	char hostname[256];
 	char kernel[128];             /* uname release */
@@ -47,7 +62,11 @@ struct hostsnap {
 	struct meminfo mem;
 	struct vm_sysctls vm;
 	bool cgroup2;                 /* cgroup2 with the memory controller */
+	uid_t uid_min;                /* login.defs UID_MIN (trust rule) */
+	struct cpu_counts cpus;       /* per-CPU commit slack; 0 = unknown */
+	struct admin_facts admin;     /* admin reserve exemption facts */
 	struct proc_info *procs;      /* ascending pid */
+	struct hs_procx *procx;       /* same length */
 	size_t nprocs;
 	struct hs_cgroup *cgroups;    /* every group with memory figures, ascending path */
 	size_t ncgroups;
@@ -76,5 +95,8 @@ int hostsnap_load(const char *path, struct hostsnap *hs, char *err, size_t errsi
 
 /* An observation source over a snapshot (valid while hs lives). */
 void hostsnap_source(const struct hostsnap *hs, struct obs_source *src);
+/* What fork_observe() does for recommend, from the document: each main's
+ * charge exact from its recorded smaps, else the estimate.  0 or -ENOMEM. */
+int hostsnap_fork_observe(const struct hostsnap *hs, struct snapshot *s);
 
 #endif

@@ -21,6 +21,7 @@
 #define BYTES_MAX ((uint64_t)1 << 62)
 #define START_MAX ((uint64_t)1 << 62)
 #define PID_MAX_LIMIT 4194304            /* the kernel's PID_MAX_LIMIT */
+#define CPUS_MAX 65536                   /* beyond the kernel's NR_CPUS */
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -129,6 +130,31 @@ static json_object *mk_group(const void *g, bool f) { (void)f; return fmt_group(
 static json_object *mk_user(const void *u, bool f) { (void)f; return fmt_user(u); }
 static json_object *mk_proc(const void *p, bool redacted) { return fmt_proc(p, redacted); }
 
+static json_object *fmt_smaps(const struct smaps_charge *c)
+{
+	json_object *o = json_object_new_object();
+	int rc = o ? 0 : -ENOMEM;
+	jsonval_put(o, "charge_kb", jkb(c->charge_kb), &rc);
+	jsonval_put(o, "largest_kb", jkb(c->largest_kb), &rc);
+	jsonval_put(o, "dontfork_kb", jkb(c->dontfork_kb), &rc);
+	jsonval_put(o, "noreserve_kb", jkb(c->noreserve_kb), &rc);
+	jsonval_put(o, "nvma", json_object_new_uint64(c->nvma), &rc);
+	return rc ? (json_object_put(o), NULL) : o;
+}
+
+/* userns, and smaps where it was read, into each process object */
+static int add_procx(json_object *procs, const struct hostsnap *hs)
+{
+	int rc = 0;
+	for (size_t i = 0; i < hs->nprocs && rc == 0; i++) {
+		json_object *o = json_object_array_get_idx(procs, i);
+		jsonval_put(o, "userns", json_object_new_uint64(hs->procx[i].userns), &rc);
+		if (hs->procx[i].have_smaps)
+			jsonval_put(o, "smaps", fmt_smaps(&hs->procx[i].smaps), &rc);
+	}
+	return rc;
+}
+
 static json_object *fmt_learned(const struct hostsnap *hs)
 {
 	char *txt = NULL;
@@ -155,6 +181,11 @@ int hostsnap_format(const struct hostsnap *hs, char **json, size_t *len)
 	jsonval_put(host, "kernel", json_object_new_string(hs->kernel), &rc);
 	jsonval_put(host, "taken_at", json_object_new_uint64(hs->taken_at), &rc);
 	jsonval_put(host, "redacted", json_object_new_boolean(hs->redacted), &rc);
+	jsonval_put(host, "uid_min", json_object_new_uint64(hs->uid_min), &rc);
+	jsonval_put(host, "cpus_present", json_object_new_uint64(hs->cpus.present), &rc);
+	jsonval_put(host, "cpus_online", json_object_new_uint64(hs->cpus.online), &rc);
+	jsonval_put(host, "init_userns", json_object_new_uint64(hs->admin.init_userns), &rc);
+	jsonval_put(host, "selinux_enforcing", json_object_new_boolean(hs->admin.selinux_enforcing), &rc);
 	jsonval_put(root, "host", host, &rc);
 	jsonval_put(root, "meminfo", fmt_meminfo(&hs->mem), &rc);
 	jsonval_put(root, "sysctls", fmt_sysctls(&hs->vm), &rc);
@@ -165,8 +196,13 @@ int hostsnap_format(const struct hostsnap *hs, char **json, size_t *len)
 	jsonval_put(root, "users", fmt_array(hs->users, hs->nusers, sizeof(*hs->users), mk_user, false), &rc);
 	if (rc == 0 && json_object_object_add(root, "learned", fmt_learned(hs)) != 0)
 		rc = -ENOMEM;
-	jsonval_put(root, "processes",
-	    fmt_array(hs->procs, hs->nprocs, sizeof(*hs->procs), mk_proc, hs->redacted), &rc);
+	json_object *procs = fmt_array(hs->procs, hs->nprocs, sizeof(*hs->procs), mk_proc,
+				       hs->redacted);
+	if (procs && add_procx(procs, hs) < 0) {
+		json_object_put(procs);
+		procs = NULL;
+	}
+	jsonval_put(root, "processes", procs, &rc);
 	if (rc == 0) {
 		size_t n = 0;
 		const char *txt = json_object_to_json_string_length(
@@ -387,6 +423,42 @@ static int one_proc(struct rd *r, json_object *o, void *out, const void *prev)
 	return rc;
 }
 
+static int one_procx(struct rd *r, json_object *o, struct hs_procx *x)
+{
+	int rc = 0;
+	get_u64(r, o, "userns", UINT64_MAX, &x->userns, &rc);
+	if (rc || !json_object_object_get_ex(o, "smaps", NULL))
+		return rc;
+	json_object *sm = member(r, o, "smaps", json_type_object, &rc);
+	uint64_t nvma = 0;
+	get_u64(r, sm, "charge_kb", KB_MAX, &x->smaps.charge_kb, &rc);
+	get_u64(r, sm, "largest_kb", KB_MAX, &x->smaps.largest_kb, &rc);
+	get_u64(r, sm, "dontfork_kb", KB_MAX, &x->smaps.dontfork_kb, &rc);
+	get_u64(r, sm, "noreserve_kb", KB_MAX, &x->smaps.noreserve_kb, &rc);
+	get_u64(r, sm, "nvma", UINT32_MAX, &nvma, &rc);
+	x->smaps.nvma = (size_t)nvma;
+	x->have_smaps = rc == 0;
+	if (rc == 0 && x->smaps.largest_kb > x->smaps.charge_kb)
+		rc = fail(r, "smaps.largest_kb: above charge_kb");
+	return rc;
+}
+
+static int read_procx(struct rd *r, json_object *arr, struct hostsnap *hs)
+{
+	size_t n = json_object_array_length(arr);
+	hs->procx = calloc(n ? n : 1, sizeof(*hs->procx));
+	if (!hs->procx)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		snprintf(r->where, sizeof(r->where), "processes[%zu]", i);
+		rc = one_procx(r, json_object_array_get_idx(arr, i), &hs->procx[i]);
+	}
+	if (rc == 0)
+		r->where[0] = '\0';
+	return rc;
+}
+
 static int read_learned(struct rd *r, json_object *root, struct hostsnap *hs)
 {
 	json_object *v;
@@ -420,6 +492,15 @@ static int read_header(struct rd *r, json_object *root, struct hostsnap *hs)
 	get_str(r, host, "kernel", hs->kernel, sizeof(hs->kernel), &rc);
 	get_u64(r, host, "taken_at", LEARN_MAX_VALUE, &hs->taken_at, &rc);
 	get_bool(r, host, "redacted", &hs->redacted, &rc);
+	uint64_t uid_min = 0, present = 0, online = 0;
+	get_u64(r, host, "uid_min", UINT32_MAX - 1, &uid_min, &rc);
+	get_u64(r, host, "cpus_present", CPUS_MAX, &present, &rc);
+	get_u64(r, host, "cpus_online", CPUS_MAX, &online, &rc);
+	get_u64(r, host, "init_userns", UINT64_MAX, &hs->admin.init_userns, &rc);
+	get_bool(r, host, "selinux_enforcing", &hs->admin.selinux_enforcing, &rc);
+	hs->uid_min = (uid_t)uid_min;
+	hs->cpus.present = (unsigned)present;
+	hs->cpus.online = (unsigned)online;
 	return rc;
 }
 
@@ -459,7 +540,8 @@ static int read_body(struct rd *r, json_object *root, struct hostsnap *hs)
 	if (rc == 0 && (rc = alloc_array(r, root, "processes", HOSTSNAP_MAX_PROCS, sizeof(*hs->procs),
 					 (void **)&hs->procs, &arr)) == 0 &&
 	    (rc = each(r, arr, "processes", HOSTSNAP_MAX_PROCS, hs->procs, sizeof(*hs->procs),
-		       one_proc)) == 0)
+		       one_proc)) == 0 &&
+	    (rc = read_procx(r, arr, hs)) == 0)
 		hs->nprocs = json_object_array_length(arr);
 	if (rc == 0)
 		rc = read_learned(r, root, hs);

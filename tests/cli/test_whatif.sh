@@ -100,6 +100,32 @@ check "ratio 50: the BGSAVE fork failure named with its numbers" grep -q 'fork o
 check "ratio 50: largest risk first is the seed host's fork, short 504 MiB" [ "$(jq_py "$T/wi-ratio.json" '(d["fleet"]["risks"][0]["file"].endswith("seed.json"), d["fleet"]["risks"][0]["kind"], d["fleet"]["risks"][0]["short_kb"])')" = "(True, 'fork_fails', 516440)" ]
 check "ratio 50: the compliant host has no risk and stays unchanged" [ "$(jq_py "$T/wi-ratio.json" '(d["hosts"][1]["report"]["risks"], d["fleet"]["hosts"][1]["forks_fail_now"])')" = "([], 0)" ]
 
+# ---- the exact fork charge (smaps) travels in the snapshot --------------------
+# pid 100 with a 252 KiB accounted heap and 600 MiB mapped MAP_NORESERVE
+# (jemalloc started under mode 0/1): recommend reads smaps, what-if the copy
+cp -a "$T/seed.pristine" "$T/smaps"
+cat >"$T/smaps/proc/100/smaps" <<'SMAPS'
+55f78f16f000-55f78f1ae000 rw-p 00000000 00:00 0                          [heap]
+Size:                252 kB
+Rss:                 252 kB
+VmFlags: rd wr mr mw me ac
+7f0000000000-7f0025800000 rw-p 00000000 00:00 0
+Size:             614400 kB
+Rss:              589824 kB
+VmFlags: rd wr mr mw me nr
+SMAPS
+P="--policy-dir policies --policy-dir $T/auto"
+# shellcheck disable=SC2046
+"$BIN" snapshot $(roots smaps) "$T/smaps.json" 2>/dev/null
+check "smaps: the snapshot carries pid 100's exact charge" [ "$(jq_py "$T/smaps.json" '[p["smaps"]["charge_kb"] for p in d["processes"] if "smaps" in p]')" = "[252]" ]
+# shellcheck disable=SC2046,SC2086
+"$BIN" recommend $P $(roots smaps) >"$T/rec-smaps.txt"
+# shellcheck disable=SC2086
+"$BIN" what-if $P "$T/smaps.json" >"$T/wi-smaps.txt"
+host_block "$T/wi-smaps.txt" 1 >"$T/wi-smaps-host.txt"
+check "smaps: what-if text = recommend text" diff "$T/rec-smaps.txt" "$T/wi-smaps-host.txt"
+check "smaps: both judge the fork on 252 KiB, not 600 MiB" grep -q 'fork needs 252 KiB' "$T/wi-smaps-host.txt"
+
 # ---- exit 0: nothing would change --------------------------------------------
 mkpolicy "$T/none" <<'INI'
 [host]

@@ -63,8 +63,16 @@ static void fields_round_trip(void **state)
 		/* every field of proc_info, padding included (both were zeroed
 		 * first): a field added to proc_info but not to the document
 		 * fails here */
-		for (size_t i = 0; i < a.nprocs; i++)
+		for (size_t i = 0; i < a.nprocs; i++) {
 			assert_memory_equal(&a.procs[i], &b.procs[i], sizeof(a.procs[i]));
+			assert_int_equal(a.procx[i].userns, b.procx[i].userns);
+			assert_int_equal(a.procx[i].have_smaps, b.procx[i].have_smaps);
+			assert_memory_equal(&a.procx[i].smaps, &b.procx[i].smaps,
+					    sizeof(a.procx[i].smaps));
+		}
+		assert_int_equal(a.uid_min, b.uid_min);
+		assert_memory_equal(&a.cpus, &b.cpus, sizeof(a.cpus));
+		assert_memory_equal(&a.admin, &b.admin, sizeof(a.admin));
 		assert_int_equal(a.ncgroups, b.ncgroups);
 		for (size_t i = 0; i < a.ncgroups; i++)
 			assert_memory_equal(&a.cgroups[i], &b.cgroups[i], sizeof(a.cgroups[i]));
@@ -197,7 +205,9 @@ static void observe_equals_live(void **state)
 
 static const char *const HEAD =
 	"{\"format\":\"overcommitd-snapshot\",\"version\":1,\"overcommitd\":\"x\","
-	"\"host\":{\"hostname\":\"h\",\"kernel\":\"k\",\"taken_at\":1,\"redacted\":false},"
+	"\"host\":{\"hostname\":\"h\",\"kernel\":\"k\",\"taken_at\":1,\"redacted\":false,"
+	"\"uid_min\":1000,\"cpus_present\":2,\"cpus_online\":2,\"init_userns\":4026531837,"
+	"\"selinux_enforcing\":false},"
 	"\"meminfo\":{\"mem_total_kb\":2097152,\"mem_free_kb\":1,\"mem_available_kb\":1,"
 	"\"swap_total_kb\":0,\"swap_free_kb\":0,\"commit_limit_kb\":1048576,"
 	"\"committed_as_kb\":921600,\"hugetlb_kb\":0},"
@@ -208,7 +218,7 @@ static const char *const HEAD =
 	"{\"pid\":" pid ",\"ppid\":1,\"start_time\":5,\"state\":\"S\",\"comm\":\"" comm "\","     \
 	"\"uid\":0,\"tgid\":" pid ",\"exe\":\"\",\"cmdline\":\"\",\"cgroup\":\"/\",\"unit\":\"\"," \
 	"\"vm_size_kb\":1,\"vm_data_kb\":1,\"vm_stk_kb\":1,\"rss_anon_kb\":1,\"cap_eff\":0,"       \
-	"\"oom_score_adj\":0" extra "}"
+	"\"oom_score_adj\":0,\"userns\":0" extra "}"
 
 static const struct {
 	const char *body;  /* after HEAD; NULL: the whole document is `alt` */

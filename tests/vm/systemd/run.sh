@@ -22,7 +22,7 @@
 #   OC_VM_SMP           guest CPUs (default 2)
 #   OC_VM_CPU           qemu -cpu model (default qemu64,+rdrand, as tests/vm/run.sh:
 #                       the CRNG is ready at boot instead of after seconds)
-#   OC_VM_HOST_TIMEOUT  seconds for the guest, boot included (default 900: the Ansible runs under TCG)
+#   OC_VM_HOST_TIMEOUT  seconds for the guest, boot included (default 1500: three Ansible runs under TCG)
 #   OC_VM_KERNEL, OC_VM_PVH   as for tests/vm/run.sh
 #   OC_VM_VERBOSE=1     print the guest journal tail even when all passed
 # Nothing here touches this machine's /proc/sys or cgroups; debootstrap
@@ -40,7 +40,7 @@ LOGDIR=$SDIR/logs
 MEM=${OC_VM_MEM:-3072}
 SMP=${OC_VM_SMP:-2}
 CPU=${OC_VM_CPU:-qemu64,+rdrand}
-LIMIT=${OC_VM_HOST_TIMEOUT:-900}
+LIMIT=${OC_VM_HOST_TIMEOUT:-1500}
 T0=$(date +%s)
 # the guest's packages: boot (systemd as init, D-Bus for unit properties,
 # udev), the service under test, procps (pidof), and the runtime libraries

@@ -1,0 +1,54 @@
+build-rb/agent/daemon.o: agent/daemon.c src/apply.h src/journal.h \
+ src/statedir.h src/plan.h src/learn.h src/model.h src/forkcharge.h \
+ src/roots.h src/meminfo.h src/proc.h src/vmsysctl.h src/origin.h \
+ src/policy.h src/diag.h src/snapshot.h src/adminreserve.h src/cgroup.h \
+ src/commitslack.h src/trust.h src/tracker.h agent/cli.h src/learn.h \
+ src/policy.h src/roots.h src/snapshot.h agent/daemon.h src/chargecache.h \
+ src/drift.h src/apply.h src/episode.h src/journal.h src/proc.h \
+ src/procconn.h src/tracker.h agent/daemon_refusal.h src/forkobs.h \
+ src/chargecache.h src/log.h src/plan.h src/privs.h src/report.h \
+ src/refusal.h agent/state.h src/util.h
+src/apply.h:
+src/journal.h:
+src/statedir.h:
+src/plan.h:
+src/learn.h:
+src/model.h:
+src/forkcharge.h:
+src/roots.h:
+src/meminfo.h:
+src/proc.h:
+src/vmsysctl.h:
+src/origin.h:
+src/policy.h:
+src/diag.h:
+src/snapshot.h:
+src/adminreserve.h:
+src/cgroup.h:
+src/commitslack.h:
+src/trust.h:
+src/tracker.h:
+agent/cli.h:
+src/learn.h:
+src/policy.h:
+src/roots.h:
+src/snapshot.h:
+agent/daemon.h:
+src/chargecache.h:
+src/drift.h:
+src/apply.h:
+src/episode.h:
+src/journal.h:
+src/proc.h:
+src/procconn.h:
+src/tracker.h:
+agent/daemon_refusal.h:
+src/forkobs.h:
+src/chargecache.h:
+src/log.h:
+src/plan.h:
+src/privs.h:
+src/report.h:
+src/refusal.h:
+agent/state.h:
+src/util.h:

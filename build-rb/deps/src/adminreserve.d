@@ -1,0 +1,5 @@
+build-rb/src/adminreserve.o: src/adminreserve.c src/adminreserve.h \
+ src/roots.h src/util.h
+src/adminreserve.h:
+src/roots.h:
+src/util.h:

@@ -1,0 +1,2 @@
+build-rb/src/diag.o: src/diag.c src/diag.h
+src/diag.h:

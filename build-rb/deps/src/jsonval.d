@@ -1,0 +1,2 @@
+build-rb/src/jsonval.o: src/jsonval.c src/jsonval.h
+src/jsonval.h:
