@@ -32,7 +32,7 @@ mkdir -p /tmp/u1000 && chown 1000:1000 /tmp/u1000
 # (busybox su execs the shell, which execs the command: BG_PID is the program)
 as_user() { exec su -s /bin/sh oc-user -c "exec $*"; } # only under bg
 fake_start() { # NAME: a look-alike pair; sets FAKE_COMM_NAME, FAKE_BIN_NAME
-	bg as_user forker -n redis-server hold
+	bg as_user /oc/bin/forker -n redis-server -o "/tmp/u1000/$1.fk" hold
 	eval "FAKE_COMM_$1=\$BG_PID"
 	bg as_user redis-server --port 0 --unixsocket "/tmp/u1000/$1.sock" \
 		--dir /tmp/u1000 --logfile "/tmp/u1000/$1.log" --daemonize no
@@ -65,13 +65,23 @@ for i in 1 2; do
 	n=0
 	until [ "$(cat /proc/"$p"/oom_score_adj 2>/dev/null)" = -300 ]; do
 		n=$((n + 1))
-		[ "$n" -lt 100 ] || fail "instance $i (pid $p, ppid $(awk '{print $4}' /proc/"$p"/stat)) has oom_score_adj $(cat /proc/"$p"/oom_score_adj) 5 s after its start, want -300; daemon: $(grep -c . "$OCD_LOG") lines"
+		[ "$n" -lt 250 ] || fail "instance $i (pid $p, ppid $(awk '{print $4}' /proc/"$p"/stat)) has oom_score_adj $(cat /proc/"$p"/oom_score_adj) 5 s after its start, want -300; daemon: $(grep -c . "$OCD_LOG") lines"
 		nap 0.02
 	done
 	read -r t _ < /proc/uptime
 	ms=$(awk "BEGIN{printf \"%d\", ($t - $t0) * 1000}")
-	info "instance $i: daemonized server pid $p (ppid $(awk '{print $4}' /proc/"$p"/stat)) at -300 <= $ms ms after the start command"
-	[ "$ms" -le $((LIMIT_MS + 1000)) ] || fail "instance $i got -300 only $ms ms after its start"
+	# Redis itself needs seconds to start and fork under TCG: what the daemon
+	# controls is the window between the fork (the real server is a child
+	# of the first process for a moment: child value) and the first
+	# process's exit (promoted to main), taken from its own log
+	ocd_wait "pid $p \(redis-server\): 700 -> -300" 5 || true
+	t_child=$(grep "oom_score_adj pid $p (redis-server): .* -> 700" "$OCD_LOG" | head -n 1 | cut -d' ' -f1)
+	t_main=$(grep "oom_score_adj pid $p (redis-server): 700 -> -300" "$OCD_LOG" | head -n 1 | cut -d' ' -f1)
+	[ -n "$t_main" ] || fail "instance $i (pid $p) was never promoted to main in the daemon log"
+	win=$(awk "BEGIN{printf \"%d\", (${t_main} - ${t_child:-$t_main}) * 1000}")
+	info "instance $i: daemonized server pid $p (ppid $(awk '{print $4}' /proc/"$p"/stat)) at -300, seen <= $ms ms after the start commands began; at the child value for $win ms (fork -> parent's exit -> promotion)"
+	[ "$win" -le "$LIMIT_MS" ] || fail "instance $i kept the child value $win ms before its promotion"
+	[ "$ms" -le 15000 ] || fail "instance $i got -300 only $ms ms after its start"
 done
 fake_start after
 nap 1.5
