@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "fleet.h"
 #include "hostsnap.h"
 #include "learn.h"
@@ -137,8 +139,10 @@ static int emit_host(struct whatif *w, const char *file, const struct hostsnap *
 		struct tm tm;
 		if (gmtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("== %s (%s, taken %s, %zu processes) ==\n", host_name(hs, file), file, when,
-		       hs->nprocs);
+		char name[ESC_SIZE(256)], path[ESC_SIZE(PATH_MAX)];
+		printf("== %s (%s, taken %s, %zu processes) ==\n",
+		       esc_str(host_name(hs, file), name, sizeof(name)), esc_str(file, path, sizeof(path)),
+		       when, hs->nprocs);
 		int rc = report_text(stdout, in);
 		putchar('\n');
 		return rc;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "jsonval.h"
 #include "util.h"
 
@@ -141,7 +142,9 @@ static void host_list(FILE *out, const struct fleet *f, const char *label,
 		size_t n = pick(&f->host[i]);
 		if (!n)
 			continue;
-		fprintf(out, "%s%s (%zu)", any ? ", " : label, f->host[i].name, n);
+		char name[ESC_SIZE(sizeof(f->host[i].name))];
+		fprintf(out, "%s%s (%zu)", any ? ", " : label,
+			esc_str(f->host[i].name, name, sizeof(name)), n);
 		any = true;
 	}
 	if (any)
@@ -168,10 +171,13 @@ int fleet_text(FILE *out, const struct fleet *f, size_t max_risks)
 		fprintf(out, "largest risks first (%zu):\n", f->nrisk);
 	for (size_t i = 0; i < f->nrisk && i < max_risks; i++) {
 		const struct fleet_risk *r = &f->risk[i];
-		fprintf(out, "  %zu. %s: %s", i + 1, f->host[r->host].name, r->kind);
+		/* names and messages come from snapshot files of other hosts */
+		char name[ESC_SIZE(sizeof(f->host[r->host].name))], msg[ESC_SIZE(sizeof(r->message))];
+		fprintf(out, "  %zu. %s: %s", i + 1,
+			esc_str(f->host[r->host].name, name, sizeof(name)), r->kind);
 		if (r->short_kb > 0)
 			fprintf(out, " (short %s)", KB((uint64_t)r->short_kb));
-		fprintf(out, ": %s\n", r->message);
+		fprintf(out, ": %s\n", esc_str(r->message, msg, sizeof(msg)));
 	}
 	if (f->nrisk > max_risks)
 		fprintf(out, "  ... %zu more (--format json lists every one)\n", f->nrisk - max_risks);
