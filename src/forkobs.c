@@ -72,6 +72,20 @@ static int observe_main(const struct roots *r, struct snapshot *s, size_t i,
 	return 0;
 }
 
+/* Entries of processes that exited (or whose pid was reused) go: the
+ * cache stays as large as the set of live mains. */
+static void prune_gone(const struct roots *r, struct charge_cache *cache)
+{
+	for (size_t i = 0; i < cache->n;) {
+		uint64_t start;
+		const struct charge_entry *e = &cache->e[i];
+		if (proc_read_start_time(r, e->pid, &start) < 0 || start != e->start_time)
+			charge_cache_forget(cache, e->pid); /* moves the last entry here */
+		else
+			i++;
+	}
+}
+
 int fork_observe(const struct roots *r, struct snapshot *s, struct charge_cache *cache,
 		 uint64_t now_s, struct fork_obs_stats *stats)
 {
@@ -86,5 +100,6 @@ int fork_observe(const struct roots *r, struct snapshot *s, struct charge_cache 
 		if (rc < 0)
 			return rc;
 	}
+	prune_gone(r, cache);
 	return 0;
 }

@@ -30,7 +30,8 @@ struct fork_input fork_input_of(const struct snapshot *s, size_t i, const struct
 				bool commit_limit_now);
 
 /* Read smaps (and, under mode 0, maps) of the mains that need it, record
- * the reads in cache, and set every main's s->svc[i].charge.  now_s: the
+ * the reads in cache, and set every main's s->svc[i].charge; then drop the
+ * cache entries of processes that are gone (pid + start time).  now_s: the
  * caller's monotonic seconds.  Returns 0 or -ENOMEM (a file that cannot be
  * read leaves that main's charge an estimate, counted in stats). */
 int fork_observe(const struct roots *r, struct snapshot *s, struct charge_cache *cache,

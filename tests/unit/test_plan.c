@@ -652,6 +652,152 @@ static void inv3_oom_only_named(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* ---- issue 10: the kernel's rules in the plan ---------------------------- */
+
+static const char *STRICT = "[host]\novercommit = strict\n[service redis]\nmatch_comm = redis-server\n";
+
+/* an observed exact charge (the snapshot's) replaces VmData + VmStk */
+static void exact_charge_used(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	/* jemalloc: 600 MiB MAP_NORESERVE, 252 KiB charged */
+	w->svc[0].charge = (struct fork_charge){ .kb = 252, .largest_kb = 132, .basis = CHARGE_EXACT,
+						 .largest_known = true, .valid = true };
+	load_policy(w, REDIS);
+	plan(w);
+	assert_int_equal(w->plan.eval[0].fork.need_kb, 252);
+	assert_int_equal(w->plan.eval[0].fork.verdict, FORK_FITS);
+	assert_null(find_risk(&w->plan, "fork_fails"));
+}
+
+/* the per-CPU band: a fork 4 MiB from the limit is uncertain, and strict
+ * sizing adds the band */
+static void band_uncertain_and_sized(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	w->snap.cpus = (struct cpu_counts){ 2, 2 };  /* 2 GiB, 2 CPUs: 8 MiB */
+	/* allowed = 1 GiB - 8 MiB admin - min(650 MiB/32, 128 MiB) = 995.7 MiB;
+	 * Committed_AS such that the headroom is +4 MiB */
+	uint64_t allowed = 1 * GiB - 8 * MiB - (650 * MiB) / 32;
+	w->snap.mem.committed_as_kb = allowed - (600 * MiB + 132) - 4 * MiB;
+	load_policy(w, REDIS);
+	plan(w);
+	const struct fork_check *f = &w->plan.eval[0].fork;
+	assert_int_equal(f->slack_kb, 8 * MiB);
+	assert_int_equal(f->headroom_kb, 4 * MiB);
+	assert_int_equal(f->verdict, FORK_UNCERTAIN);
+	assert_non_null(find_risk(&w->plan, "fork_uncertain"));
+	assert_null(find_risk(&w->plan, "fork_fails"));
+	/* the raise covers the band: after the plan the fork fits beyond it */
+	const struct action *k = find(&w->plan, ACT_SYSCTL, "vm.overcommit_kbytes");
+	assert_non_null(k);
+	assert_non_null(strstr(k->reason, "per-CPU slack 8 MiB"));
+	assert_int_equal(w->plan.eval[0].fork_after.verdict, FORK_FITS);
+	assert_true(w->plan.eval[0].fork_after.headroom_kb > (int64_t)(8 * MiB));
+}
+
+/* root in a user namespace pays the admin reserve; root in PID 1's does not */
+static void admin_reserve_userns(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	w->procs[0][0].status.cap_eff = 1ULL << 21;
+	w->snap.admin.init_userns = 4026531837ULL;
+	w->svc[0].main_userns = 4026531837ULL;
+	load_policy(w, STRICT);
+	plan(w);
+	assert_true(w->plan.eval[0].fork.admin_exempt);
+	int64_t exempt = w->plan.eval[0].fork.headroom_kb;
+	plan_free(&w->plan);
+	policy_free(&w->pol);
+	w->svc[0].main_userns = 4026532999ULL; /* rootless podman, LXC */
+	load_policy(w, STRICT);
+	plan(w);
+	assert_false(w->plan.eval[0].fork.admin_exempt);
+	assert_int_equal(w->plan.eval[0].fork.headroom_kb, exempt - 8 * MiB);
+}
+
+/* mode 0: one mapping against RAM + swap, never a sum, never CommitLimit */
+static void mode0_largest_mapping(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+	svc_redis(w, 0);
+	w->procs[0][0].status.vm_data_kb = 3 * GiB; /* over RAM, in 3 mappings */
+	w->svc[0].charge = (struct fork_charge){ .kb = 3 * GiB, .largest_kb = 1 * GiB,
+						 .basis = CHARGE_EXACT, .largest_known = true,
+						 .valid = true };
+	load_policy(w, "[host]\novercommit = auto\n[service redis]\nmatch_comm = redis-server\n");
+	plan(w);
+	assert_int_equal(w->plan.eval[0].fork.verdict, FORK_FITS);
+	plan_free(&w->plan);
+	policy_free(&w->pol);
+	w->svc[0].charge.largest_kb = 2 * GiB + 4;
+	load_policy(w, "[host]\novercommit = auto\n[service redis]\nmatch_comm = redis-server\n");
+	plan(w);
+	assert_int_equal(w->plan.eval[0].fork.verdict, FORK_FAILS);
+	const struct risk *r = find_risk(&w->plan, "fork_fails");
+	assert_non_null(r);
+	assert_non_null(strstr(r->message, "heuristic mode (0)"));
+	assert_null(strstr(r->message, "CommitLimit"));
+}
+
+/* "now" is meminfo's CommitLimit; a differing formula is reported */
+static void commit_limit_now_from_meminfo(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	w->snap.mem.commit_limit_kb = 1 * GiB + 1 * GiB; /* swapoff still under way */
+	load_policy(w, REDIS);
+	plan(w);
+	assert_int_equal(w->plan.commit_limit_kb, 2 * GiB);
+	assert_non_null(find_risk(&w->plan, "commit_limit_formula"));
+	/* the fork is judged against 2 GiB: it fits now */
+	assert_int_equal(w->plan.eval[0].fork.verdict, FORK_FITS);
+}
+
+/* switching 0/1 -> 2: the calibrated MAP_NORESERVE memory is in the floor */
+static void mode_switch_gap(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 1;
+	w->snap.mem.committed_as_kb = 300 * MiB;
+	svc_redis(w, 0);
+	w->svc[0].charge = (struct fork_charge){ .kb = 252, .largest_kb = 132, .noreserve_kb = 600 * MiB,
+						 .basis = CHARGE_EXACT, .largest_known = true,
+						 .valid = true };
+	load_policy(w, STRICT);
+	plan(w);
+	assert_non_null(strstr(w->plan.host_summary, "mode-switch gap 600 MiB"));
+	assert_non_null(strstr(w->plan.host_summary, "calibrated from smaps"));
+	/* the limit covers Committed_AS + the gap + the reserves */
+	assert_true(w->plan.commit_limit_after_kb >= 300 * MiB + 600 * MiB);
+}
+
+/* cgroup v2 does not move charges: right after a move the group's anon is
+ * not the service's (item 8) */
+static void figures_after_move(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	w->svc[0].own_cgroup = true;
+	w->svc[0].cg.present = true;
+	w->svc[0].cg.anon = 392 * 1024; /* bytes: 392 KiB */
+	load_policy(w, REDIS);
+	plan(w);
+	assert_int_equal(w->plan.eval[0].anon_kb, 580 * MiB);
+	assert_true(w->plan.eval[0].cow_amplification < 1.1);
+}
+
 #define WORLD_TEST(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
 
 int main(void)
@@ -677,6 +823,13 @@ int main(void)
 		WORLD_TEST(instances_each_protected),
 		WORLD_TEST(requires_overcommit_wins_over_auto),
 		WORLD_TEST(concurrent_forks_and_untrusted),
+		WORLD_TEST(exact_charge_used),
+		WORLD_TEST(band_uncertain_and_sized),
+		WORLD_TEST(admin_reserve_userns),
+		WORLD_TEST(mode0_largest_mapping),
+		WORLD_TEST(commit_limit_now_from_meminfo),
+		WORLD_TEST(mode_switch_gap),
+		WORLD_TEST(figures_after_move),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
