@@ -5,15 +5,16 @@
 #
 #   BUILD=build sh bench/whatif.sh
 # Environment: WI_PROCS [10000] processes of the generated host,
-#   WI_HOSTS [1000] snapshots for what-if, WI_REPS [3] (medians), WI_CPU [0]
+#   WI_HOSTS [1000] snapshots for what-if, WI_BIG_HOSTS [20] copies of the
+#   WI_PROCS-process snapshot for the worst case, WI_REPS [3] (medians), WI_CPU [0]
 #   the one core everything is pinned to (taskset).
 # Figures:
 #   1. snapshot of a generated procfs of WI_PROCS processes (files on this
 #      machine's /tmp: a fixture tree, so real /proc reads are timed too:
 #      2. snapshot of this machine's own /proc);
 #   3. what-if over WI_HOSTS snapshots of a Redis host (the seed fixture with
-#      300 ordinary processes added), then 4. over WI_HOSTS copies of the
-#      WI_PROCS-process snapshot (the worst case), one core.
+#      300 ordinary processes added), then 4. over WI_BIG_HOSTS copies of
+#      the WI_PROCS-process snapshot (the worst case, per host), one core.
 # Nothing is written outside a temp dir; /proc is only read.
 set -u
 BUILD=${BUILD:-build}
@@ -22,6 +23,7 @@ cd "$TOP" || exit 1
 OC=$TOP/$BUILD/overcommitd
 NP=${WI_PROCS:-10000}
 NH=${WI_HOSTS:-1000}
+NB=${WI_BIG_HOSTS:-20}
 REPS=${WI_REPS:-3}
 CPU=${WI_CPU:-0}
 T=$(mktemp -d /tmp/ocwhatif.XXXXXX)
@@ -100,11 +102,11 @@ gen "$T/redis" 300
 # shellcheck disable=SC2046
 "$OC" snapshot $(roots "$T/redis") "$T/redis.json" 2>/dev/null
 s_redis=$(stat -c %s "$T/redis.json")
-python3 - "$T/redis.json" "$T/fleet" "$NH" "$T/big.json" "$T/fleetbig" <<'PY'
+python3 - "$T/redis.json" "$T/fleet" "$NH" "$T/big.json" "$T/fleetbig" "$NB" <<'PY'
 import json, sys
-for src, out in ((sys.argv[1], sys.argv[2]), (sys.argv[4], sys.argv[5])):
+for src, out, n in ((sys.argv[1], sys.argv[2], sys.argv[3]), (sys.argv[4], sys.argv[5], sys.argv[6])):
     d = json.load(open(src))
-    for i in range(int(sys.argv[3])):
+    for i in range(int(n)):
         d["host"]["hostname"] = f"host{i:04d}"
         # every tenth host a bigger Committed_AS: some forks fail even after a raise
         d["meminfo"]["committed_as_kb"] = 921600 + (i % 10) * 40960
@@ -132,6 +134,7 @@ whatif_snapshot_bytes=$s_redis
 whatif_exit=$wrc
 whatif_text_s=$t_wi
 whatif_json_s=$t_wi_json
+whatif_big_hosts=$NB
 whatif_big_hosts_s=$t_wi_big
 whatif_fleet="$fleet_line"
 cpu=$(grep -m 1 'model name' /proc/cpuinfo | sed 's/.*: //'), pinned to core $CPU, load $(cut -d' ' -f1 /proc/loadavg)
