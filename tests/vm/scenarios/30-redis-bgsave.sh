@@ -94,11 +94,11 @@ info "recommend: $(j host/decision)"
 # figure masked (same decision, verdicts, risks, actions, targets), and the
 # figures must agree within 4 MiB.  The fixture tests (tests/cli) compare
 # byte for byte.
-wi_pol() { # DIR, then [host] lines on stdin
+wi_pol() { # DIR, then [host] lines on stdin; the service part as in $POL
 	mkdir -p "$1"
 	chmod 0755 "$1"
 	cat > "$1/00-host.ini"
-	cp "$ship" "$1/50-redis.ini"
+	cp "$POL/50-redis.ini" "$POL/55-redis-guest-user.ini" "$1/"
 	chmod 0644 "$1"/*.ini
 }
 wi_pol /tmp/wi-ratio <<'POL'
