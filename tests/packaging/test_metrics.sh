@@ -116,6 +116,10 @@ check "apply: none failed" has "$T/apply.prom" "overcommitd_actions_failed 0"
 
 # play the kernel's part: the pids moved into the group they were written to
 for pid in 100 101; do echo "0::/overcommitd/redis" >"$T/host/proc/$pid/cgroup"; done
+# ... and for meminfo: CommitLimit is overcommit_kbytes + SwapTotal (no swap here);
+# status reads the kernel's own CommitLimit, not the formula
+kb=$(cat "$T/host/proc/sys/vm/overcommit_kbytes")
+sed -i "s/^CommitLimit:.*/CommitLimit:     $kb kB/" "$T/host/proc/meminfo"
 run status prometheus >"$T/after.prom"
 check "status after apply: exit 0" [ $? -eq 0 ]
 promcheck "status after apply: promtool check metrics clean" "$T/after.prom"
