@@ -9,7 +9,7 @@
 # below the group's usage) and its oom_score_adj is the policy's.  Before
 # apply, `what-if` on a `snapshot` of the host gives the plan `recommend`
 # gives under two policies (issue 15).
-# vm-timeout: 330
+# vm-timeout: 420
 
 KEYS=${OC_REDIS_KEYS:-400000}   # x 1000 B values: ~520 MB VmData
 SOCK=/tmp/redis/redis.sock
