@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "cli.h"
+#include "cmd_refusal.h"
 #include "diag.h"
 #include "escape.h"
 #include "forkobs.h"
@@ -43,6 +44,7 @@ struct session {
 	struct policy pol;
 	struct snapshot snap;
 	struct plan plan;
+	struct refusal_book *refusals; /* the daemon's, cited in the plan's risks */
 };
 
 /* What the daemon learned about each service's fork episodes (read-only
@@ -105,6 +107,8 @@ static int observe_and_plan(const struct cli *c, struct session *s)
 	struct learn_estimate *est = learned_estimates(c, &s->pol, &s->snap);
 	rc = plan_build(&s->pol, &s->snap, est, &s->plan);
 	free(est);
+	if (rc == 0)
+		s->refusals = cli_refusals(c, &s->pol, &s->plan);
 	if (rc < 0) {
 		log_errno(LOG_LVL_ERR, rc, "planning");
 		snapshot_free(&s->snap);
@@ -115,6 +119,7 @@ static int observe_and_plan(const struct cli *c, struct session *s)
 
 static void session_end(struct session *s)
 {
+	free(s->refusals);
 	plan_free(&s->plan);
 	snapshot_free(&s->snap);
 	policy_free(&s->pol);
@@ -135,7 +140,8 @@ static int render(const struct cli *c, const struct report_in *in)
 static int report_only(const struct cli *c, struct session *s, enum report_mode mode)
 {
 	struct report_in in = { .mode = mode, .pol = &s->pol, .snap = &s->snap, .plan = &s->plan,
-				.verbose = c->verbosity > 0, .enforce_off = mode == RPT_APPLY };
+				.verbose = c->verbosity > 0, .enforce_off = mode == RPT_APPLY,
+				.refusals = s->refusals };
 	int rc = render(c, &in);
 	return rc < 0 ? EXIT_ERR : mode == RPT_STATUS ? EXIT_OK
 				 : s->plan.nact ? EXIT_CHANGES : EXIT_OK;

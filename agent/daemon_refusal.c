@@ -44,7 +44,7 @@ static uint64_t clock_ms(clockid_t clk)
 static void save(struct daemon *d)
 {
 	struct rf_daemon *rf = d->rf;
-	int rc = refusal_book_save(d->c->state_dir, &rf->book);
+	int rc = refusal_book_save_at(&d->j.sd, &rf->book);
 	if (rc < 0 && !rf->save_warned)
 		log_errno(LOG_LVL_WARN, rc, "saving %s/%s (said once until it works again)",
 			  d->c->state_dir, REFUSAL_FILE);
@@ -61,7 +61,7 @@ void refusals_setup(struct daemon *d)
 		return;
 	}
 	d->rf = rf;
-	int rc = refusal_book_load(d->c->state_dir, &rf->book);
+	int rc = refusal_book_load_at(&d->j.sd, &rf->book);
 	if (rc < 0 && rc != -ENOENT)
 		log_errno(LOG_LVL_WARN, rc, "%s/%s unusable; counting refusals afresh", d->c->state_dir,
 			  REFUSAL_FILE);
@@ -187,6 +187,8 @@ void refusals_teardown(struct daemon *d)
 		return;
 	if (rf->cap)
 		refusals_drain(d);
+	/* every window ends with the daemon: say what was folded */
+	rf_limiter_flush(&rf->lim, UINT64_MAX, log_folded, NULL);
 	if (rf->dirty)
 		save(d);
 	refusal_capture_close(rf->cap);

@@ -135,6 +135,13 @@ if [ -s "$V" ]; then
 		"the child, never the main: $(echo "$pl" | grep -q 'target met' && echo met || echo 'NOT met')"
 	pt=$(sed -n 's/^INFO bench-cow: plan: main ocb-main.*; \([0-9.]*\) s; memory.events: \(.*\)/\2 in \1 s/p' "$V")
 	[ -n "$pt" ] && echo "COW blow-up, plan case, the group's memory.events: $pt"
+	rc=$(sed -n 's/^INFO bench-refusal: refusal capture cost: //p' "$V")
+	if [ -n "$rc" ]; then
+		get() { echo "$rc" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+		row "7" "commit refusal capture: CPU of 100,000 mmap/munmap + 20,000 forks (guest)" \
+			"on: $(get on) ms" "off: $(get off) ms" "$(get ratio)" \
+			"<= 1.05: $(awk "BEGIN{print ($(get ratio) <= 1.05) ? \"met\" : \"NOT met\"}")"
+	fi
 	grep -q '^INFO bench-latency: cgrulesengd: not' "$V" && echo "note: $(sed -n 's/^INFO bench-latency: //p' "$V" | grep cgrulesengd)"
 	tail -n 1 "$V" | grep -q 'passed' && echo "guest scenarios: $(tail -n 1 "$V")"
 fi

@@ -20,7 +20,7 @@ rm -rf "$BVM/scenarios"
 mkdir -p "$BVM/scenarios"
 ln -sf "$BUILD/overcommitd" "$BVM/overcommitd"
 for h in "$BUILD"/tests/helpers/*; do ln -sf "$h" "$BVM/tests/helpers/$(basename "$h")"; done
-for p in pcfloor spawnlat ocb-target cowblow; do
+for p in pcfloor spawnlat ocb-target cowblow refusalcost; do
 	ln -sf "$BUILD/bench/$p" "$BVM/tests/helpers/$p"
 done
 # cgrulesengd: the peer of item 1, unpacked from Debian's package

@@ -1,19 +1,17 @@
 /* refusal_store.c - the book of refusals as JSON (refusal.h) and its file
- * in the state directory, refusals.json: written by the daemon (atomic
- * replace, 0600), read by the one-shot `status` and `recommend`.  Bounded:
+ * in the state directory, refusals.json: written by the daemon only (so
+ * without the directory's lock: statedir_write's O_EXCL temp and rename
+ * keep readers whole), read by the one-shot `status` and `recommend`.  Bounded:
  * RF_RECENT records and RF_TALLIES counts, a few tens of KiB at most. */
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "jsonval.h"
 #include "refusal.h"
 #include "refusal_store.h"
-#include "util.h"
+#include "statedir.h"
 
 #define BOOK_VERSION 1
 #define BOOK_MAX_BYTES (128 * 1024)
@@ -86,12 +84,12 @@ static int add_array(json_object *root, const char *k, json_object **items, size
 	return rc;
 }
 
-int refusal_book_format(const struct refusal_book *b, char **json)
+struct json_object *refusal_book_json(const struct refusal_book *b)
 {
 	json_object *items[RF_RECENT > RF_TALLIES ? RF_RECENT : RF_TALLIES];
 	json_object *root = json_object_new_object();
 	if (!root)
-		return -ENOMEM;
+		return NULL;
 	int rc = add_u64(root, "version", BOOK_VERSION) |
 		 jsonval_add(root, "capture", json_object_new_string(capture_names[b->capture])) |
 		 jsonval_add(root, "why", json_object_new_string(b->why)) |
@@ -102,14 +100,23 @@ int refusal_book_format(const struct refusal_book *b, char **json)
 	for (size_t i = 0; i < b->nrecent; i++) /* oldest first */
 		items[i] = record_json(refusal_book_recent(b, b->nrecent - 1 - i));
 	rc |= add_array(root, "recent", items, b->nrecent);
-	*json = NULL;
-	if (rc == 0) {
-		const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-		*json = s ? strdup(s) : NULL;
-		rc = *json ? 0 : -ENOMEM;
+	if (rc) {
+		json_object_put(root);
+		return NULL;
 	}
+	return root;
+}
+
+int refusal_book_format(const struct refusal_book *b, char **json)
+{
+	*json = NULL;
+	json_object *root = refusal_book_json(b);
+	if (!root)
+		return -ENOMEM;
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	*json = s ? strdup(s) : NULL;
 	json_object_put(root);
-	return rc ? -ENOMEM : 0;
+	return *json ? 0 : -ENOMEM;
 }
 
 /* ---- from JSON (strict) ---- */
@@ -242,71 +249,26 @@ int refusal_book_parse(const char *buf, struct refusal_book *b)
 
 /* ---- the file ---- */
 
-int refusal_book_save(const char *state_dir, const struct refusal_book *b)
+int refusal_book_save_at(struct statedir *sd, const struct refusal_book *b)
 {
-	char path[PATH_BUF];
-	int rc = path_join(path, sizeof(path), state_dir, REFUSAL_FILE);
-	if (rc < 0)
-		return rc;
 	char *doc;
-	rc = refusal_book_format(b, &doc);
+	int rc = refusal_book_format(b, &doc);
 	if (rc < 0)
 		return rc;
-	/* the daemon's state directory: root's alone (its parents exist) */
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		rc = -errno;
-	if (rc == 0)
-		rc = write_file_atomic(path, doc, strlen(doc), 0600);
+	rc = statedir_write(sd, REFUSAL_FILE, doc, strlen(doc), 0600);
 	free(doc);
 	return rc;
 }
 
-/* Trusted only when root (or we) own it and nobody else may write it
- * (DESIGN §7.11); read through O_NOFOLLOW. */
-static ssize_t read_trusted(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	ssize_t len = -EPERM;
-	if (fstat(fd, &st) < 0)
-		len = -errno;
-	else if (S_ISREG(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
-		 !(st.st_mode & (S_IWGRP | S_IWOTH)))
-		len = 0;
-	while (len >= 0 && (size_t)len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - (size_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			len = n < 0 ? -errno : len;
-			break;
-		}
-		len += n;
-	}
-	if (len >= 0 && (size_t)len >= size - 1)
-		len = -EFBIG;
-	close(fd); /* read-only: nothing to lose */
-	if (len >= 0)
-		buf[len] = '\0';
-	return len;
-}
-
-int refusal_book_load(const char *state_dir, struct refusal_book *b)
+int refusal_book_load_at(struct statedir *sd, struct refusal_book *b)
 {
 	memset(b, 0, sizeof(*b));
-	char path[PATH_BUF];
-	int rc = path_join(path, sizeof(path), state_dir, REFUSAL_FILE);
-	if (rc < 0)
-		return rc;
-	char *buf = malloc(BOOK_MAX_BYTES);
-	if (!buf)
-		return -ENOMEM;
-	ssize_t len = read_trusted(path, buf, BOOK_MAX_BYTES);
-	if (len >= 0 && strlen(buf) != (size_t)len)
-		len = -EINVAL; /* a NUL inside would hide the rest from the parser */
-	rc = len < 0 ? (int)len : refusal_book_parse(buf, b);
+	char *buf;
+	ssize_t len = statedir_read(sd, REFUSAL_FILE, BOOK_MAX_BYTES, &buf);
+	if (len < 0)
+		return len == -EFBIG ? -EINVAL : (int)len;
+	int rc = strlen(buf) != (size_t)len ? -EINVAL /* a NUL inside would hide the rest */
+					    : refusal_book_parse(buf, b);
 	free(buf);
 	return rc;
 }

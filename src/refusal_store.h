@@ -7,10 +7,16 @@
 
 #define REFUSAL_FILE "refusals.json"
 
-/* Atomic replace, mode 0600; creates the state directory (0700), not its parents. */
-int refusal_book_save(const char *state_dir, const struct refusal_book *b);
-/* -ENOENT: no daemon has written one; -EPERM: not owned by root (or us) or
- * writable by others; -EINVAL: not a book this version wrote. */
-int refusal_book_load(const char *state_dir, struct refusal_book *b);
+struct statedir;
+struct json_object;
+
+/* The book as the file holds it (recent: oldest first); NULL: no memory. */
+struct json_object *refusal_book_json(const struct refusal_book *b);
+
+/* Atomic replace (statedir_write), mode 0600. */
+int refusal_book_save_at(struct statedir *sd, const struct refusal_book *b);
+/* -ENOENT: no daemon has written one; -EPERM: refused by the directory's
+ * trust rules (sd->why); -EINVAL: not a book this version wrote. */
+int refusal_book_load_at(struct statedir *sd, struct refusal_book *b);
 
 #endif

@@ -1,5 +1,6 @@
 /* report.c - text for people, JSON (json-c) for fleet tooling. */
 #include "report.h"
+#include "report_refusal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -129,6 +130,8 @@ int report_text(FILE *out, const struct report_in *in)
 	}
 	fprintf(out, "\ndecision: %s\n", esc_str(p->host_summary, buf, sizeof(buf)));
 	if (in->mode == RPT_STATUS) {
+		if (in->refusals)
+			report_refusals_text(out, in->refusals);
 		fprintf(out, "%zu change%s recommended%s\n", p->nact, p->nact == 1 ? "" : "s",
 			p->nact ? " (overcommitd recommend shows them)" : "");
 		return ferror(out) ? -EIO : 0;
@@ -378,6 +381,8 @@ struct json_object *report_json_object(const struct report_in *in)
 	if (rc == 0)
 		rc = fill_array(root, "actions", in->plan->nact, json_action, in);
 	jsonval_put(root, "changes", json_object_new_int64((int64_t)in->plan->nact), &rc);
+	if (in->refusals && in->mode == RPT_STATUS)
+		jsonval_put(root, "commit_refusals", report_refusals_json(in->refusals), &rc);
 	if (in->mode == RPT_APPLY)
 		jsonval_put(root, "written", json_object_new_boolean(!in->enforce_off), &rc);
 	if (rc) {

@@ -418,6 +418,32 @@ static void counters(FILE *out, const struct prom_counters *c)
 	single(out, &f[4], u64v(c->episodes_total));
 }
 
+/* Refusals of the kernel's commit check the daemon's capture saw (issue
+ * 14); counts persist in its state directory, so they survive restarts. */
+static void refusals(FILE *out, const struct refusal_book *b)
+{
+	static const struct family f[] = {
+		{ "overcommitd_commit_refusals_total", "counter",
+		  "Refusals of the kernel's commit check (__vm_enough_memory), by operation and "
+		  "service (no service label: processes no policy matches)." },
+		{ "overcommitd_commit_refusals_lost_total", "counter",
+		  "Refusals counted in the kernel that found the capture's ring buffer full." },
+		{ "overcommitd_commit_refusal_capture", "gauge",
+		  "1 when the commit refusal capture runs, 0 when it is unavailable or unknown." },
+	};
+	bool started = false;
+	for (size_t i = 0; i < b->ntally; i++) {
+		const struct refusal_tally *t = &b->tally[i];
+		for (int k = 0; k < RF_NOPS; k++) {
+			struct label l[2] = { { "operation", refusal_op_name((enum refusal_op)k) },
+					      { "service", t->service } };
+			sample(out, &f[0], &started, l, t->service[0] ? 2 : 1, u64v(t->by_op[k]));
+		}
+	}
+	single(out, &f[1], u64v(b->lost));
+	single(out, &f[2], boolv(b->capture == RF_CAPTURE_ACTIVE));
+}
+
 int report_prometheus(FILE *out, const struct report_in *in)
 {
 	static const struct family info = { "overcommitd_build_info", "gauge",
@@ -431,6 +457,8 @@ int report_prometheus(FILE *out, const struct report_in *in)
 	actions(out, in);
 	if (in->counters)
 		counters(out, in->counters);
+	if (in->refusals)
+		refusals(out, in->refusals);
 	return ferror(out) ? -EIO : 0;
 }
 

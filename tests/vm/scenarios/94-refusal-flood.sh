@@ -1,0 +1,65 @@
+# refusal-flood (issue 14, proof 4): 1,000 refusals in one second from a
+# matched service while 3,000 forks run: every refusal counted in the
+# metric, the log rate-limited (RF_LOG_BURST lines, then one line saying
+# how many were folded), no proc-connector event lost (no rescan), the
+# daemon's loop never blocked (the matched probe processes still get their
+# oom_score_adj).
+# vm-timeout: 150
+N=1000
+SIZE_KB=$((400 * 1024))
+need_oc
+mkdir -p /tmp/bin /tmp/probe
+cp /oc/bin/probe /tmp/bin/ocd-probe
+policy 00-host.ini <<'POL'
+[host]
+enforce = yes
+interval = 1
+POL
+policy 50-flood.ini <<'POL'
+[service flood]
+match_comm = ocd-flood
+
+[service probe]
+match_comm = ocd-probe
+oom_score_adj = -321
+POL
+ocd_start
+strict_headroom 200
+forkstorm -k 500 -j 16 3000 /tmp/bin/ocd-probe -t 30000 -a -321 /tmp/probe > /tmp/storm.txt 2>&1 &
+SPID=$!
+OC_BG_PIDS="$OC_BG_PIDS $SPID"
+read -r t0 _ < /proc/uptime
+allocer -n ocd-flood -m -c "$N" -d 900 "$SIZE_KB" > /tmp/alloc.out 2>&1
+read -r t1 _ < /proc/uptime
+wait "$SPID"
+src=$?
+vm_set overcommit_memory 0
+read -r res < /tmp/alloc.out
+info "allocer: $res in $(awk "BEGIN{print $t1 - $t0}") s; forkstorm (exit $src): $(cat /tmp/storm.txt)"
+case $res in *enomem=$N*) ;; *) fail "expected $N refused mmaps: $res" ;; esac
+# the book is saved at most once a second
+nap 2.5
+oc status --format prometheus
+got=$(sed -n 's/^overcommitd_commit_refusals_total{operation="mmap",service="flood"} //p' "$OUT")
+[ "$got" = "$N" ] || fail "metric counts ${got:-nothing} of $N refusals: $(grep refusal "$OUT" | tr '\n' ';')"
+lost=$(sed -n 's/^overcommitd_commit_refusals_lost_total //p' "$OUT")
+[ "$lost" = 0 ] || fail "$lost refusals lost in the ring buffer"
+ocd_stop
+[ "$OCD_RC" = 0 ] || fail "the daemon exited $OCD_RC"
+lines=$(grep -c 'of ocd-flood (pid .*) refused' "$OCD_LOG")
+folded=$(sed -n 's/.*service flood: \([0-9]*\) more commit refusals.*/\1/p' "$OCD_LOG" | awk '{s+=$1} END{print s+0}')
+info "log: $lines lines, $folded folded"
+[ "$lines" -le 5 ] && [ "$lines" -ge 1 ] || fail "$lines log lines for $N refusals (rate limit 5 a minute)"
+[ $((lines + folded)) = "$N" ] || fail "$lines logged + $folded folded != $N"
+rescans=$(grep -c 'lost events; rescanning' "$OCD_LOG")
+[ "$rescans" = 0 ] || fail "proc connector lost events $rescans time(s) during the flood"
+got=0 hit=0
+for f in /tmp/probe/*; do
+	[ -f "$f" ] || continue
+	read -r pid adj _ < "$f"
+	got=$((got + 1))
+	[ "$adj" = -321 ] && hit=$((hit + 1))
+done
+[ "$got" -ge 1 ] && [ "$hit" = "$got" ] || fail "probes during the flood: $hit of $got got oom_score_adj -321"
+info "proc connector: 0 lost; $hit of $got matched probes enforced during the flood; $(grep 'stopping: ' "$OCD_LOG" | sed 's/^[0-9.]* //')"
+pass
