@@ -8,7 +8,8 @@
  * malloc.  -a: RLIMIT_AS of MIB MiB first (an ENOMEM that is not the commit
  * check's).  -n: process name (prctl PR_SET_NAME).  -d: spread the attempts
  * over MS milliseconds.  Nothing is touched: only the commit charge counts.
- * Output, one line: "pid=P comm=C size_kb=S attempts=N ok=N enomem=N other=N"
+ * Output, one line: "pid=P comm=C size_kb=S attempts=N ok=N enomem=N other=N ms=T"
+ * (T: the attempts' wall time, milliseconds)
  * Exit 0 when every attempt ended (ok or ENOMEM), 1 on usage errors. */
 #include <errno.h>
 #include <stdio.h>
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 	struct timespec gap = { 0, 0 };
 	if (spread_ms && count > 1)
 		gap.tv_nsec = (long)(spread_ms * 1000000ul / count % 1000000000ul);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < count; i++) {
 		errno = 0;
 		void *p = attempt(size, use_mmap);
@@ -91,8 +94,10 @@ int main(int argc, char **argv)
 		if (gap.tv_nsec)
 			nanosleep(&gap, NULL);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	prctl(PR_GET_NAME, comm, 0, 0, 0);
-	printf("pid=%d comm=%s size_kb=%zu attempts=%lu ok=%lu enomem=%lu other=%lu\n", (int)getpid(),
-	       comm, size / 1024, count, ok, enomem, other);
+	printf("pid=%d comm=%s size_kb=%zu attempts=%lu ok=%lu enomem=%lu other=%lu ms=%ld\n",
+	       (int)getpid(), comm, size / 1024, count, ok, enomem, other, ms);
 	return 0;
 }

@@ -21,8 +21,8 @@ chmod 0644 "$POL/50-redis.ini"
 vm_set overcommit_ratio 50
 vm_set overcommit_memory 2
 bg redis_run
-RPID=$BG_PID
-redis_ready "$RPID"
+redis_ready "$BG_PID"
+RPID=$(pidof redis-server)
 [ "$(rc DEBUG POPULATE "$KEYS" key 1000)" = OK ] || fail "DEBUG POPULATE failed"
 ac=$(ac_kb "$RPID")
 log "redis pid $RPID: accountable $ac kB, VmData $(status_kb "$RPID" VmData) kB"
@@ -42,9 +42,15 @@ n=$(jget -c -f "$RF_FILE" recent/op=fork)
 [ "$(jget -f "$RF_FILE" recent/op=fork/service)" = "$svc" ] || fail "fork record service '$(jget -f "$RF_FILE" recent/op=fork/service)', expected $svc"
 [ "$(jget -f "$RF_FILE" recent/op=fork/instance)" = "$RPID" ] || fail "fork record instance $(jget -f "$RF_FILE" recent/op=fork/instance)"
 need=$(jget -f "$RF_FILE" recent/op=fork/need_kb)
-# the fork stops at the first VMA that does not fit: at least that much, at
-# most everything accountable
-[ "$need" -gt 65536 ] && [ "$need" -le "$ac" ] || fail "fork record needs $need kB; accountable $ac kB, headroom 64 MiB"
+left=$(( $(jget -f "$RF_FILE" recent/op=fork/commit_limit_kb) - $(jget -f "$RF_FILE" recent/op=fork/committed_kb) ))
+res_kb=$(jget -f "$RF_FILE" recent/op=fork/reserve_kb)
+# the fork stops at the first VMA that does not fit: what it charged up to
+# there did not fit under the headroom the record shows less the reserves
+# (within the percpu counter's slack, 2 x 3.8 MiB here), and it is at most
+# everything accountable
+[ $((need + res_kb + 8192)) -ge "$left" ] && [ "$need" -le "$ac" ] ||
+	fail "fork record needs $need kB with $left kB left and $res_kb kB of reserves; accountable $ac kB"
+info "fork record: needs at least $need kB (accountable $ac kB), $left kB left under CommitLimit, reserves $res_kb kB"
 line=$(grep "fork of redis-server (pid $RPID, service $svc) refused: needs at least" "$OCD_LOG")
 [ -n "$line" ] || fail "no log line for the refused fork: $(grep refused "$OCD_LOG" | tr '\n' ';')"
 info "BGSAVE refused: $line"

@@ -28,11 +28,12 @@ nap 1.5
 oc --sysfs /tmp/nosys status
 grep -q '^commit refusals: capture unavailable: the kernel has no BTF' "$OUT" ||
 	fail "status does not say the capture is unavailable: $(grep -i refusal "$OUT")"
+st=$(grep '^commit refusals' "$OUT")
 oc --sysfs /tmp/nosys status --format json
 [ "$(j commit_refusals/capture)" = unavailable ] || fail "status json capture: $(j commit_refusals)"
 kill -0 "$OCD_PID" || fail "the daemon died"
 ocd_stop
 [ "$OCD_RC" = 0 ] || fail "the daemon exited $OCD_RC"
 [ "$(grep -c 'commit refusal capture unavailable' "$OCD_LOG")" = 1 ] || fail "said more than once"
-info "$(grep 'commit refusal capture unavailable' "$OCD_LOG" | sed 's/^[0-9.]* //'); status: $(grep '^commit refusals' "$OUT")"
+info "$(grep 'commit refusal capture unavailable' "$OCD_LOG" | sed 's/^[0-9.]* //'); status: $st"
 pass
