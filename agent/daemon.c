@@ -479,7 +479,8 @@ static void observe_fork_charges(struct daemon *d, struct snapshot *s)
 {
 	struct fork_obs_stats st;
 	uint64_t now_s = now_ms(CLOCK_MONOTONIC) / 1000;
-	if (fork_observe(&d->c->roots, s, &d->charges, now_s, &st) < 0)
+	/* one read per pass: a pass never holds the loop for more than one */
+	if (fork_observe(&d->c->roots, s, &d->charges, now_s, 1, &st) < 0)
 		return; /* out of memory: the charges stay estimates */
 	d->stats.smaps_reads += st.smaps_reads;
 	d->stats.smaps_ns += st.smaps_ns;

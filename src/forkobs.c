@@ -30,7 +30,8 @@ static uint64_t mono_ns(void)
 }
 
 static int observe_main(const struct roots *r, struct snapshot *s, size_t i,
-			struct charge_cache *cache, uint64_t now_s, struct fork_obs_stats *st)
+			struct charge_cache *cache, uint64_t now_s, unsigned max_reads,
+			struct fork_obs_stats *st)
 {
 	struct svc_obs *o = &s->svc[i];
 	const struct proc_info *m = &o->procs[o->main_idx];
@@ -45,7 +46,9 @@ static int observe_main(const struct roots *r, struct snapshot *s, size_t i,
 	enum charge_read_why why = charge_cache_why(cache, m->pid, m->st.start_time,
 						    m->status.vm_data_kb, mode,
 						    cheapv.verdict == FORK_UNCERTAIN, now_s);
-	if (why != CHARGE_KEEP) {
+	if (why != CHARGE_KEEP && max_reads && st->smaps_reads + st->smaps_failed >= max_reads) {
+		st->deferred++; /* a later call reads it */
+	} else if (why != CHARGE_KEEP) {
 		struct smaps_charge sc;
 		uint64_t t0 = mono_ns();
 		int rc = smaps_charge_read(r, m->pid, &sc);
@@ -87,7 +90,7 @@ static void prune_gone(const struct roots *r, struct charge_cache *cache)
 }
 
 int fork_observe(const struct roots *r, struct snapshot *s, struct charge_cache *cache,
-		 uint64_t now_s, struct fork_obs_stats *stats)
+		 uint64_t now_s, unsigned max_reads, struct fork_obs_stats *stats)
 {
 	struct fork_obs_stats local;
 	if (!stats)
@@ -96,7 +99,7 @@ int fork_observe(const struct roots *r, struct snapshot *s, struct charge_cache 
 	for (size_t i = 0; i < s->nsvc; i++) {
 		if (s->svc[i].main_idx < 0)
 			continue;
-		int rc = observe_main(r, s, i, cache, now_s, stats);
+		int rc = observe_main(r, s, i, cache, now_s, max_reads, stats);
 		if (rc < 0)
 			return rc;
 	}

@@ -21,6 +21,7 @@ struct fork_obs_stats {
 	unsigned maps_reads;      /* maps files read (mode 0, nothing exact) */
 	uint64_t smaps_ns;        /* time spent reading smaps */
 	uint64_t smaps_vm_kb;     /* VmSize of the processes read: cost per GiB */
+	unsigned deferred;        /* due a read but over max_reads: read on a later call */
 };
 
 /* The verdict input of service i's main process in snapshot s, for the
@@ -32,9 +33,11 @@ struct fork_input fork_input_of(const struct snapshot *s, size_t i, const struct
 /* Read smaps (and, under mode 0, maps) of the mains that need it, record
  * the reads in cache, and set every main's s->svc[i].charge; then drop the
  * cache entries of processes that are gone (pid + start time).  now_s: the
- * caller's monotonic seconds.  Returns 0 or -ENOMEM (a file that cannot be
+ * caller's monotonic seconds.  max_reads: at most that many smaps reads in
+ * this call (0: no cap; the daemon passes 1, so one pass never stalls its
+ * loop for more than one read).  Returns 0 or -ENOMEM (a file that cannot be
  * read leaves that main's charge an estimate, counted in stats). */
 int fork_observe(const struct roots *r, struct snapshot *s, struct charge_cache *cache,
-		 uint64_t now_s, struct fork_obs_stats *stats);
+		 uint64_t now_s, unsigned max_reads, struct fork_obs_stats *stats);
 
 #endif

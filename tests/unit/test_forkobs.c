@@ -77,7 +77,7 @@ static struct fork_charge pass(struct fx *f, struct charge_cache *c, uint64_t no
 	struct snapshot s;
 	assert_int_equal(snapshot_take(&f->r, &f->pol, &s), 0);
 	assert_true(s.svc[0].main_idx >= 0);
-	assert_int_equal(fork_observe(&f->r, &s, c, now, st), 0);
+	assert_int_equal(fork_observe(&f->r, &s, c, now, 0, st), 0);
 	struct fork_charge fc = s.svc[0].charge;
 	/* the band came from the CPU lists: 2 CPUs, 2 GiB, mode 2 */
 	assert_int_equal(commit_slack_kb(s.mem.mem_total_kb, &s.cpus, 2), 8192);
@@ -121,6 +121,38 @@ static void on_demand(void **state)
 	charge_cache_free(&c);
 }
 
+/* the daemon's cap: one read per call; the second main due a read waits
+ * for the next call (first sighting still) */
+static void one_read_per_pass(void **state)
+{
+	struct fx *f = *state;
+	struct tt_proc pg = { .pid = 43, .comm = "postgres", .ppid = 1, .start = 4300,
+			      .uid = 0, .vm_data_kb = 1024 };
+	tt_add_proc(f->root, &pg);
+	tt_write(f->root, "proc/43/smaps", SMAPS);
+	struct policy two;
+	struct diags d;
+	diags_init(&d);
+	policy_init(&two);
+	assert_int_equal(policy_parse_buffer("t.ini", "[service redis]\nmatch_comm = redis-server\n"
+					     "[service pg]\nmatch_comm = postgres\n", &two, &d), 0);
+	policy_finish(&two, &d);
+	diags_free(&d);
+	struct charge_cache c = { 0 };
+	struct fork_obs_stats st;
+	for (int call = 0; call < 3; call++) {
+		struct snapshot s;
+		assert_int_equal(snapshot_take(&f->r, &two, &s), 0);
+		assert_int_equal(fork_observe(&f->r, &s, &c, 100 + (uint64_t)call, 1, &st), 0);
+		snapshot_free(&s);
+		assert_int_equal(st.smaps_reads, call < 2 ? 1 : 0);
+		assert_int_equal(st.deferred, call == 0 ? 1 : 0);
+	}
+	assert_int_equal(c.n, 2);
+	charge_cache_free(&c);
+	policy_free(&two);
+}
+
 static void unreadable_and_mode0(void **state)
 {
 	struct fx *f = *state;
@@ -151,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(on_demand, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_and_mode0, setup, teardown),
+		cmocka_unit_test_setup_teardown(one_read_per_pass, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
