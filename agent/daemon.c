@@ -39,6 +39,7 @@
 #define PC_RCVBUF (4u << 20)      /* the kernel doubles it: ~10,000 queued events at ~800 B */
 #define FULL_SCAN_EVERY 30        /* periodic passes between full /proc scans */
 #define SAMPLE_MS 50              /* anon sampling while a fork episode runs */
+#define PIDS_FOLD_BYTES (256u << 10) /* journal.pids folded into journal.json past this */
 
 static uint64_t now_ms(clockid_t clk)
 {
@@ -291,10 +292,9 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 /* ---- events ---------------------------------------------------------------------- */
 
 /* A tracked process exited: its journaled originals (oom_score_adj, the
- * cgroup it came from) can never be restored.  Dropping them keeps the
- * journal, rewritten whole on every new target, from growing with every
- * process a service ever ran (measured: exec->enforced grew from 39 to
- * 172 ms over 1,000 spawns in the VM without this). */
+ * cgroup it came from) can never be restored.  Dropping them (one line
+ * appended to journal.pids each, no rewrite) keeps the journal from
+ * growing with every process a service ever ran. */
 static void forget_process(struct daemon *d, int pid)
 {
 	static const enum jkind kinds[] = { J_OOM_SCORE_ADJ, J_CGROUP_ATTACH };
@@ -304,10 +304,10 @@ static void forget_process(struct daemon *d, int pid)
 	if (!journal_find(&d->j, kinds[0], key) && !journal_find(&d->j, kinds[1], key))
 		return;
 	int rc = journal_relock(&d->j);
-	for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		journal_drop(&d->j, kinds[i], key);
-	if (rc == 0)
-		rc = journal_save(&d->j);
+	for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		rc = journal_forget(&d->j, kinds[i], key);
+		rc = rc == -ENOENT ? 0 : rc;
+	}
 	journal_unlock(&d->j);
 	if (rc < 0)
 		log_errno(LOG_LVL_WARN, rc, "state journal: dropping exited pid %d", pid);
@@ -491,6 +491,19 @@ static void observe_fork_charges(struct daemon *d, struct snapshot *s)
 			  st.smaps_ns / 1000, st.smaps_failed);
 }
 
+/* journal.pids into journal.json, off the exec path, once it has grown. */
+static void fold_journal(struct daemon *d)
+{
+	if (d->j.pids_size <= PIDS_FOLD_BYTES)
+		return;
+	int rc = journal_relock(&d->j);
+	if (rc == 0)
+		rc = journal_fold(&d->j, PIDS_FOLD_BYTES);
+	journal_unlock(&d->j);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "state journal: folding journal.pids into journal.json");
+}
+
 static void pass(struct daemon *d)
 {
 	struct snapshot s;
@@ -503,6 +516,7 @@ static void pass(struct daemon *d)
 	d->uid_min = s.uid_min;
 	refusals_tick(d);
 	observe_fork_charges(d, &s);
+	fold_journal(d);
 	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
 		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);

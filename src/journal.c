@@ -5,7 +5,8 @@
  * the file on disk is always at least as new as the kernel state it guards;
  * drops may lag (the file then holds a superset: restoring twice is harmless).
  * Lookups go through a hash of (kind, key): loading, recording and
- * restoring n entries is O(n), not O(n^2). */
+ * restoring n entries is O(n), not O(n^2).  Per-process entries are
+ * appended to journal.pids instead (journal_pids.h); loading replays it. */
 #include "journal.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include <json-c/json.h>
 
+#include "journal_pids.h"
 #include "jsonstream.h"
 #include "jsonval.h"
 #include "util.h"
@@ -328,6 +330,66 @@ static int parse_doc(const char *buf, size_t len, struct journal *j)
 	return rc < 0 ? rc : 0;
 }
 
+/* ---- journal.pids ---- */
+
+/* One journal.pids line over what is loaded: the last word on a pid wins. */
+static int replay_op(const struct jpids_op *op, void *arg)
+{
+	struct journal *j = arg;
+	ssize_t i = find_idx(j, op->kind, op->key);
+	if (i >= 0)
+		mark_dropped(j, (size_t)i, true);
+	if (!op->add)
+		return 0;
+	struct jentry e = { .kind = op->kind, .pid = op->pid, .start_time = op->start_time,
+			    .seq = op->seq };
+	if (entry_strings(&e, op->key, op->original) < 0)
+		return -EINVAL;
+	if (e.seq >= j->next_seq)
+		j->next_seq = e.seq + 1;
+	return take_entry(j, &e);
+}
+
+/* Entries of another boot's journal.pids, counted, not loaded. */
+static int count_op(const struct jpids_op *op, void *arg)
+{
+	size_t *n = arg;
+	if (op->add)
+		(*n)++;
+	else if (*n)
+		(*n)--;
+	return 0;
+}
+
+/* Replay journal.pids over journal.json.  Lines of another boot are not
+ * loaded (their pids mean nothing now); the next rewrite drops them. */
+static int replay_pids(struct journal *j)
+{
+	char *buf, boot[JPIDS_BOOT_MAX];
+	j->pids_whole = j->pids_size = 0;
+	ssize_t len = statedir_read(&j->sd, JPIDS_FILE, JOURNAL_MAX_BYTES, &buf);
+	if (len == -ENOENT)
+		return 0;
+	if (len < 0)
+		return len == -EFBIG ? -EINVAL : (int)len;
+	size_t whole, other = 0;
+	int rc = jpids_parse(buf, (size_t)len, boot, sizeof(boot), &whole, count_op, &other);
+	if (rc == 0 && whole && strcmp(boot, j->boot_id) != 0) {
+		j->earlier_boot_pid += other;
+		j->dirty = true;
+		whole = 0; /* the next append starts the file afresh */
+	} else if (rc == 0) {
+		rc = jpids_parse(buf, (size_t)len, boot, sizeof(boot), &whole, replay_op, j);
+	}
+	free(buf);
+	if (rc == 0) {
+		j->pids_whole = whole;
+		j->pids_size = (size_t)len;
+		rc = compact(j);
+	}
+	return rc;
+}
+
 /* Load journal.json (the lock is held): the file's identity is remembered
  * so journal_relock sees another process's replacement. */
 static int load(struct journal *j)
@@ -338,7 +400,7 @@ static int load(struct journal *j)
 	j->ino = 0;
 	ssize_t len = statedir_read(&j->sd, JOURNAL_FILE, JOURNAL_MAX_BYTES, &buf);
 	if (len == -ENOENT)
-		return 0; /* no journal yet: nothing was ever changed */
+		return replay_pids(j); /* no journal.json: processes only, or nothing */
 	/* unreadable or oversized: refuse rather than start a new one over it */
 	if (len < 0)
 		return len == -EFBIG ? -EINVAL : (int)len;
@@ -348,7 +410,7 @@ static int load(struct journal *j)
 		j->dev = st.st_dev;
 		j->ino = st.st_ino;
 	}
-	return rc;
+	return rc == 0 ? replay_pids(j) : rc;
 }
 
 static void clear_entries(struct journal *j)
@@ -361,6 +423,7 @@ static void clear_entries(struct journal *j)
 	j->slot = NULL;
 	j->n = j->cap = j->nslot = j->nprocess = 0;
 	j->earlier_boot_pid = j->earlier_boot_host = 0;
+	j->pids_whole = j->pids_size = 0;
 	j->dirty = false;
 	j->next_seq = 1;
 }
@@ -408,6 +471,11 @@ int journal_relock(struct journal *j)
 	bool same = fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
 			    ? st.st_dev == j->dev && st.st_ino == j->ino
 			    : errno == ENOENT && j->dev == 0;
+	/* another process appended a process's original meanwhile */
+	if (same)
+		same = fstatat(j->sd.dfd, JPIDS_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
+			       ? (size_t)st.st_size == j->pids_size
+			       : errno == ENOENT && j->pids_size == 0;
 	if (same && !j->dirty)
 		return 0;
 	clear_entries(j);
@@ -447,20 +515,59 @@ static int put_entry(FILE *f, const struct jentry *e, bool first)
 	return rc;
 }
 
+/* First write ever: create the directory, lock it. */
+static int ensure_dir(struct journal *j)
+{
+	if (j->sd.dfd >= 0)
+		return 0;
+	char dir[sizeof(j->sd.path)];
+	snprintf(dir, sizeof(dir), "%s", j->sd.path);
+	int rc = statedir_open(dir, true, &j->sd);
+	return rc < 0 ? rc : statedir_lock(&j->sd);
+}
+
+/* One journal.pids line for entry e (added or dropped); a file that is
+ * empty, torn in its first line or of another boot starts afresh. */
+static int append_line(struct journal *j, bool add, const struct jentry *e)
+{
+	struct jpids_op op = { .add = add, .kind = e->kind, .pid = e->pid,
+			       .start_time = e->start_time, .seq = e->seq };
+	snprintf(op.original, sizeof(op.original), "%s", e->original);
+	char line[JPIDS_BOOT_MAX + 8 + JPIDS_LINE_MAX];
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", e->pid);
+	if (strcmp(pid, e->key) != 0)
+		return -EINVAL; /* a per-process entry is keyed by its pid */
+	int b = 0, rc = ensure_dir(j);
+	if (rc < 0)
+		return rc;
+	if (j->pids_whole == 0 && (b = jpids_boot_line(j->boot_id, line, sizeof(line))) < 0)
+		return b;
+	int n = jpids_format(&op, line + b, sizeof(line) - (size_t)b);
+	if (n < 0)
+		return n;
+	bool cut = j->pids_size != j->pids_whole;
+	rc = jpids_append(j->sd.dfd, line, (size_t)(b + n), cut, j->pids_whole, &j->pids_size);
+	if (rc == 0)
+		j->pids_whole = j->pids_size;
+	return rc;
+}
+
+/* journal.json now holds every entry: the appended lines are redundant.
+ * Kept if emptying fails (a replay over journal.json ends the same). */
+static void pids_taken_over(struct journal *j)
+{
+	if (jpids_truncate(j->sd.dfd) == 0)
+		j->pids_whole = j->pids_size = 0;
+}
+
 static int persist(struct journal *j)
 {
 	char *doc = NULL, boot[JOURNAL_BOOT_ID_MAX * 2 + 8];
 	size_t len = 0;
 	int rc = 0;
-	if (j->sd.dfd < 0) { /* first write ever: create the directory, lock it */
-		char dir[sizeof(j->sd.path)];
-		snprintf(dir, sizeof(dir), "%s", j->sd.path);
-		rc = statedir_open(dir, true, &j->sd);
-		if (rc == 0)
-			rc = statedir_lock(&j->sd);
-		if (rc < 0)
-			return rc;
-	}
+	if ((rc = ensure_dir(j)) < 0)
+		return rc;
 	FILE *f = open_memstream(&doc, &len);
 	if (!f)
 		return -ENOMEM;
@@ -487,6 +594,8 @@ static int persist(struct journal *j)
 		j->dev = st.st_dev;
 		j->ino = st.st_ino;
 	}
+	if (rc == 0)
+		pids_taken_over(j);
 	return rc;
 }
 
@@ -535,7 +644,7 @@ int journal_record(struct journal *j, enum jkind kind, const char *key, const ch
 		entry_free(&e);
 		return rc;
 	}
-	rc = persist(j);
+	rc = per_process(kind) ? append_line(j, true, &j->e[j->n - 1]) : persist(j);
 	if (rc < 0) {
 		/* memory and disk must agree */
 		mark_dropped(j, j->n - 1, true);
@@ -577,6 +686,12 @@ int journal_forget(struct journal *j, enum jkind kind, const char *key)
 	if (i < 0)
 		return -ENOENT;
 	bool was_dirty = j->dirty;
+	if (per_process(kind)) {
+		int rc = append_line(j, false, &j->e[i]);
+		if (rc == 0)
+			mark_dropped(j, (size_t)i, true);
+		return rc;
+	}
 	journal_drop(j, kind, key);
 	int rc = journal_save(j);
 	if (rc < 0) {
@@ -587,6 +702,14 @@ int journal_forget(struct journal *j, enum jkind kind, const char *key)
 		j->dirty = was_dirty;
 	}
 	return rc;
+}
+
+int journal_fold(struct journal *j, size_t max_bytes)
+{
+	if (j->pids_size <= max_bytes)
+		return 0;
+	j->dirty = true;
+	return journal_save(j);
 }
 
 void journal_close(struct journal *j)

@@ -3,7 +3,10 @@
  * STATE_DIR/journal.json, replaced atomically (temp, fsync, rename) in a
  * trusted directory (statedir.h), under the state directory's lock.  The
  * boot it was written in is recorded: after a reboot per-process entries
- * mean nothing and host values are only restored with a warning. */
+ * mean nothing and host values are only restored with a warning.
+ * Per-process kinds (oom_score_adj, cgroup_attach) are appended to
+ * STATE_DIR/journal.pids instead, one line, no fsync (journal_pids.h says
+ * why); any rewrite of journal.json takes them over and empties it. */
 #ifndef OVERCOMMITD_JOURNAL_H
 #define OVERCOMMITD_JOURNAL_H
 
@@ -58,6 +61,8 @@ struct journal {
 	ino_t ino;
 	size_t earlier_boot_pid;  /* per-process entries of an earlier boot, not loaded */
 	size_t earlier_boot_host; /* host entries kept from an earlier boot */
+	size_t pids_whole;    /* journal.pids: bytes of whole lines */
+	size_t pids_size;     /* journal.pids: its size as last read or written */
 };
 
 enum { JOURNAL_CREATE = 1 }; /* journal_open: create the state directory */
@@ -78,19 +83,24 @@ void journal_unlock(struct journal *j);
 int journal_relock(struct journal *j);
 
 const struct jentry *journal_find(const struct journal *j, enum jkind kind, const char *key);
-/* Add an entry if (kind,key) is not there yet, then persist atomically before
- * returning.  The original is only ever recorded once in a boot; an entry
+/* Add an entry if (kind,key) is not there yet, then persist before
+ * returning (journal.json atomically; per-process kinds: one line appended
+ * to journal.pids).  The original is only ever recorded once in a boot; an entry
  * of an earlier boot takes the value in force now instead.  -EDQUOT: the
  * entry cap (see above) is reached. */
 int journal_record(struct journal *j, enum jkind kind, const char *key, const char *original,
 		   int pid, uint64_t start_time);
-/* Drop one entry (after it was restored) and persist. */
+/* Drop one entry (after it was restored, or its process exited) and
+ * persist (per-process kinds: one line appended). */
 int journal_forget(struct journal *j, enum jkind kind, const char *key);
 /* Drop one entry from memory only: the file keeps it (restoring a value
  * twice is harmless) until journal_save.  -ENOENT when not there. */
 int journal_drop(struct journal *j, enum jkind kind, const char *key);
 /* Persist the drops; 0 when there were none. */
 int journal_save(struct journal *j);
+/* Fold journal.pids into journal.json once it holds more than max_bytes
+ * (the daemon's periodic pass; never on the exec path). */
+int journal_fold(struct journal *j, size_t max_bytes);
 void journal_close(struct journal *j);
 const char *journal_kind_name(enum jkind k); /* "sysctl", "oom_score_adj", ... */
 
