@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
+#include "meminfo.h"
 #include "plan.h"
 #include "policy.h"
 #include "privsep.h"
@@ -174,13 +175,70 @@ static void episode_start(struct daemon *d, size_t svc, int child)
 	sampler_arm(d);
 }
 
+/* What the child may grow: the learned growth of the base x (1 + cow_margin). */
+static uint64_t child_budget_kb(struct daemon *d, size_t svc, const struct episode *e)
+{
+	const struct pol_service *ps = &d->pol.svc[svc];
+	struct learn_estimate est = learn_estimate_named(d->learned, d->nlearned, ps->name,
+							 now_ms(CLOCK_REALTIME) / 1000);
+	uint32_t bp = ps->cow_margin.kind == SZ_PCT ? ps->cow_margin.bp : POLICY_COW_MARGIN_BP;
+	return episode_budget_kb(e, est.growth, 1.0 + (double)bp / 10000.0, LEARN_MIN_ANON_KB);
+}
+
+static bool host_figures(struct daemon *d, struct episode_host *h)
+{
+	struct meminfo mi;
+	char mode[16];
+	if (meminfo_read(&d->c->roots, &mi) < 0)
+		return false;
+	*h = (struct episode_host){ .mem_total_kb = mi.mem_total_kb,
+				    .mem_available_kb = mi.mem_available_kb,
+				    .commit_limit_kb = mi.commit_limit_kb,
+				    .committed_as_kb = mi.committed_as_kb };
+	h->strict = read_file_at(d->c->roots.procfs, "sys/vm/overcommit_memory", mode,
+				 sizeof(mode)) > 0 && mode[0] == '2';
+	return true;
+}
+
+/* Invariant 10: the fork child goes first, the main never.  Ended by
+ * overcommitd itself: memory.max on the child's own group cannot do it on
+ * cgroup v2, where the parent's writes are charged to the parent. */
+static void judge_child(struct daemon *d, size_t svc, const struct episode_host *h)
+{
+	struct episode *e = &d->ep[svc];
+	const struct pol_service *ps = &d->pol.svc[svc];
+	int sig = ps->child_stop_signal.set ? (int)ps->child_stop_signal.v : POLICY_CHILD_STOP_SIGNAL;
+	if (!d->pol.host.enforce || sig == 0)
+		return;
+	uint64_t budget = child_budget_kb(d, svc, e);
+	enum episode_verdict v = episode_judge(e, budget, h, now_ms(CLOCK_MONOTONIC));
+	if (v == EP_KEEP)
+		return;
+	e->child_stopped = true;
+	int rc = apply_stop_child(&d->c->roots, e->child, e->child_start, sig);
+	if (rc == -ESRCH)
+		return; /* it ended by itself meanwhile */
+	if (rc < 0) {
+		log_errno(LOG_LVL_WARN, rc, "%s: stopping fork child %d", ps->name, e->child);
+		return;
+	}
+	d->stats.children_stopped++;
+	log_warn("%s: fork child %d stopped (signal %d): %s; COW growth %" PRIu64
+		 " KiB, budget %" PRIu64 " KiB; the main is never the one to pay",
+		 ps->name, e->child, sig, episode_verdict_name(v), episode_growth_kb(e), budget);
+}
+
 static void sample_episodes(struct daemon *d)
 {
+	struct episode_host h;
+	bool have_host = host_figures(d, &h);
 	for (size_t i = 0; i < d->pol.nsvc; i++) {
 		struct episode *e = &d->ep[i];
 		uint64_t kb;
-		if (e->active && group_anon_kb(d, i, &kb) == 0)
-			episode_sample(e, kb);
+		if (!e->active || group_anon_kb(d, i, &kb) < 0)
+			continue;
+		episode_sample(e, kb);
+		judge_child(d, i, have_host ? &h : NULL);
 	}
 }
 
@@ -394,6 +452,8 @@ static void on_event(const struct pc_event *ev, void *arg)
 			if (proc_read(r, o.pid, &pi) < 0)
 				return;
 			tracker_set_start(&d->tr, o.pid, pi.st.start_time);
+			if (d->ep[o.svc].active && d->ep[o.svc].child == o.pid)
+				d->ep[o.svc].child_start = pi.st.start_time;
 			enforce_process(d, &o, &pi, ev->ts_ns);
 		}
 		return;
@@ -766,11 +826,11 @@ int cmd_run(const struct cli *c)
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
-		 " failed, %" PRIu64 " episodes, max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
-		 " (%" PRIu64 " us for %" PRIu64 " MiB)",
+		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped, max exec->enforced %"
+		 PRIu64 " us, smaps reads %" PRIu64 " (%" PRIu64 " us for %" PRIu64 " MiB)",
 		 d.stats.events, d.stats.resyncs, d.stats.applied, d.stats.failed, d.stats.episodes,
-		 d.stats.max_latency_ns / 1000, d.stats.smaps_reads, d.stats.smaps_ns / 1000,
-		 d.stats.smaps_vm_kb / 1024);
+		 d.stats.children_stopped, d.stats.max_latency_ns / 1000, d.stats.smaps_reads,
+		 d.stats.smaps_ns / 1000, d.stats.smaps_vm_kb / 1024);
 	teardown(&d);
 	return exit_code;
 }

@@ -51,6 +51,11 @@ int restore_all(const struct roots *r, struct journal *j, struct restore_result 
 size_t apply_prune_exited(const struct roots *r, struct journal *j);
 
 /* The cgroup a pid is in now (v2 path), for journaling attach. */
+/* End a service's disposable fork child (DESIGN invariant 10): sig sent
+ * through an fd pinning procfs/PID, only while it is still the process
+ * that started at start.  -ESRCH when it exited (or its pid was reused);
+ * nothing is journaled: an ended process has nothing to restore. */
+int apply_stop_child(const struct roots *r, int pid, uint64_t start, int sig);
 int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size);
 
 #endif

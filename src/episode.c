@@ -6,7 +6,7 @@
 void episode_begin(struct episode *e, int child, uint64_t group_anon_kb,
 		   uint64_t main_rss_anon_kb, uint64_t start_s, uint64_t t0_ms)
 {
-	char cg[sizeof(e->cgroup)];
+	char cg[sizeof(e->cgroup)]; /* child_start: set by the caller after this */
 	memcpy(cg, e->cgroup, sizeof(cg)); /* the group outlives one episode */
 	memset(e, 0, sizeof(*e));
 	memcpy(e->cgroup, cg, sizeof(cg));
@@ -52,6 +52,31 @@ bool episode_over_budget(struct episode *e, uint64_t budget_kb, uint64_t now_ms)
 		return false;
 	e->over_ms = now_ms ? now_ms : 1;
 	return true;
+}
+
+static bool host_pressed(const struct episode_host *h)
+{
+	if (h->mem_total_kb && h->mem_available_kb < h->mem_total_kb / EP_RAM_FLOOR_DIV)
+		return true;
+	return h->strict && h->commit_limit_kb &&
+	       h->committed_as_kb > h->commit_limit_kb / 100 * EP_COMMIT_CEIL_PCT;
+}
+
+enum episode_verdict episode_judge(struct episode *e, uint64_t budget_kb,
+				   const struct episode_host *h, uint64_t now_ms)
+{
+	if (!e->active || !e->child_start || e->child_stopped)
+		return EP_KEEP;
+	if (episode_over_budget(e, budget_kb, now_ms))
+		return EP_OVER_BUDGET;
+	return h && host_pressed(h) ? EP_HOST_PRESSURE : EP_KEEP;
+}
+
+const char *episode_verdict_name(enum episode_verdict v)
+{
+	return v == EP_OVER_BUDGET ? "COW growth passed its budget"
+	       : v == EP_HOST_PRESSURE ? "the host is nearly out of memory"
+				       : "keep";
 }
 
 bool episode_finish(struct episode *e, uint64_t now_ms, struct cow_episode *out)

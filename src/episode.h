@@ -19,7 +19,28 @@ struct episode {
 	uint64_t baseline_kb;       /* max(group anon, main's RssAnon) at the fork */
 	uint64_t start_s, t0_ms;    /* wall clock (s) and monotonic (ms) at the fork */
 	uint64_t over_ms;           /* monotonic ms the budget was first passed; 0 = not */
+	uint64_t child_start;       /* the child's start time (identity); 0 = unknown */
+	bool child_stopped;         /* overcommitd ended the child already */
 };
+
+/* Why a fork child must go now, the main never (DESIGN invariant 10). */
+enum episode_verdict {
+	EP_KEEP = 0,
+	EP_OVER_BUDGET,     /* COW growth passed the learned budget x margin */
+	EP_HOST_PRESSURE,   /* RAM or (strict mode) commit nearly exhausted */
+};
+
+/* Host figures the verdict reads (from /proc/meminfo). */
+struct episode_host {
+	uint64_t mem_total_kb, mem_available_kb;
+	uint64_t commit_limit_kb, committed_as_kb;
+	bool strict;                /* vm.overcommit_memory = 2 */
+};
+
+/* RAM is "nearly exhausted" below 1/EP_RAM_FLOOR_DIV of MemTotal available;
+ * commit (strict mode) above EP_COMMIT_CEIL_PCT % of CommitLimit. */
+#define EP_RAM_FLOOR_DIV 20
+#define EP_COMMIT_CEIL_PCT 98
 
 /* Begin an episode for child.  group_anon_kb: the service group's anon now;
  * main_rss_anon_kb: the main's RssAnon (cgroup v2 keeps charges where they
@@ -38,6 +59,11 @@ uint64_t episode_budget_kb(const struct episode *e, double learned_growth, doubl
 /* Has growth passed budget_kb?  Remembers the first time (now_ms) in
  * over_ms; returns true from then on while the episode lasts. */
 bool episode_over_budget(struct episode *e, uint64_t budget_kb, uint64_t now_ms);
+/* Should the child go now?  Never for an inactive episode, a child of
+ * unknown identity or one already stopped. */
+enum episode_verdict episode_judge(struct episode *e, uint64_t budget_kb,
+				   const struct episode_host *h, uint64_t now_ms);
+const char *episode_verdict_name(enum episode_verdict v);
 /* End the episode: false when none was active; otherwise *out is the
  * record learning keeps (the baseline plus the group's growth). */
 bool episode_finish(struct episode *e, uint64_t now_ms, struct cow_episode *out);

@@ -12,6 +12,7 @@
 /* Built-in defaults that policy_init() sets and the planner falls back on. */
 #define POLICY_FORK_HEADROOM_BP 11000 /* fork_headroom = 110% of the largest fork need */
 #define POLICY_COW_MARGIN_BP 2500     /* cow_margin = 25% */
+#define POLICY_CHILD_STOP_SIGNAL 9    /* SIGKILL */
 
 enum oc_pref { OC_AUTO = 0, OC_STRICT, OC_HEURISTIC, OC_ALWAYS };
 
@@ -75,6 +76,7 @@ struct pol_service {
 	struct pol_str match_cmdline;/* fnmatch(3) glob on the space-joined cmdline */
 	struct pol_int oom_score_adj;       /* -1000..1000, the main process */
 	struct pol_int child_oom_score_adj; /* -1000..1000, children of the main process */
+	struct pol_int child_stop_signal;   /* 0..64: ends a fork child past its budget (9) */
 	struct size_spec memory_high;     /* SZ_AUTO | SZ_KB | SZ_PCT | SZ_OFF (default SZ_OFF) */
 	struct size_spec memory_high_min; /* SZ_KB | SZ_PCT (default 256M) */
 	struct size_spec memory_high_max; /* SZ_KB | SZ_PCT (default 75%) */

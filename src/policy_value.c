@@ -101,6 +101,8 @@ static const struct key_def keys[] = {
 	{ "memory_max", SEC_SERVICE, V_SIZE, ACC_OFF | ACC_AUTO | ACC_KB | ACC_PCT | ACC_NONZERO,
 	  1, 10000, S(memory_max), 0, NULL,
 	  "off, auto, a size above 0 like 8G or a percentage of MemTotal up to 100%" },
+	{ "child_stop_signal", SEC_SERVICE, V_INT, 0, 0, 64, S(child_stop_signal), 0, NULL,
+	  "a signal number from 1 to 64, or 0 to never stop a fork child" },
 	{ "cow_margin", SEC_SERVICE, V_SIZE, ACC_PCT, 0, 100000, S(cow_margin), 0, NULL,
 	  "a percentage from 0% to 1000%" },
 	{ "cgroup", SEC_SERVICE, V_STR, 0, 0, 0, S(cgroup), 0, check_cgroup,

@@ -106,6 +106,51 @@ static void test_group_survives_begin(void **st)
 	assert_int_equal(e.child, 3);
 }
 
+struct judge_case {
+	const char *name;
+	uint64_t child_start;
+	bool stopped;
+	uint64_t growth_kb, budget_kb;
+	struct episode_host h;
+	enum episode_verdict want;
+};
+
+#define CALM { 1000000, 500000, 900000, 100000, true }
+
+static const struct judge_case judge_cases[] = {
+	{ "within budget, calm host", 5, false, 100, 100, CALM, EP_KEEP },
+	{ "over budget", 5, false, 101, 100, CALM, EP_OVER_BUDGET },
+	{ "unknown child identity: never", 0, false, 5000, 100, CALM, EP_KEEP },
+	{ "already stopped: never again", 5, true, 5000, 100, CALM, EP_KEEP },
+	{ "RAM nearly gone", 5, false, 0, 100, { 1000000, 49999, 900000, 100000, false }, EP_HOST_PRESSURE },
+	{ "RAM at the floor: not yet", 5, false, 0, 100, { 1000000, 50000, 900000, 100000, false }, EP_KEEP },
+	{ "commit nearly gone, strict", 5, false, 0, 100, { 1000000, 500000, 1000000, 980001, true }, EP_HOST_PRESSURE },
+	{ "same commit, not strict", 5, false, 0, 100, { 1000000, 500000, 1000000, 980001, false }, EP_KEEP },
+	{ "budget before pressure", 5, false, 200, 100, { 1000000, 1, 1, 1, true }, EP_OVER_BUDGET },
+};
+
+static void test_judge_table(void **st)
+{
+	(void)st;
+	for (size_t i = 0; i < sizeof(judge_cases) / sizeof(judge_cases[0]); i++) {
+		const struct judge_case *c = &judge_cases[i];
+		struct episode e;
+		memset(&e, 0, sizeof(e));
+		episode_begin(&e, 9, 1000, 0, 0, 0);
+		e.child_start = c->child_start;
+		e.child_stopped = c->stopped;
+		episode_sample(&e, 1000 + c->growth_kb);
+		enum episode_verdict v = episode_judge(&e, c->budget_kb, &c->h, 50);
+		if (v != c->want)
+			fail_msg("%s: verdict %d, want %d", c->name, v, c->want);
+	}
+	struct episode idle;
+	memset(&idle, 0, sizeof(idle));
+	idle.child_start = 1;
+	struct episode_host h = { 1000, 0, 0, 0, false };
+	assert_int_equal(episode_judge(&idle, 0, &h, 1), EP_KEEP); /* no episode: no verdict */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_budget_table),
 		cmocka_unit_test(test_over_budget_latches),
 		cmocka_unit_test(test_group_survives_begin),
+		cmocka_unit_test(test_judge_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
