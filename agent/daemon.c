@@ -129,16 +129,23 @@ static struct learn_estimate *estimates(struct daemon *d, const struct snapshot 
 }
 
 /* The anon figure an episode is measured in: the service group's anon. */
+static int group_memory(struct daemon *d, size_t svc, struct cg_memory *m)
+{
+	if (!d->ep[svc].cgroup[0])
+		return -ENOENT;
+	int rc = cg_memory_read(&d->c->roots, d->ep[svc].cgroup, m);
+	if (rc < 0 || !m->present)
+		return rc < 0 ? rc : -ENOENT;
+	return 0;
+}
+
 static int group_anon_kb(struct daemon *d, size_t svc, uint64_t *kb)
 {
 	struct cg_memory m;
-	if (!d->ep[svc].cgroup[0])
-		return -ENOENT;
-	int rc = cg_memory_read(&d->c->roots, d->ep[svc].cgroup, &m);
-	if (rc < 0 || !m.present)
-		return rc < 0 ? rc : -ENOENT;
-	*kb = m.anon / 1024;
-	return 0;
+	int rc = group_memory(d, svc, &m);
+	if (rc == 0)
+		*kb = m.anon / 1024;
+	return rc;
 }
 
 static void sampler_arm(struct daemon *d)
@@ -175,14 +182,18 @@ static void episode_start(struct daemon *d, size_t svc, int child)
 	sampler_arm(d);
 }
 
-/* What the child may grow: the learned growth of the base x (1 + cow_margin). */
-static uint64_t child_budget_kb(struct daemon *d, size_t svc, const struct episode *e)
+/* What the child may grow (episode_budget_kb): the room under the group's
+ * lower limit, else the learned growth with cow_margin. */
+static uint64_t child_budget_kb(struct daemon *d, size_t svc, const struct episode *e,
+				const struct cg_memory *m)
 {
 	const struct pol_service *ps = &d->pol.svc[svc];
 	struct learn_estimate est = learn_estimate_named(d->learned, d->nlearned, ps->name,
 							 now_ms(CLOCK_REALTIME) / 1000);
 	uint32_t bp = ps->cow_margin.kind == SZ_PCT ? ps->cow_margin.bp : POLICY_COW_MARGIN_BP;
-	return episode_budget_kb(e, est.growth, 1.0 + (double)bp / 10000.0, LEARN_MIN_ANON_KB);
+	uint64_t limit = m->high < m->max ? m->high : m->max;
+	return episode_budget_kb(e, limit == CG_UNLIMITED ? 0 : limit / 1024, est.growth,
+				 (double)bp / 10000.0, LEARN_MIN_ANON_KB);
 }
 
 static bool host_figures(struct daemon *d, struct episode_host *h)
@@ -203,14 +214,15 @@ static bool host_figures(struct daemon *d, struct episode_host *h)
 /* Invariant 10: the fork child goes first, the main never.  Ended by
  * overcommitd itself: memory.max on the child's own group cannot do it on
  * cgroup v2, where the parent's writes are charged to the parent. */
-static void judge_child(struct daemon *d, size_t svc, const struct episode_host *h)
+static void judge_child(struct daemon *d, size_t svc, const struct cg_memory *m,
+			const struct episode_host *h)
 {
 	struct episode *e = &d->ep[svc];
 	const struct pol_service *ps = &d->pol.svc[svc];
 	int sig = ps->child_stop_signal.set ? (int)ps->child_stop_signal.v : POLICY_CHILD_STOP_SIGNAL;
 	if (!d->pol.host.enforce || sig == 0)
 		return;
-	uint64_t budget = child_budget_kb(d, svc, e);
+	uint64_t budget = child_budget_kb(d, svc, e, m);
 	enum episode_verdict v = episode_judge(e, budget, h, now_ms(CLOCK_MONOTONIC));
 	if (v == EP_KEEP)
 		return;
@@ -234,11 +246,11 @@ static void sample_episodes(struct daemon *d)
 	bool have_host = host_figures(d, &h);
 	for (size_t i = 0; i < d->pol.nsvc; i++) {
 		struct episode *e = &d->ep[i];
-		uint64_t kb;
-		if (!e->active || group_anon_kb(d, i, &kb) < 0)
+		struct cg_memory m;
+		if (!e->active || group_memory(d, i, &m) < 0)
 			continue;
-		episode_sample(e, kb);
-		judge_child(d, i, have_host ? &h : NULL);
+		episode_sample(e, m.anon / 1024);
+		judge_child(d, i, &m, have_host ? &h : NULL);
 	}
 }
 

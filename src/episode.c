@@ -30,15 +30,23 @@ uint64_t episode_growth_kb(const struct episode *e)
 	return e->cg_peak_kb > e->cg_at_fork_kb ? e->cg_peak_kb - e->cg_at_fork_kb : 0;
 }
 
-uint64_t episode_budget_kb(const struct episode *e, double learned_growth, double margin,
-			   uint64_t min_kb)
+#define EP_GUARD_MIN_KB 4096
+
+uint64_t episode_budget_kb(const struct episode *e, uint64_t limit_kb, double learned_growth,
+			   double margin, uint64_t min_kb)
 {
-	if (!(learned_growth >= 0.0))
-		learned_growth = LEARN_DEFAULT_GROWTH; /* NaN or negative: the default */
-	if (!(margin >= 1.0))
-		margin = 1.0;
-	double b = (double)e->baseline_kb * learned_growth * margin;
-	uint64_t kb = b >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)b;
+	uint64_t kb;
+	if (limit_kb) {
+		uint64_t guard = limit_kb / 32 > EP_GUARD_MIN_KB ? limit_kb / 32 : EP_GUARD_MIN_KB;
+		kb = limit_kb > e->cg_at_fork_kb + guard ? limit_kb - e->cg_at_fork_kb - guard : 0;
+	} else {
+		if (!(learned_growth >= 0.0))
+			learned_growth = LEARN_DEFAULT_GROWTH; /* NaN or negative: the default */
+		if (!(margin >= 0.0))
+			margin = 0.0;
+		double b = (double)e->baseline_kb * (learned_growth * (1.0 + margin) + margin);
+		kb = b >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)b;
+	}
 	return kb < min_kb ? min_kb : kb;
 }
 

@@ -51,18 +51,22 @@ static void test_record_table(void **st)
 }
 
 struct budget_case {
-	uint64_t base;
+	uint64_t base, limit;
 	double growth, margin;
 	uint64_t min, want;
 };
 
 static const struct budget_case budget_cases[] = {
-	{ 1000, 0.5, 1.5, 0, 750 },
-	{ 1000, 0.0, 2.0, 64, 64 },           /* learned "no growth": the floor */
-	{ 1000, NAN, 1.0, 0, 1000 },          /* unusable estimate: the default 1.0 */
-	{ 1000, -1.0, 1.0, 0, 1000 },
-	{ 1000, 0.2, 0.5, 0, 200 },           /* margin below 1 counts as 1 */
-	{ UINT64_MAX / 2, 4.0, 4.0, 0, UINT64_MAX }, /* saturates */
+	{ 1000, 0, 0.5, 0.5, 0, 1250 },          /* 1000 x (0.5 x 1.5 + 0.5) */
+	{ 1000, 0, 0.0, 0.0, 64, 64 },           /* learned "no growth": the floor */
+	{ 1000, 0, NAN, 0.25, 0, 1500 },         /* unusable estimate: the default 1.0 */
+	{ 1000, 0, -1.0, 0.0, 0, 1000 },
+	{ 1000, 0, 0.2, -3.0, 0, 200 },          /* a negative margin counts as 0 */
+	{ UINT64_MAX / 2, 0, 4.0, 4.0, 0, UINT64_MAX }, /* saturates */
+	/* a limit on the group: the room under it at the fork, less the guard */
+	{ 1000, 1 << 20, 9.0, 9.0, 0, (1 << 20) - 1000 - (1 << 15) },
+	{ 1000, 8192, 0.1, 0.1, 0, 8192 - 1000 - 4096 },   /* guard at least 4 MiB */
+	{ 1000, 4000, 0.1, 0.1, 16, 16 },                  /* no room at all: the floor */
 };
 
 static void test_budget_table(void **st)
@@ -73,7 +77,7 @@ static void test_budget_table(void **st)
 		struct episode e;
 		memset(&e, 0, sizeof(e));
 		episode_begin(&e, 1, c->base, 0, 0, 0);
-		assert_int_equal(episode_budget_kb(&e, c->growth, c->margin, c->min), c->want);
+		assert_int_equal(episode_budget_kb(&e, c->limit, c->growth, c->margin, c->min), c->want);
 	}
 }
 
