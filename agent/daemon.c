@@ -843,6 +843,9 @@ int cmd_run(const struct cli *c)
 		 d.stats.events, d.stats.resyncs, d.stats.applied, d.stats.failed, d.stats.episodes,
 		 d.stats.children_stopped, d.stats.max_latency_ns / 1000, d.stats.smaps_reads,
 		 d.stats.smaps_ns / 1000, d.stats.smaps_vm_kb / 1024);
+	/* the bounds a soak checks (issue 13 item 4) */
+	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d.tr.n,
+		 d.drift.n, d.j.n);
 	teardown(&d);
 	return exit_code;
 }

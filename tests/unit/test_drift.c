@@ -140,6 +140,50 @@ static void recommendations_logged_once(void **state)
 	drift_free(&d);
 }
 
+
+static bool alive_if_even(int pid, uint64_t start, const void *arg)
+{
+	(void)start;
+	(void)arg;
+	return pid % 2 == 0;
+}
+
+/* issue 13 item 4: the table is bounded and processes leave it (1.7 KB per
+ * process ever written stayed until SIGHUP: 35 MB at 20k) */
+static void bounded_and_processes_leave(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	struct action s = act(ACT_SYSCTL, "vm.overcommit_kbytes", "0", "5");
+	done(&d, &s, 1);
+	for (int pid = 1; pid <= 3 * DRIFT_MAX_MANAGED; pid++) {
+		struct action a = act(ACT_OOM_SCORE_ADJ, "pid", "0", "-500");
+		a.pid = pid;
+		a.start_time = 7;
+		done(&d, &a, (uint64_t)pid + 1);
+	}
+	assert_true(d.n <= DRIFT_MAX_MANAGED);
+	/* the host target was never evicted; the newest process is there */
+	int hosts = 0, newest = 0;
+	for (size_t i = 0; i < d.n; i++) {
+		hosts += d.m[i].pid == 0;
+		newest += d.m[i].pid == 3 * DRIFT_MAX_MANAGED;
+	}
+	assert_int_equal(hosts, 1);
+	assert_int_equal(newest, 1);
+	/* an exit removes its targets; a prune removes processes gone unseen */
+	drift_forget_pid(&d, 3 * DRIFT_MAX_MANAGED);
+	for (size_t i = 0; i < d.n; i++)
+		assert_int_not_equal(d.m[i].pid, 3 * DRIFT_MAX_MANAGED);
+	size_t before = d.n;
+	size_t dropped = drift_prune(&d, alive_if_even, NULL);
+	assert_true(dropped > 0);
+	assert_int_equal(d.n, before - dropped);
+	for (size_t i = 0; i < d.n; i++)
+		assert_true(d.m[i].pid % 2 == 0);
+	drift_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +192,7 @@ int main(void)
 		cmocka_unit_test(reapply_is_bounded),
 		cmocka_unit_test(unchanged_and_failed_results),
 		cmocka_unit_test(recommendations_logged_once),
+		cmocka_unit_test(bounded_and_processes_leave),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
