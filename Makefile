@@ -52,7 +52,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 .PHONY: all check funclen fuzz vm-check vm-systemd-check install uninstall clean deps cppcheck bench deb rpm pkg-check
 all: $(BUILD)/overcommitd
 
-# The commit-refusal capture (issue 14): a CO-RE BPF object, built against
+# The commit-refusal capture: a CO-RE BPF object, built against
 # the few kernel fields bpf/refusal.bpf.c declares itself (no vmlinux.h, no
 # dependency on the build host's kernel), embedded as a libbpf skeleton.
 BPF_CLANG ?= clang

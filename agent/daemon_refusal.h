@@ -1,4 +1,4 @@
-/* daemon_refusal.h - the daemon's side of commit-refusal capture (issue 14):
+/* daemon_refusal.h - the daemon's side of commit-refusal capture:
  * the capture's fd in the poll, one log line per refusal (rate-limited per
  * service), the book persisted for `status`/`recommend`, the metrics. */
 #ifndef OVERCOMMITD_DAEMON_REFUSAL_H

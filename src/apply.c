@@ -91,7 +91,7 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 
 /* The process is pinned (ap_pin) from the identity check to the write, so
  * a pid reused in between (the journal save takes milliseconds) is never
- * written: issue 13 item 10. */
+ * written. */
 static int apply_oom(const struct roots *r, const struct action *a, struct journal *j,
 		     struct apply_result *res)
 {

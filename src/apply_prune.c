@@ -1,5 +1,5 @@
 /* apply_prune.c - the one-shot `apply` keeps the journal bounded: entries of
- * processes that exited can never be restored (issue 13 item 4). */
+ * processes that exited can never be restored. */
 #include "apply.h"
 #include "apply_util.h"
 

@@ -1,6 +1,6 @@
 /* escape.h - the one escaping function for text that came from outside
  * (process names, exe paths, command lines, unit and cgroup names, file
- * names) on its way to a terminal or the journal (issue 13 item 7).
+ * names) on its way to a terminal or the journal.
  * A process may name itself "rdb\n<0>PWNED": printed raw, that is a second
  * journald line at emergency priority, and terminal escape sequences reach
  * whoever reads the report. */

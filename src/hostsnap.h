@@ -42,7 +42,7 @@ struct hs_user {                  /* uid -> name of the users processes run as *
 	char name[HOSTSNAP_NAME_MAX];
 };
 
-/* Smaps is read (the exact fork charge, issue 10) for processes whose
+/* Smaps is read (the exact fork charge) for processes whose
  * VmData + VmStk is at least this, the largest HOSTSNAP_SMAPS_MAX of them:
  * the forks that matter; smaps walks page tables (~9 ms per GiB). */
 #define HOSTSNAP_SMAPS_MIN_KB (32 * 1024)

@@ -3,7 +3,7 @@
  * another port, a PostgreSQL cluster beside another: each matched process
  * whose parent is not a matched process of the same service is the main of
  * an instance, never "the oldest wins" (an older process of the service is
- * not a reason to become main, issue 13). */
+ * not a reason to become main). */
 #include "snapshot.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* jsonstream.h - walk one top-level JSON object member by member, handing
  * out the elements of one (large) array member one at a time, so a reader
  * never holds the whole document as a json-c tree: the state journal's
- * 65,536 entries took 167 MiB that way (issue 13 item 4).  Every value is
+ * 65,536 entries took 167 MiB that way.  Every value is
  * parsed by json-c in strict mode; this module only walks the top-level
  * punctuation. */
 #ifndef OVERCOMMITD_JSONSTREAM_H

@@ -56,7 +56,7 @@ struct svc_eval {                /* derived per-service figures for reports */
 	struct fork_check fork;      /* of the main process, under current sysctls */
 	struct fork_check fork_after;/* same under the planned sysctls */
 	struct learn_estimate cow;   /* COW growth used for auto limits */
-	/* instances and long-lived children (issue 11) */
+	/* instances and long-lived children */
 	size_t instances;            /* mains running (svc_obs.ninst) */
 	size_t workers;              /* children of the mains (prefork workers, backends) */
 	uint64_t workers_commit_kb;  /* their commit: each fork was charged its parent's */

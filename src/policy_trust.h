@@ -1,5 +1,5 @@
 /* policy_trust.h - private to policy.c: who may have written a policy
- * (issue 13 item 9, DESIGN §7.7).  A policy steers privileged writes, so a
+ * (DESIGN §7.7).  A policy steers privileged writes, so a
  * file, the directory holding it and that directory's parents must be
  * owned by root (or the effective uid) and writable by nobody else; a
  * world-writable parent is accepted only with the sticky bit (/tmp), where

@@ -230,7 +230,8 @@ static int check_user(const char *v, const char **why)
 /* match_cmdline is a glob over the whole command line, arguments joined by
  * spaces: a bare word without a wildcard, a space or a '/' ("gunicorn")
  * would only match a process started as that word with no arguments at all
- * (issue 11: it silently matched nothing).  Refused with the fix. */
+ * (before this check such a value silently matched nothing).  Refused
+ * with the fix. */
 static int check_cmdline(const char *v, const char **why)
 {
 	if (check_common(v, 4095, why) < 0)

@@ -1,5 +1,5 @@
 /* privs.h - least privilege for the uid-0 agent (DESIGN §2 and "Privilege
- * separation", issue 13).  The daemon starts with PRIVS_WANT_MASK, binds
+ * separation").  The daemon starts with PRIVS_WANT_MASK, binds
  * the proc connector (NET_ADMIN), forks the reader of other users' /proc
  * files (privsep.h), which keeps only SYS_PTRACE as uid 65534, and then
  * keeps only PRIVS_KEEP_MASK itself: {DAC_OVERRIDE, SYS_RESOURCE}, uid 0

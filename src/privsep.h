@@ -1,5 +1,5 @@
-/* privsep.h - the daemon's reader of other users' /proc files (issue 13,
- * DESIGN "Privilege separation").
+/* privsep.h - the daemon's reader of other users' /proc files (DESIGN
+ * "Privilege separation").
  *
  * Reading /proc/PID/exe, maps and smaps of a process of another uid (or of
  * a root process with more capabilities) needs CAP_SYS_PTRACE; with it and

@@ -2,7 +2,7 @@
  * identity check (pid + start time) and the write that follows reach the
  * same process even if it exits and its pid is reused in between: files
  * opened through the fd of a dead process fail (ESRCH/ENOENT), they never
- * reach the new owner of the pid (DESIGN §7.8, issue 13 item 10). */
+ * reach the new owner of the pid (DESIGN §7.8). */
 #ifndef OVERCOMMITD_PROCFD_H
 #define OVERCOMMITD_PROCFD_H
 

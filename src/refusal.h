@@ -1,4 +1,4 @@
-/* refusal.h - refusals of the kernel's commit check (issue 14): one record
+/* refusal.h - refusals of the kernel's commit check: one record
  * per refusal, the words an on-call engineer reads, a per-service log rate
  * limit, and a small bounded book of recent refusals and counts that the
  * daemon persists for `status`, `recommend` and the metrics.  Pure: no I/O,

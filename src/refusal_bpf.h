@@ -1,4 +1,4 @@
-/* refusal_bpf.h - the capture of commit-check refusals (issue 14): a BPF
+/* refusal_bpf.h - the capture of commit-check refusals: a BPF
  * program on __vm_enough_memory's exit (bpf/refusal.bpf.c), loaded with
  * libbpf, read through its ring buffer.  The only module that talks BPF. */
 #ifndef OVERCOMMITD_REFUSAL_BPF_H

@@ -200,7 +200,7 @@ static json_object *json_host(const struct report_in *in)
 }
 
 
-/* Instances and long-lived children (issue 11): each main with its children;
+/* Instances and long-lived children: each main with its children;
  * workers, their commit (each fork charged its parent's), look-alikes left alone. */
 static void instances_json(json_object *j, const struct svc_obs *o, const struct svc_eval *e,
 			   int *rc)
@@ -270,7 +270,7 @@ static json_object *json_service(const struct report_in *in, size_t i)
 	jsonval_put(j, "fork_fits", json_object_new_boolean(run && e->fork.fits), &rc);
 	jsonval_put(j, "fork_headroom_after_kb", json_object_new_int64(e->fork_after.headroom_kb), &rc);
 	jsonval_put(j, "fork_fits_after", json_object_new_boolean(run && e->fork_after.fits), &rc);
-	/* issue 10: three-way verdicts and what they rest on */
+	/* three-way fork verdicts (fits/uncertain/fails) and what they rest on */
 	jsonval_put(j, "fork_verdict", jstr(run ? fork_verdict_name(e->fork.verdict) : ""), &rc);
 	jsonval_put(j, "fork_verdict_after", jstr(run ? fork_verdict_name(e->fork_after.verdict) : ""), &rc);
 	jsonval_put(j, "fork_charge_basis", jstr(run ? charge_basis_name(e->fork.basis) : ""), &rc);

@@ -238,7 +238,7 @@ static bool g_learning(const struct svc_obs *o, const struct svc_eval *e, struct
 	return true;
 }
 
-/* instances and workers (issue 11); o->ninst is 0 in a hand-made snapshot */
+/* instances and workers; o->ninst is 0 in a hand-made snapshot */
 static bool g_instances(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
 {
 	(void)e;

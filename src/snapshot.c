@@ -127,7 +127,7 @@ static int live_uid_min(const struct obs_source *src, uid_t *out)
 	return uid_min_read(src->ctx, out);
 }
 
-/* issue 10: the per-CPU slack and the admin reserve exemption */
+/* the fork verdict's inputs: the per-CPU slack and the admin reserve exemption */
 static void live_facts(const struct obs_source *src, struct cpu_counts *c, struct admin_facts *a)
 {
 	if (cpu_counts_read(src->ctx, c) < 0)

@@ -112,7 +112,7 @@ struct obs_source {
 	 * default is then used, never a wider trust) */
 	int (*uid_min)(const struct obs_source *src, uid_t *out);
 	/* optional (NULL: unknown): CPU counts and admin-reserve facts, and a
-	 * process's user namespace inode (issue 10) */
+	 * process's user namespace inode (for the fork verdict) */
 	void (*kernel_facts)(const struct obs_source *src, struct cpu_counts *c,
 			     struct admin_facts *a);
 	int (*read_userns)(const struct obs_source *src, int pid, uint64_t *ino);

@@ -1,4 +1,4 @@
-/* trust.h - who may be acted on (DESIGN §7.9, issue 13).  A name is not an
+/* trust.h - who may be acted on (DESIGN §7.9).  A name is not an
  * identity: a process reaches a service (and so a privileged write: a lower
  * oom_score_adj, a move into a group, a limit raised for it) only when it
  * runs as a user the policy names (match_user) or, where none is named, as a
