@@ -94,13 +94,14 @@ kill -HUP "$DPID"
 check "good reload: loaded" wait_for 'reload: policy loaded' 30
 
 # a storm of forks with matched execs inside: none is missed.  Each matched
-# process lives 1 s, so a daemon that is behind still finds it in /proc;
+# process lives 3 s, so a daemon that is behind (ASan build, a loaded
+# 2-core host: 18 of 20 seen at 1 s under load 16) still finds it in /proc;
 # "joined" lines (debug log) count what the tracker took in, any role.
 kill "$S2" 2>/dev/null
 wait "$S2" 2>/dev/null
 before=$(grep -c "sleeper: pid [0-9]* ($SL) joined" "$T/log")
 STORM=${STORM:-20000}
-"${BUILD:-build}/tests/helpers/forkstorm" -k 1000 -j 64 "$STORM" "$T/$SL" 1 >"$T/storm.txt" 2>&1
+"${BUILD:-build}/tests/helpers/forkstorm" -k 1000 -j 64 "$STORM" "$T/$SL" 3 >"$T/storm.txt" 2>&1
 sleep 1
 execs=$(sed -n 's/.*execs=\([0-9]*\).*/\1/p' "$T/storm.txt")
 after=$(grep -c "sleeper: pid [0-9]* ($SL) joined" "$T/log")
