@@ -61,7 +61,7 @@ key_is WatchdogSec 30s
 
 # --- privileges: exactly the start-up set (privs.h PRIVS_WANT_MASK), none ambient
 caps=$(val CapabilityBoundingSet | tr ' ' '\n' | grep -v '^$' | sort | tr '\n' ' ')
-want="CAP_DAC_OVERRIDE CAP_NET_ADMIN CAP_SETGID CAP_SETPCAP CAP_SETUID CAP_SYS_PTRACE CAP_SYS_RESOURCE "
+want="CAP_BPF CAP_DAC_OVERRIDE CAP_NET_ADMIN CAP_PERFMON CAP_SETGID CAP_SETPCAP CAP_SETUID CAP_SYS_PTRACE CAP_SYS_RESOURCE "
 if [ "$caps" = "$want" ] && [ "$(grep -c '^CapabilityBoundingSet=' "$UNIT")" -eq 1 ]; then
 	ok "CapabilityBoundingSet= exactly the start-up capabilities"
 else
@@ -99,10 +99,10 @@ for k in LockPersonality RestrictRealtime ProtectClock ProtectHostname \
 done
 key_is RestrictAddressFamilies "AF_UNIX AF_NETLINK"
 sysfilter=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$UNIT")
-if [ "$sysfilter" = "@system-service seccomp" ] && grep -qx 'SystemCallFilter=~@resources' "$UNIT"; then
-	ok "SystemCallFilter= @system-service seccomp, ~@resources"
+if [ "$sysfilter" = "@system-service seccomp bpf" ] && grep -qx 'SystemCallFilter=~@resources' "$UNIT"; then
+	ok "SystemCallFilter= @system-service seccomp bpf, ~@resources"
 else
-	not_ok "SystemCallFilter= @system-service seccomp, ~@resources" "got: $(grep '^SystemCallFilter=' "$UNIT" | tr '\n' ' ')"
+	not_ok "SystemCallFilter= @system-service seccomp bpf, ~@resources" "got: $(grep '^SystemCallFilter=' "$UNIT" | tr '\n' ' ')"
 fi
 key_is SystemCallArchitectures native
 key_is MemoryMax 64M
@@ -137,7 +137,7 @@ for s in socket bind setsockopt getsockopt recvmsg sendmsg sendto recvfrom \
 	poll ppoll epoll_wait signalfd4 timerfd_create timerfd_settime rt_sigprocmask \
 	openat read write close fsync rename renameat mkdir rmdir getdents64 \
 	statx newfstatat prctl capget capset pidfd_open kill clock_gettime getrandom \
-	socketpair clone setgroups setresuid setresgid seccomp readlink; do
+	socketpair clone setgroups setresuid setresgid seccomp readlink bpf; do
 	grep -qx "$s" "$allowed" || missing="$missing $s"
 done
 if [ -s "$allowed" ] && [ -z "$missing" ]; then
