@@ -1,5 +1,0 @@
-build-rb/src/adminreserve.o: src/adminreserve.c src/adminreserve.h \
- src/roots.h src/util.h
-src/adminreserve.h:
-src/roots.h:
-src/util.h:

@@ -1,2 +1,0 @@
-build-rb/src/jsonstream.o: src/jsonstream.c src/jsonstream.h
-src/jsonstream.h:

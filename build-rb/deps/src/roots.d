@@ -1,2 +1,0 @@
-build-rb/src/roots.o: src/roots.c src/roots.h
-src/roots.h:

@@ -1,2 +1,0 @@
-build-rb/src/sdunit.o: src/sdunit.c src/sdunit.h
-src/sdunit.h:
