@@ -207,6 +207,18 @@ static int for_each_line(FILE *f, void (*fn)(void *, const char *, size_t), void
 	return -e;
 }
 
+/* /proc/PID/NAME line by line into fn; 0 or -errno */
+static int read_pid_lines(const struct roots *r, int pid, const char *name,
+			  void (*fn)(void *, const char *, size_t), void *arg)
+{
+	FILE *f = open_pid_file(r, pid, name);
+	if (!f)
+		return -errno;
+	int rc = for_each_line(f, fn, arg);
+	fclose(f); /* read-only: nothing to lose */
+	return rc;
+}
+
 static void smaps_cb(void *arg, const char *line, size_t len)
 {
 	smaps_parser_line(arg, line, len);
@@ -214,13 +226,9 @@ static void smaps_cb(void *arg, const char *line, size_t len)
 
 int smaps_charge_read(const struct roots *r, int pid, struct smaps_charge *out)
 {
-	FILE *f = open_pid_file(r, pid, "smaps");
-	if (!f)
-		return -errno;
 	struct smaps_parser sp;
 	smaps_parser_init(&sp);
-	int rc = for_each_line(f, smaps_cb, &sp);
-	fclose(f); /* read-only: nothing to lose */
+	int rc = read_pid_lines(r, pid, "smaps", smaps_cb, &sp);
 	if (rc < 0)
 		return rc;
 	rc = smaps_parser_finish(&sp, out);
@@ -282,12 +290,8 @@ static void maps_cb(void *arg, const char *line, size_t len)
 
 int maps_estimate_read(const struct roots *r, int pid, struct maps_estimate *out)
 {
-	FILE *f = open_pid_file(r, pid, "maps");
-	if (!f)
-		return -errno;
 	struct maps_parser mp = { 0 };
-	int rc = for_each_line(f, maps_cb, &mp);
-	fclose(f);
+	int rc = read_pid_lines(r, pid, "maps", maps_cb, &mp);
 	if (rc < 0)
 		return rc;
 	if (mp.err)

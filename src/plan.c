@@ -85,16 +85,23 @@ static struct action *add_action(struct plan *p, enum action_kind kind, const st
 
 static int add_risk(struct plan *p, const char *kind, const char *service, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+int plan_risk_room(struct plan *p)
+{
+	if (p->nrisk < p->caprisk)
+		return 0;
+	size_t cap = p->caprisk ? p->caprisk * 2 : 8;
+	struct risk *r = realloc(p->risk, cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	p->risk = r;
+	p->caprisk = cap;
+	return 0;
+}
+
 static int add_risk(struct plan *p, const char *kind, const char *service, const char *fmt, ...)
 {
-	if (p->nrisk == p->caprisk) {
-		size_t cap = p->caprisk ? p->caprisk * 2 : 8;
-		struct risk *r = realloc(p->risk, cap * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		p->risk = r;
-		p->caprisk = cap;
-	}
+	if (plan_risk_room(p) < 0)
+		return -ENOMEM;
 	struct risk *r = &p->risk[p->nrisk++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->kind, sizeof(r->kind), "%s", kind);

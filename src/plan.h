@@ -87,6 +87,8 @@ struct plan {
 int plan_build(const struct policy *pol, const struct snapshot *s,
 	       const struct learn_estimate *learned, struct plan *out);
 void plan_free(struct plan *p);
+/* Room for one more risk in p->risk (grows the array); 0 or -ENOMEM. */
+int plan_risk_room(struct plan *p);
 
 /* Pure: the actions for one process of service svc the moment it appears
  * (the daemon's exec/fork events): oom_score_adj for its role (main or

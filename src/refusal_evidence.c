@@ -33,19 +33,6 @@ const char *refusal_ops_str(const struct refusal_tally *t, char *buf, size_t siz
 	return buf;
 }
 
-static int grow(struct plan *p)
-{
-	if (p->nrisk < p->caprisk)
-		return 0;
-	size_t cap = p->caprisk ? p->caprisk * 2 : 8;
-	struct risk *r = realloc(p->risk, cap * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	p->risk = r;
-	p->caprisk = cap;
-	return 0;
-}
-
 /* "observed 3 times since 2026-11-29 05:40:01 UTC (fork 3), the last at ..." */
 static void observed(const struct refusal_tally *t, char *buf, size_t size)
 {
@@ -81,7 +68,7 @@ static int cite(struct plan *p, const struct policy *pol, const struct refusal_t
 	}
 	if (cited)
 		return 0;
-	if (grow(p) < 0)
+	if (plan_risk_room(p) < 0)
 		return -ENOMEM;
 	struct risk *r = &p->risk[p->nrisk++];
 	memset(r, 0, sizeof(*r));
