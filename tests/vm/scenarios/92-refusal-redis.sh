@@ -16,6 +16,10 @@ interval = 1
 POL
 cp "$ship" "$POL/50-redis.ini"
 chmod 0644 "$POL/50-redis.ini"
+# the guest runs Redis as root, the shipped policy names match_user = redis
+# (as on a Debian host): without this the guest's Redis is not the service
+printf '[service %s]\nmatch_user = root\n' "$svc" >"$POL/55-redis-guest-user.ini"
+chmod 0644 "$POL/55-redis-guest-user.ini"
 
 # jemalloc must see mode 2 at start, or it maps its heap MAP_NORESERVE
 vm_set overcommit_ratio 50
