@@ -65,8 +65,13 @@ static int load_policy(struct daemon *d, struct policy *out)
 	int rc = policy_load(d->c->policy_dirs, d->c->npolicy_dirs, true, out, &dg);
 	for (size_t i = 0; i < dg.n; i++)
 		log_err("%s", dg.msg[i]);
-	for (size_t i = 0; rc == 0 && i < out->notes.n; i++)
-		log_warn("%s", out->notes.msg[i]);
+	for (size_t i = 0; rc == 0 && i < out->notes.n; i++) {
+		/* "note:" says what the policy resolved to; "warning:" is a risk */
+		if (strstr(out->notes.msg[i], ": note: "))
+			log_info("%s", out->notes.msg[i]);
+		else
+			log_warn("%s", out->notes.msg[i]);
+	}
 	diags_free(&dg);
 	return rc;
 }
