@@ -13,7 +13,9 @@
 # one line "N passed, N failed".  Exit 1 on any failure or a hung guest;
 # the tail of the guest journal (or console) follows on stderr.
 #
-# usage: BUILD=build sh tests/vm/systemd/run.sh
+# usage: BUILD=build sh tests/vm/systemd/run.sh [--prepare]
+#   --prepare: only fetch the kernel and build the cached rootfs, then exit
+#              (tests/check-all.sh runs it in the background while it builds)
 # Environment:
 #   BUILD               build tree (default build); caches, logs in $BUILD/vm/systemd
 #   OC_VM_DEB           test this .deb instead of building one
@@ -154,6 +156,11 @@ overlay() {
 
 # -------------------------------------------------------------- the run
 fetch_kernel
+if [ "${1:-}" = --prepare ]; then
+	base_rootfs
+	say "prepared in $(( $(date +%s) - T0 )) s"
+	exit 0
+fi
 pick_deb
 base_rootfs
 overlay
