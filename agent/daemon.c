@@ -27,6 +27,7 @@
 #include "learn.h"
 #include "log.h"
 #include "meminfo.h"
+#include "oomconflict.h"
 #include "plan.h"
 #include "policy.h"
 #include "privsep.h"
@@ -345,7 +346,39 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	return done;
 }
 
-/* A process joined a service: its oom_score_adj and cgroup now. */
+/* A child of a main that already holds a value of its own (a PostgreSQL
+ * backend wrote PG_OOM_ADJUST_VALUE right after fork): a conflict with
+ * the policy, logged once per service; its value is left alone.  The
+ * main's value is read only when the child's is neither policy value. */
+static bool child_set_own(struct daemon *d, const struct tr_out *o, const struct proc_info *pi)
+{
+	const struct pol_service *ps = &d->pol.svc[o->svc];
+	struct proc_info m;
+	if (o->role != ROLE_CHILD || !oom_child_self_set(ps, pi->oom_score_adj, INT32_MIN) ||
+	    proc_read_opts(&d->c->roots, o->inst, PROC_READ_OOM, &m) < 0 ||
+	    !oom_child_self_set(ps, pi->oom_score_adj, m.oom_score_adj))
+		return false;
+	if (drift_oom_conflict(&d->drift, ps->name, ROLE_CHILD))
+		log_warn("conflict: %s sets its own oom_score_adj for its children of the main: pid "
+			 "%d (%s) holds %d after fork (the main %d: %d); the policy wants %" PRId64
+			 ". Left alone: overcommitd writes this role of %s no more until the next "
+			 "reload (make the policy and the service agree)",
+			 ps->name, pi->pid, pi->st.comm, pi->oom_score_adj, o->inst, m.oom_score_adj,
+			 ps->child_oom_score_adj.v, ps->name);
+	return true;
+}
+
+static void drop_oom_actions(struct plan *p)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->nact; i++)
+		if (p->act[i].kind != ACT_OOM_SCORE_ADJ)
+			p->act[k++] = p->act[i];
+	p->nact = k;
+}
+
+/* A process joined a service: its oom_score_adj and cgroup now (not the
+ * oom_score_adj of a role the service sets itself: drift_oom_yielded). */
 static void enforce_process(struct daemon *d, const struct tr_out *o, const struct proc_info *pi,
 			    uint64_t ev_ns)
 {
@@ -354,6 +387,9 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 		plan_free(&p);
 		return;
 	}
+	if (p.nact && child_set_own(d, o, pi))
+		drop_oom_actions(&p);
+	drift_drop_yielded(&d->drift, &p);
 	if (enforce_plan(d, &p) > 0 && ev_ns) {
 		uint64_t lat = mono_ns() - ev_ns;
 		d->stats.enforced++;

@@ -80,6 +80,58 @@ static bool is_raise(const struct action *a)
 	return want > cur;
 }
 
+/* index of (service, role) in d->yield, or d->nyield */
+static size_t yield_at(const struct drift *d, const char *service, enum proc_role role)
+{
+	size_t i = 0;
+	while (service && i < d->nyield &&
+	       (d->yield[i].role != role || strcmp(d->yield[i].service, service) != 0))
+		i++;
+	return service ? i : d->nyield;
+}
+
+bool drift_oom_yielded(const struct drift *d, const char *service, enum proc_role role)
+{
+	return yield_at(d, service, role) < d->nyield;
+}
+
+bool drift_oom_conflict(struct drift *d, const char *service, enum proc_role role)
+{
+	d->oom_conflicts_total++;
+	size_t i = yield_at(d, service, role);
+	if (i < d->nyield) {
+		d->yield[i].seen++;
+		return false;
+	}
+	if (!service || d->nyield == DRIFT_MAX_YIELDS)
+		return false; /* full: the per-target back-off still holds */
+	d->yield[d->nyield++] = (struct oom_yield){ .service = service, .role = role, .seen = 1 };
+	return true;
+}
+
+static const char *role_word(enum proc_role r)
+{
+	return r == ROLE_MAIN ? "main process" : r == ROLE_CHILD ? "children of the main" : "members";
+}
+
+/* The service wrote its own oom_score_adj over overcommitd's: a conflict
+ * with the policy, not drift to undo (PostgreSQL backends, Redis). */
+static bool oom_conflict(struct drift *d, struct managed *m, const struct action *a,
+			 void (*report)(const char *, void *), void *arg)
+{
+	m->backed_off = true;
+	d->backoffs_total++;
+	if (drift_oom_conflict(d, a->service, a->role))
+		say(report, arg,
+		    "conflict: %s sets its own oom_score_adj for its %s: %s changed from %s "
+		    "(written by overcommitd) to %s; the policy wants %s. Left alone: overcommitd "
+		    "writes this role of %s no more until the next reload (make the policy and "
+		    "the service agree)",
+		    a->service ? a->service : "a service", role_word(a->role), a->target, m->written,
+		    a->current, a->desired, a->service ? a->service : "it");
+	return false;
+}
+
 /* false: drop the action this pass */
 static bool admit(struct drift *d, const struct action *a, bool reapply, uint64_t now,
 		  void (*report)(const char *, void *), void *arg)
@@ -93,6 +145,8 @@ static bool admit(struct drift *d, const struct action *a, bool reapply, uint64_
 		return false;
 	if (strcmp(a->current, m->written) != 0) {
 		d->drifts_total++;
+		if (a->kind == ACT_OOM_SCORE_ADJ)
+			return oom_conflict(d, m, a, report, arg);
 		if (now - m->window_ms > DRIFT_WINDOW_MS) {
 			m->window_ms = now;
 			m->drifts = 0;
@@ -127,6 +181,19 @@ void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms
 	for (size_t i = 0; i < p->nact; i++)
 		if (admit(d, &p->act[i], reapply, now_ms, report, arg))
 			p->act[k++] = p->act[i];
+	p->nact = k;
+	drift_drop_yielded(d, p);
+}
+
+void drift_drop_yielded(const struct drift *d, struct plan *p)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->nact; i++) {
+		const struct action *a = &p->act[i];
+		if (a->kind == ACT_OOM_SCORE_ADJ && drift_oom_yielded(d, a->service, a->role))
+			continue;
+		p->act[k++] = *a;
+	}
 	p->nact = k;
 }
 

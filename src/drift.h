@@ -41,12 +41,24 @@ struct drift_log {        /* one line a drift or back-off produced */
 	char text[700];
 };
 
+/* A service that sets its own oom_score_adj for one role (oomconflict.h):
+ * reported once, then overcommitd writes that role of that service no more. */
+#define DRIFT_MAX_YIELDS 64
+struct oom_yield {
+	const char *service;  /* points into the policy (reset with it on reload) */
+	enum proc_role role;
+	uint64_t seen;        /* processes found with their own value */
+};
+
 struct drift {
 	struct managed *m;
 	size_t n, cap;
 	char **seen;          /* recommendations already logged (enforce = no) */
 	size_t nseen;
 	uint64_t drifts_total, backoffs_total;
+	struct oom_yield yield[DRIFT_MAX_YIELDS];
+	size_t nyield;
+	uint64_t oom_conflicts_total; /* processes whose own value was left alone */
 };
 
 void drift_reset(struct drift *d);
@@ -54,7 +66,10 @@ void drift_free(struct drift *d);
 
 /* Drop from p the actions that must not run now: targets the daemon backed
  * off from, drifted targets (reapply: counted, backed off past the limit),
- * and targets written too recently.  Each drift/back-off is reported once
+ * and targets written too recently.  An oom_score_adj changed after
+ * overcommitd wrote it is the service's own value: never written back
+ * (reapply or not), reported once per service and role, and that role of
+ * the service is not written any more (drift_oom_yielded).  Each drift/back-off is reported once
  * through report(text, arg) (may be NULL).  Pure but for the clock given. */
 void drift_filter(struct drift *d, struct plan *p, bool reapply, uint64_t now_ms,
 		  void (*report)(const char *text, void *arg), void *arg);
@@ -68,6 +83,15 @@ void drift_forget_pid(struct drift *d, int pid);
  * answers.  Returns how many were dropped. */
 size_t drift_prune(struct drift *d, bool (*alive)(int pid, uint64_t start, const void *arg),
 		   const void *arg);
+
+/* A process of `service` in `role` holds a value it set itself: count it;
+ * true the first time for that service and role (log it then).  Every
+ * later oom_score_adj action of that role is dropped by drift_filter. */
+bool drift_oom_conflict(struct drift *d, const char *service, enum proc_role role);
+/* Has the service shown it sets its own value for processes in this role? */
+bool drift_oom_yielded(const struct drift *d, const char *service, enum proc_role role);
+/* Drop the oom_score_adj actions of yielded (service, role) pairs from p. */
+void drift_drop_yielded(const struct drift *d, struct plan *p);
 
 /* enforce = no: true the first time this recommendation (kind, target,
  * desired) is seen, so the log says it once, not every pass. */

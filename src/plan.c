@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forkobs.h"
+#include "oomconflict.h"
 #include "util.h"
 
 /* Invariant 1: a CommitLimit never goes below Committed_AS + reserves + this. */
@@ -606,13 +607,16 @@ static int plan_host(struct host_ctx *h)
 /* ---- services: oom_score_adj, cgroups ----------------------------------- */
 
 static int oom_action(struct plan *p, const struct pol_service *ps, const struct proc_info *pi,
-		      const struct pol_int *want, const char *role)
+		      enum proc_role r)
 {
+	const struct pol_int *want = r == ROLE_MAIN ? &ps->oom_score_adj : &ps->child_oom_score_adj;
+	const char *role = r == ROLE_MAIN ? "main process" : "forked child";
 	if (!want->set || pi->oom_score_adj == want->v)
 		return 0;
 	struct action *a = add_action(p, ACT_OOM_SCORE_ADJ, &want->at, ps->name);
 	if (!a)
 		return -ENOMEM;
+	a->role = r;
 	a->pid = pi->pid;
 	a->start_time = pi->st.start_time;
 	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", pi->pid, pi->st.comm);
@@ -656,10 +660,8 @@ int plan_process(const struct policy *pol, size_t svc, const struct proc_info *p
 {
 	const struct pol_service *ps = &pol->svc[svc];
 	int rc = 0;
-	if (role == ROLE_MAIN)
-		rc = oom_action(out, ps, pi, &ps->oom_score_adj, "main process");
-	else if (role == ROLE_CHILD)
-		rc = oom_action(out, ps, pi, &ps->child_oom_score_adj, "forked child");
+	if (role == ROLE_MAIN || role == ROLE_CHILD)
+		rc = oom_action(out, ps, pi, role);
 	if (rc || !cgroup2 || !wants_cgroup(ps) || !pi->cgroup[0])
 		return rc;
 	char target[PROC_PATH_MAX];
@@ -754,16 +756,46 @@ static int limit_action(const struct limit_ctx *l, const struct limit_req *r)
 	return 0;
 }
 
+/* Children that set their own value: one risk for the service, no write. */
+static int oom_conflict_risk(struct plan *p, const struct pol_service *ps, size_t n,
+			     const struct proc_info *first)
+{
+	char at[200];
+	origin_fmt(&ps->child_oom_score_adj.at, at, sizeof(at));
+	return add_risk(p, "oom_score_adj_conflict", ps->name,
+			"%s: %zu child%s of the main set %s own oom_score_adj after fork (%d, first "
+			"pid %d), not child_oom_score_adj = %" PRId64 " (%.160s): the service sets "
+			"it itself (PostgreSQL PG_OOM_ADJUST_VALUE, Redis oom-score-adj); "
+			"overcommitd leaves %s alone rather than fight over it; make the policy "
+			"and the service agree",
+			ps->name, n, n == 1 ? "" : "ren", n == 1 ? "its" : "their",
+			first->oom_score_adj, first->pid, ps->child_oom_score_adj.v, at,
+			n == 1 ? "it" : "them");
+}
+
 /* oom_score_adj of every instance's main and of each main's children
- * (roles from svc_obs_index). */
-static int plan_service_oom(struct plan *p, const struct pol_service *ps, const struct svc_obs *o)
+ * (roles from svc_obs_index); a child's own value is never written over. */
+static int plan_service_oom(struct plan *p, const struct pol_service *ps, const struct svc_obs *o,
+			    struct svc_eval *e)
 {
 	int rc = 0;
-	for (size_t k = 0; rc == 0 && k < o->nprocs; k++)
-		if (o->place[k].role == ROLE_MAIN)
-			rc = oom_action(p, ps, &o->procs[k], &ps->oom_score_adj, "main process");
-		else if (o->place[k].role == ROLE_CHILD)
-			rc = oom_action(p, ps, &o->procs[k], &ps->child_oom_score_adj, "forked child");
+	const struct proc_info *first = NULL;
+	for (size_t k = 0; rc == 0 && k < o->nprocs; k++) {
+		const struct proc_info *pi = &o->procs[k];
+		enum proc_role r = o->place[k].role;
+		if (r == ROLE_CHILD) {
+			const struct proc_info *m = &o->procs[o->inst[o->place[k].inst].main];
+			if (oom_child_self_set(ps, pi->oom_score_adj, m->oom_score_adj)) {
+				first = first ? first : pi;
+				e->oom_self_set++;
+				continue;
+			}
+		}
+		if (r == ROLE_MAIN || r == ROLE_CHILD)
+			rc = oom_action(p, ps, pi, r);
+	}
+	if (rc == 0 && e->oom_self_set)
+		rc = oom_conflict_risk(p, ps, e->oom_self_set, first);
 	return rc;
 }
 
@@ -874,7 +906,7 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 	const struct pol_service *ps = &pol->svc[o->policy_idx];
 	if (o->main_idx < 0)
 		return 0;
-	int rc = plan_service_oom(p, ps, o);
+	int rc = plan_service_oom(p, ps, o, &p->eval[i]);
 	if (rc || !wants_cgroup(ps))
 		return rc;
 	if (!s->cgroup2)

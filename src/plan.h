@@ -36,6 +36,7 @@ struct action {
 	/* ACT_OOM_SCORE_ADJ, ACT_CGROUP_ATTACH: identity (pid + start time) */
 	int pid;
 	uint64_t start_time;
+	enum proc_role role;         /* ACT_OOM_SCORE_ADJ: main or child of a main */
 	/* ACT_MEMORY_HIGH, ACT_MEMORY_MAX, ACT_CGROUP_ATTACH: the cgroup path */
 	char cgroup[PROC_PATH_MAX];
 };
@@ -62,6 +63,8 @@ struct svc_eval {                /* derived per-service figures for reports */
 	uint64_t workers_commit_kb;  /* their commit: each fork was charged its parent's */
 	uint64_t commit_per_worker_kb; /* workers_commit_kb / workers */
 	size_t forks_failing;        /* instances whose fork does not fit now */
+	size_t oom_self_set;         /* children that set their own oom_score_adj
+	                                (oomconflict.h): left alone, one risk */
 };
 
 struct plan {

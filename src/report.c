@@ -229,6 +229,8 @@ static void instances_json(json_object *j, const struct svc_obs *o, const struct
 	jsonval_put(j, "commit_per_worker_kb",
 		    json_object_new_int64((int64_t)e->commit_per_worker_kb), rc);
 	jsonval_put(j, "untrusted_matches", json_object_new_int64((int64_t)o->nuntrusted), rc);
+	/* children holding an oom_score_adj they set themselves: left alone */
+	jsonval_put(j, "oom_score_adj_own", json_object_new_int64((int64_t)e->oom_self_set), rc);
 }
 
 static json_object *json_service(const struct report_in *in, size_t i)

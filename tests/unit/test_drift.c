@@ -92,7 +92,7 @@ static void reapply_is_bounded(void **state)
 {
 	(void)state;
 	struct drift d = { 0 };
-	struct action a = act(ACT_OOM_SCORE_ADJ, "pid 100 (redis-server)", "0", "-500");
+	struct action a = act(ACT_CGROUP_ATTACH, "pid 100 (redis-server)", "/", "/overcommitd/redis");
 	a.pid = 100;
 	a.start_time = 77;
 	done(&d, &a, 0);
@@ -108,6 +108,73 @@ static void reapply_is_bounded(void **state)
 	struct action b = a;
 	b.start_time = 78;
 	assert_int_equal(filter1(&d, &b, true, t, NULL), 1);
+	drift_free(&d);
+}
+
+static int nreports;
+static char last_report[700];
+static void count_report(const char *text, void *arg)
+{
+	(void)arg;
+	nreports++;
+	snprintf(last_report, sizeof(last_report), "%s", text);
+}
+
+static struct action oom_act(int pid, const char *cur, const char *want, enum proc_role role)
+{
+	char target[64];
+	snprintf(target, sizeof(target), "pid %d (postgres)", pid);
+	struct action a = act(ACT_OOM_SCORE_ADJ, target, cur, want);
+	a.pid = pid;
+	a.start_time = 1000 + (uint64_t)pid;
+	a.service = "postgresql";
+	a.role = role;
+	return a;
+}
+
+static size_t filter_report(struct drift *d, const struct action *a, bool reapply)
+{
+	struct action one = *a;
+	struct plan p = { .act = &one, .nact = 1 };
+	drift_filter(d, &p, reapply, 5000, count_report, NULL);
+	return p.nact;
+}
+
+/* A service that writes its own oom_score_adj over overcommitd's is a
+ * conflict: never written back (not even with reapply_on_drift = yes),
+ * said once per service and role, and that role is written no more. */
+static void own_oom_value_is_a_conflict_once(void **state)
+{
+	(void)state;
+	struct drift d = { 0 };
+	nreports = 0;
+	for (int pid = 200; pid < 210; pid++) {
+		struct action w = oom_act(pid, "-1000", "700", ROLE_CHILD);
+		if (pid == 200 || !drift_oom_yielded(&d, "postgresql", ROLE_CHILD))
+			done(&d, &w, 0);
+		/* the backend wrote 0 itself; the next pass wants 700 again */
+		struct action again = oom_act(pid, "0", "700", ROLE_CHILD);
+		assert_int_equal(filter_report(&d, &again, true), 0);
+		assert_int_equal(filter_report(&d, &again, true), 0);
+	}
+	assert_int_equal(nreports, 1);
+	assert_non_null(strstr(last_report, "conflict: postgresql sets its own oom_score_adj"));
+	assert_non_null(strstr(last_report, "children of the main"));
+	assert_true(drift_oom_yielded(&d, "postgresql", ROLE_CHILD));
+	assert_false(drift_oom_yielded(&d, "postgresql", ROLE_MAIN));
+	/* a new child is not written at all: its action is dropped */
+	struct action fresh = oom_act(300, "-1000", "700", ROLE_CHILD);
+	assert_int_equal(filter_report(&d, &fresh, true), 0);
+	/* the main is still managed */
+	struct action main = oom_act(100, "-900", "-1000", ROLE_MAIN);
+	assert_int_equal(filter_report(&d, &main, true), 1);
+	assert_int_equal(nreports, 1);
+	/* the event path: the first conflict of another role says so once */
+	assert_true(drift_oom_conflict(&d, "redis", ROLE_CHILD));
+	assert_false(drift_oom_conflict(&d, "redis", ROLE_CHILD));
+	/* a reload forgets */
+	drift_reset(&d);
+	assert_int_equal(filter_report(&d, &fresh, true), 1);
 	drift_free(&d);
 }
 
@@ -190,6 +257,7 @@ int main(void)
 		cmocka_unit_test(first_write_then_rate_limited),
 		cmocka_unit_test(drift_backs_off_by_default),
 		cmocka_unit_test(reapply_is_bounded),
+		cmocka_unit_test(own_oom_value_is_a_conflict_once),
 		cmocka_unit_test(unchanged_and_failed_results),
 		cmocka_unit_test(recommendations_logged_once),
 		cmocka_unit_test(bounded_and_processes_leave),

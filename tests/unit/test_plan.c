@@ -542,6 +542,75 @@ static void instances_each_protected(void **state)
 	}
 }
 
+/* A child that set its own oom_score_adj after fork (PostgreSQL backends,
+ * Redis oom-score-adj yes) is a conflict reported once, never written over;
+ * a child with the main's inherited value still gets the child value. */
+static void own_oom_score_adj_left_alone(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	svc_redis(w, 0);
+	struct svc_obs *o = &w->svc[0];
+	w->procs[0][0].oom_score_adj = -500;
+	add_proc(w, 0, 101, 100, "redis-rdb-bgsave", 600 * MiB)->oom_score_adj = 0;  /* its own */
+	add_proc(w, 0, 102, 100, "redis-rdb-bgsave", 600 * MiB)->oom_score_adj = -500; /* inherited */
+	add_proc(w, 0, 103, 100, "redis-rdb-bgsave", 600 * MiB)->oom_score_adj = 800;  /* written */
+	(void)o;
+	load_policy(w, REDIS);
+	plan(w);
+	assert_null(find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 101 (redis-rdb-bgsave)"));
+	const struct action *a = find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 102 (redis-rdb-bgsave)");
+	assert_non_null(a);
+	assert_string_equal(a->desired, "800");
+	assert_int_equal(a->role, ROLE_CHILD);
+	assert_null(find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 103 (redis-rdb-bgsave)"));
+	assert_int_equal(w->plan.eval[0].oom_self_set, 1);
+	size_t n = 0;
+	for (size_t i = 0; i < w->plan.nrisk; i++)
+		n += strcmp(w->plan.risk[i].kind, "oom_score_adj_conflict") == 0;
+	assert_int_equal(n, 1); /* once for the service, not per process */
+	const struct risk *r = find_risk(&w->plan, "oom_score_adj_conflict");
+	assert_non_null(strstr(r->message, "first pid 101"));
+	assert_non_null(strstr(r->message, "child_oom_score_adj = 800 (test.ini:"));
+}
+
+/* Upstream PostgreSQL: postmaster -1000, backends 0 (PG_OOM_ADJUST_VALUE).
+ * The shipped example expresses it; Debian's postmaster at -900 is
+ * lowered, backends that wrote 0 themselves agree with it: no conflict. */
+static void postgresql_upstream_holds(void **state)
+{
+	struct world *w = *state;
+	host_strict(w);
+	struct svc_obs *o = &w->svc[0];
+	o->procs = w->procs[0];
+	add_proc(w, 0, 500, 1, "postgres", 200 * MiB)->oom_score_adj = -900;
+	o->nmatched = 1;
+	for (int pid = 501; pid <= 503; pid++)
+		add_proc(w, 0, pid, 500, "postgres", 200 * MiB)->oom_score_adj = 0;
+	w->procs[0][3].oom_score_adj = -900; /* forked before it wrote its own */
+	snprintf(o->cgroup, sizeof(o->cgroup), "/system.slice/postgresql@15-main.service");
+	w->snap.svc = w->svc;
+	w->snap.nsvc = 1;
+	FILE *f = fopen("policies/examples/postgresql.ini", "r");
+	assert_non_null(f);
+	static char ini[4096];
+	size_t len = fread(ini, 1, sizeof(ini) - 1, f);
+	fclose(f);
+	ini[len] = '\0';
+	load_policy(w, ini);
+	plan(w);
+	const struct action *a = find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 500 (postgres)");
+	assert_non_null(a);
+	assert_string_equal(a->desired, "-1000");
+	assert_null(find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 501 (postgres)"));
+	assert_null(find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 502 (postgres)"));
+	a = find(&w->plan, ACT_OOM_SCORE_ADJ, "pid 503 (postgres)"); /* the inherited -900 */
+	assert_non_null(a);
+	assert_string_equal(a->desired, "0");
+	assert_null(find_risk(&w->plan, "oom_score_adj_conflict"));
+	assert_int_equal(w->plan.eval[0].oom_self_set, 0);
+}
+
 static const struct action *sysctl_act(const struct plan *p, const char *name)
 {
 	return find(p, ACT_SYSCTL, name);
@@ -821,6 +890,8 @@ int main(void)
 		WORLD_TEST(inv2_auto_raised_to_usage),
 		WORLD_TEST(inv3_oom_only_named),
 		WORLD_TEST(instances_each_protected),
+		WORLD_TEST(own_oom_score_adj_left_alone),
+		WORLD_TEST(postgresql_upstream_holds),
 		WORLD_TEST(requires_overcommit_wins_over_auto),
 		WORLD_TEST(concurrent_forks_and_untrusted),
 		WORLD_TEST(exact_charge_used),
