@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "childgroup.h"
 #include "cli.h"
 #include "daemon.h"
 #include "daemon_refusal.h"
@@ -121,6 +122,8 @@ static void reload(struct daemon *d)
 		 d->pol.nfiles == 1 ? "" : "s", d->pol.nsvc, d->pol.nsvc == 1 ? "" : "s");
 }
 
+static size_t enforce_plan(struct daemon *d, struct plan *p);
+
 /* ---- learned COW ------------------------------------------------------------ */
 
 static struct learn_estimate *estimates(struct daemon *d, const struct snapshot *s)
@@ -152,6 +155,16 @@ static int group_anon_kb(struct daemon *d, size_t svc, uint64_t *kb)
 	if (rc == 0)
 		*kb = m.anon / 1024;
 	return rc;
+}
+
+/* What the fork child allocated in its own leaf (0 without one). */
+static uint64_t leaf_anon_kb(struct daemon *d, size_t svc)
+{
+	struct cg_memory m;
+	if (!d->ep[svc].fork_cgroup[0] ||
+	    cg_memory_read(&d->c->roots, d->ep[svc].fork_cgroup, &m) < 0 || !m.present)
+		return 0;
+	return m.anon / 1024;
 }
 
 static void sampler_arm(struct daemon *d)
@@ -246,6 +259,25 @@ static void judge_child(struct daemon *d, size_t svc, const struct cg_memory *m,
 		 ps->name, e->child, sig, episode_verdict_name(v), episode_growth_kb(e), budget);
 }
 
+/* The episode's child into its own leaf group (src/childgroup.h), with
+ * memory.high = its budget; only where overcommitd placed the service. */
+static void place_child(struct daemon *d, size_t svc, const struct proc_info *child)
+{
+	struct episode *e = &d->ep[svc];
+	struct cg_memory m;
+	struct plan p = { 0 };
+	if (!d->pol.host.enforce || !d->cgroup2 || group_memory(d, svc, &m) < 0)
+		return;
+	uint64_t budget = child_budget_kb(d, svc, e, &m);
+	if (childgroup_plan(&d->pol.svc[svc], child, e->cgroup, budget, &p) == 0 && p.nact > 0) {
+		/* its leaf's anon counts even if the move failed: then it is ~0 */
+		childgroup_path(e->cgroup, e->fork_cgroup, sizeof(e->fork_cgroup));
+		if (enforce_plan(d, &p) > 0)
+			d->stats.children_placed++;
+	}
+	plan_free(&p);
+}
+
 static void sample_episodes(struct daemon *d)
 {
 	struct episode_host h;
@@ -255,7 +287,7 @@ static void sample_episodes(struct daemon *d)
 		struct cg_memory m;
 		if (!e->active || group_memory(d, i, &m) < 0)
 			continue;
-		episode_sample(e, m.anon / 1024);
+		episode_sample(e, m.anon / 1024 + leaf_anon_kb(d, i));
 		judge_child(d, i, &m, have_host ? &h : NULL);
 	}
 }
@@ -505,9 +537,12 @@ static void on_event(const struct pc_event *ev, void *arg)
 			if (proc_read(r, o.pid, &pi) < 0)
 				return;
 			tracker_set_start(&d->tr, o.pid, pi.st.start_time);
-			if (d->ep[o.svc].active && d->ep[o.svc].child == o.pid)
+			bool ep_child = d->ep[o.svc].active && d->ep[o.svc].child == o.pid;
+			if (ep_child)
 				d->ep[o.svc].child_start = pi.st.start_time;
 			enforce_process(d, &o, &pi, ev->ts_ns);
+			if (ep_child)
+				place_child(d, o.svc, &pi);
 		}
 		return;
 	case PC_EXIT:
@@ -879,11 +914,12 @@ int cmd_run(const struct cli *c)
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
-		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped, max exec->enforced %"
-		 PRIu64 " us, smaps reads %" PRIu64 " (%" PRIu64 " us for %" PRIu64 " MiB)",
+		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped (%" PRIu64
+		 " placed in their leaf), max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
+		 " (%" PRIu64 " us for %" PRIu64 " MiB)",
 		 d.stats.events, d.stats.resyncs, d.stats.applied, d.stats.failed, d.stats.episodes,
-		 d.stats.children_stopped, d.stats.max_latency_ns / 1000, d.stats.smaps_reads,
-		 d.stats.smaps_ns / 1000, d.stats.smaps_vm_kb / 1024);
+		 d.stats.children_stopped, d.stats.children_placed, d.stats.max_latency_ns / 1000,
+		 d.stats.smaps_reads, d.stats.smaps_ns / 1000, d.stats.smaps_vm_kb / 1024);
 	/* the bounds a soak checks (issue 13 item 4) */
 	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d.tr.n,
 		 d.drift.n, d.j.n);

@@ -19,6 +19,7 @@ struct daemon_stats {
 	uint64_t events, resyncs, full_scans, applied, failed, episodes, enforced;
 	uint64_t reloads, reload_failures, max_latency_ns;
 	uint64_t smaps_reads, smaps_ns, smaps_vm_kb; /* smaps reads: never on the exec path */
+	uint64_t children_placed;   /* fork children moved into their own leaf group */
 	uint64_t children_stopped;  /* fork children ended so their main never pays */
 };
 

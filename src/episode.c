@@ -35,17 +35,18 @@ uint64_t episode_growth_kb(const struct episode *e)
 uint64_t episode_budget_kb(const struct episode *e, uint64_t limit_kb, double learned_growth,
 			   double margin, uint64_t min_kb)
 {
-	uint64_t kb;
+	if (!(learned_growth >= 0.0))
+		learned_growth = LEARN_DEFAULT_GROWTH; /* NaN or negative: the default */
+	if (!(margin >= 0.0))
+		margin = 0.0;
+	double b = (double)e->baseline_kb * (learned_growth * (1.0 + margin) + margin);
+	uint64_t kb = b >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)b;
 	if (limit_kb) {
+		/* the room under the group's limit, less the guard, when smaller:
+		 * the child goes before the main would be throttled */
 		uint64_t guard = limit_kb / 32 > EP_GUARD_MIN_KB ? limit_kb / 32 : EP_GUARD_MIN_KB;
-		kb = limit_kb > e->cg_at_fork_kb + guard ? limit_kb - e->cg_at_fork_kb - guard : 0;
-	} else {
-		if (!(learned_growth >= 0.0))
-			learned_growth = LEARN_DEFAULT_GROWTH; /* NaN or negative: the default */
-		if (!(margin >= 0.0))
-			margin = 0.0;
-		double b = (double)e->baseline_kb * (learned_growth * (1.0 + margin) + margin);
-		kb = b >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)b;
+		uint64_t room = limit_kb > e->cg_at_fork_kb + guard ? limit_kb - e->cg_at_fork_kb - guard : 0;
+		kb = room < kb ? room : kb;
 	}
 	return kb < min_kb ? min_kb : kb;
 }

@@ -14,6 +14,8 @@ struct episode {
 	bool active;
 	int child;
 	char cgroup[PROC_PATH_MAX]; /* the service's group, where anon is read */
+	char fork_cgroup[PROC_PATH_MAX]; /* the child's own leaf ("" = none): its
+					    anon counts in the growth too */
 	uint64_t cg_at_fork_kb;     /* group anon at the fork */
 	uint64_t cg_peak_kb;        /* highest group anon sampled since */
 	uint64_t baseline_kb;       /* max(group anon, main's RssAnon) at the fork */
@@ -52,13 +54,14 @@ void episode_begin(struct episode *e, int child, uint64_t group_anon_kb,
 void episode_sample(struct episode *e, uint64_t group_anon_kb);
 /* COW growth so far: the group's peak anon above its anon at the fork. */
 uint64_t episode_growth_kb(const struct episode *e);
-/* The growth an episode may reach.  With a limit on the group (limit_kb:
- * the lower of memory.high and memory.max; 0 = none) it is the room left
- * under it at the fork, less a guard of 1/32 (at least 4 MiB): the child
- * goes before the group reaches the point where the main is throttled.
- * Without one: base x (growth x (1 + margin) + margin), the headroom the
- * planner's memory.high = auto gives (anon x (1 + growth) x (1 + margin)).
- * growth: learned (NaN/negative: LEARN_DEFAULT_GROWTH); never below min_kb. */
+/* The growth an episode may reach: the learned budget x margin,
+ * base x (growth x (1 + margin) + margin) (the headroom the planner's
+ * memory.high = auto gives: anon x (1 + growth) x (1 + margin)); with a
+ * limit on the group (limit_kb: the lower of memory.high and memory.max;
+ * 0 = none) at most the room left under it at the fork, less a guard of
+ * 1/32 (at least 4 MiB): the child goes before the group reaches the point
+ * where the main is throttled.  growth: learned (NaN/negative:
+ * LEARN_DEFAULT_GROWTH); never below min_kb. */
 uint64_t episode_budget_kb(const struct episode *e, uint64_t limit_kb, double learned_growth,
 			   double margin, uint64_t min_kb);
 /* Has growth passed budget_kb?  Remembers the first time (now_ms) in

@@ -84,6 +84,12 @@ static struct action *add_action(struct plan *p, enum action_kind kind, const st
 	return a;
 }
 
+struct action *plan_action_new(struct plan *p, enum action_kind kind, const struct origin *at,
+			       const char *service)
+{
+	return add_action(p, kind, at, service);
+}
+
 static int add_risk(struct plan *p, const char *kind, const char *service, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int plan_risk_room(struct plan *p)

@@ -92,6 +92,10 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 void plan_free(struct plan *p);
 /* Room for one more risk in p->risk (grows the array); 0 or -ENOMEM. */
 int plan_risk_room(struct plan *p);
+/* One more (zeroed) action of kind at the end of p; NULL when out of memory
+ * (for planners of their own: src/childgroup.c). */
+struct action *plan_action_new(struct plan *p, enum action_kind kind, const struct origin *at,
+			       const char *service);
 
 /* Pure: the actions for one process of service svc the moment it appears
  * (the daemon's exec/fork events): oom_score_adj for its role (main or

@@ -7,6 +7,7 @@
 #include "snapshot.h"
 
 #include "chargecache.h"
+#include "childgroup.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -311,7 +312,8 @@ bool svc_cgroup_is_own(const char *cg, const char *policy_cg)
 	if ((len > 8 && strcmp(last + len - 8, ".service") == 0) ||
 	    (len > 6 && strcmp(last + len - 6, ".scope") == 0))
 		return true;
-	return strcmp(cg, policy_cg) == 0;
+	/* a fork child in its own leaf (src/childgroup.h) stays where it is */
+	return strcmp(cg, policy_cg) == 0 || childgroup_is(cg, policy_cg);
 }
 
 static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, struct svc_obs *o)

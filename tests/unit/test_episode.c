@@ -63,10 +63,14 @@ static const struct budget_case budget_cases[] = {
 	{ 1000, 0, -1.0, 0.0, 0, 1000 },
 	{ 1000, 0, 0.2, -3.0, 0, 200 },          /* a negative margin counts as 0 */
 	{ UINT64_MAX / 2, 0, 4.0, 4.0, 0, UINT64_MAX }, /* saturates */
-	/* a limit on the group: the room under it at the fork, less the guard */
-	{ 1000, 1 << 20, 9.0, 9.0, 0, (1 << 20) - 1000 - (1 << 15) },
-	{ 1000, 8192, 0.1, 0.1, 0, 8192 - 1000 - 4096 },   /* guard at least 4 MiB */
+	/* a limit on the group: the room under it at the fork, less the
+	 * guard, when it is below the learned budget */
+	{ 1000, 1 << 20, 2000.0, 9.0, 0, (1 << 20) - 1000 - (1 << 15) },
+	{ 1000, 8192, 9.0, 0.1, 0, 8192 - 1000 - 4096 },   /* guard at least 4 MiB */
 	{ 1000, 4000, 0.1, 0.1, 16, 16 },                  /* no room at all: the floor */
+	/* the learned budget when it is the lower one (learned budget x margin) */
+	{ 40000, 1 << 20, 0.0, 0.25, 0, 10000 },
+	{ 1000, 8192, 0.1, 0.1, 0, 210 },
 };
 
 static void test_budget_table(void **st)
