@@ -854,6 +854,21 @@ static void on_procconn(struct daemon *d)
 	}
 }
 
+/* The counters at exit (a soak checks the table sizes: issue 13 item 4). */
+static void log_stopping(const struct daemon *d)
+{
+	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
+		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped (%" PRIu64
+		 " placed in their leaf), max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
+		 " (%" PRIu64 " us for %" PRIu64 " MiB)",
+		 d->stats.events, d->stats.resyncs, d->stats.applied, d->stats.failed, d->stats.episodes,
+		 d->stats.children_stopped, d->stats.children_placed, d->stats.max_latency_ns / 1000,
+		 d->stats.smaps_reads, d->stats.smaps_ns / 1000, d->stats.smaps_vm_kb / 1024);
+	/* the bounds a soak checks (issue 13 item 4) */
+	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d->tr.n,
+		 d->drift.n, d->j.n);
+}
+
 int cmd_run(const struct cli *c)
 {
 	struct daemon d = { .c = c, .sig_fd = -1, .tick_fd = -1, .sample_fd = -1 };
@@ -913,16 +928,7 @@ int cmd_run(const struct cli *c)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
-		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped (%" PRIu64
-		 " placed in their leaf), max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
-		 " (%" PRIu64 " us for %" PRIu64 " MiB)",
-		 d.stats.events, d.stats.resyncs, d.stats.applied, d.stats.failed, d.stats.episodes,
-		 d.stats.children_stopped, d.stats.children_placed, d.stats.max_latency_ns / 1000,
-		 d.stats.smaps_reads, d.stats.smaps_ns / 1000, d.stats.smaps_vm_kb / 1024);
-	/* the bounds a soak checks (issue 13 item 4) */
-	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d.tr.n,
-		 d.drift.n, d.j.n);
+	log_stopping(&d);
 	teardown(&d);
 	return exit_code;
 }

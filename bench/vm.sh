@@ -2,8 +2,8 @@
 # bench/vm.sh - the guest part of `make bench` (issue 6, items 1 and 6):
 # stages a build tree $BUILD/bench-vm that tests/vm/run.sh boots unchanged
 # (BUILD= and OC_VM_SCENARIO_DIR= are its own knobs): overcommitd and the test
-# helpers of $BUILD, the bench programs, Debian's cgrulesengd (apt-get
-# download cgroup-tools, unpacked here, never installed on this host), the
+# helpers of $BUILD, the bench programs, Debian's cgrulesengd (package
+# cgroup-tools, installed by the dependency step or here), the
 # scenarios bench/vm/*.sh plus the VM tier's 30-redis-bgsave.sh, and the
 # kernel cache of $BUILD/vm.  All scenarios run in one boot.
 # Output: the run.sh transcript on stdout (INFO lines carry the figures).
@@ -23,20 +23,22 @@ for h in "$BUILD"/tests/helpers/*; do ln -sf "$h" "$BVM/tests/helpers/$(basename
 for p in pcfloor spawnlat ocb-target cowblow refusalcost; do
 	ln -sf "$BUILD/bench/$p" "$BVM/tests/helpers/$p"
 done
-# cgrulesengd: the peer of item 1, unpacked from Debian's package
-if [ ! -x "$BVM/deb/cgrulesengd" ]; then
-	(cd "$BVM/deb" && rm -f cgroup-tools_*.deb &&
-		apt-get -q -o APT::Sandbox::User=root download cgroup-tools >/dev/null 2>&1 &&
-		dpkg-deb -x cgroup-tools_*.deb x && cp x/usr/sbin/cgrulesengd cgrulesengd) ||
-		echo "bench-vm: cgroup-tools not available (apt-get download failed): no cgrulesengd" >&2
+# cgrulesengd: the peer of item 1, from Debian's cgroup-tools (installed here
+# when missing: it brings libcgroup2, which the binary needs).  No peer, no
+# comparison: the bench fails rather than print a table without it.
+CGR=/usr/sbin/cgrulesengd
+if [ ! -x "$CGR" ]; then
+	echo "bench-vm: installing cgroup-tools (cgrulesengd, the peer)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cgroup-tools >&2 ||
+		{ apt-get update -q >&2 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cgroup-tools >&2; }
 fi
-if [ -x "$BVM/deb/cgrulesengd" ] && ldd "$BVM/deb/cgrulesengd" >/dev/null 2>&1 &&
-	! ldd "$BVM/deb/cgrulesengd" | grep -q 'not found'; then
-	ln -sf "$BVM/deb/cgrulesengd" "$BVM/tests/helpers/cgrulesengd"
-else
-	rm -f "$BVM/tests/helpers/cgrulesengd"
-	echo "bench-vm: cgrulesengd unusable here (libcgroup2 missing?): skipped in the guest" >&2
+if [ ! -x "$CGR" ] || ! ldd "$CGR" >/dev/null 2>&1 || ldd "$CGR" | grep -q 'not found'; then
+	echo "bench-vm: error: cgrulesengd unusable ($CGR; apt-get install cgroup-tools failed?): no peer, no bench" >&2
+	echo "FAIL bench-vm: cgrulesengd (cgroup-tools) missing"
+	exit 1
 fi
+ln -sf "$CGR" "$BVM/tests/helpers/cgrulesengd"
 [ -e "$BVM/vm/kernel" ] || [ ! -d "$BUILD/vm/kernel" ] || ln -s "$BUILD/vm/kernel" "$BVM/vm/kernel"
 for s in "$TOP"/bench/vm/*.sh; do
 	sed "s/@N@/${OC_BENCH_VM_N:-1000}/" "$s" > "$BVM/scenarios/$(basename "$s")"

@@ -8,7 +8,12 @@
 #              oom_score_adj polled (every 200 us) until both are the policy's;
 #              a cross-check of the method: quiet only, N/4 spawns (time)
 #   cgrulesengd  Debian's cgroup-tools 2.0.2, rule "*:ocb-target memory ocbcgr/",
-#              no logging (-Q), /proc/PID/cgroup polled
+#              no logging (-Q), /proc/PID/cgroup polled (missing: the bench fails)
+# fsyncs: every fsync/fdatasync/syncfs/sync/sync_file_range/msync the daemon
+# makes is counted by a tracefs hist trigger (keys common_pid.execname,
+# summed over "overcommitd"), for each ocd-line run and for a daemon that
+# starts, reaches "running:" and stops with no spawn (its start-up cost);
+# INFO "fsyncs LABEL total=T startup=S per_exec=..." (T - S over N execs).
 # Each result is an INFO line "spawnlat LABEL n= ok= missed= p50_us= ...".
 # vm-timeout: 1500
 N=@N@
@@ -35,9 +40,45 @@ if command -v cgrulesengd >/dev/null 2>&1; then
 	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 	CGR=1
 else
-	info "cgrulesengd: not in the guest (cgroup-tools could not be downloaded): skipped"
-	CGR=
+	fail "cgrulesengd is not in the guest (bench/vm.sh installs cgroup-tools): no peer, no bench"
 fi
+TR=/sys/kernel/tracing
+mount -t tracefs tracefs "$TR" 2>/dev/null
+FSY="fsync fdatasync syncfs sync sync_file_range msync"
+HIST='hist:keys=common_pid.execname:vals=hitcount'
+for e in $FSY; do
+	[ -w "$TR/events/syscalls/sys_enter_$e/trigger" ] || fail "tracefs: no syscalls/sys_enter_$e event (CONFIG_FTRACE_SYSCALLS): fsyncs cannot be counted"
+done
+fsync_reset() {
+	for e in $FSY; do
+		echo "!$HIST" > "$TR/events/syscalls/sys_enter_$e/trigger" 2>/dev/null
+		echo "$HIST" > "$TR/events/syscalls/sys_enter_$e/trigger" || fail "tracefs: hist trigger on $e refused"
+	done
+}
+# fsync_count: FSC = the daemon's sync calls since fsync_reset
+fsync_count() {
+	FSC=0
+	for e in $FSY; do
+		_c=$(awk '/overcommitd/ {for (i = 1; i <= NF; i++) if ($i == "hitcount:") s += $(i + 1)} END {print s + 0}' \
+			"$TR/events/syscalls/sys_enter_$e/hist")
+		FSC=$((FSC + _c))
+	done
+}
+# the start-up's own syncs: a daemon that starts and stops, no spawn
+rm -rf /tmp/ocstate
+fsync_reset
+bg "$OC" run -v --policy-dir "$POL" --state-dir /tmp/ocstate > /tmp/ocd0.log 2>&1
+_p=$BG_PID
+_n=0
+until grep -q 'running:' /tmp/ocd0.log; do
+	_n=$((_n + 1)); [ "$_n" -lt 300 ] || fail "daemon did not start: $(tail -n 3 /tmp/ocd0.log)"
+	nap 0.1
+done
+nap 1
+kill "$_p"; wait "$_p"
+fsync_count
+FS0=$FSC
+info "fsyncs startup: $FS0 sync calls by a daemon that started and stopped (no spawn)"
 run() { # LABEL spawnlat-args...
 	_l=$1
 	shift
@@ -50,8 +91,11 @@ for load in quiet storm; do
 	[ "$load" = storm ] && storm_on
 	run "floor-$load" -k -t "$T" -r "pcfloor ready" -p "exec " -- pcfloor -p
 	rm -rf /tmp/ocstate
+	fsync_reset
 	run "ocd-line-$load" -o /tmp/raw -t "$T" -r "running:" -p "enforced" -s "stopping:" -- \
 		"$OC" run -v --policy-dir "$POL" --state-dir /tmp/ocstate
+	fsync_count
+	info "fsyncs ocd-line-$load total=$FSC startup=$FS0 execs=$N per_exec=$(awk -v t="$FSC" -v s="$FS0" -v n="$N" 'BEGIN{d=t-s; if(d<0)d=0; printf "%.4f", d/n}') extra=$((FSC - FS0))"
 	# the same run in deciles of spawn order: does it slow down as it goes?
 	info "ocd-line-$load by spawn order: p50 of each 10% (us): $(awk -v n="$N" '{d=int((NR-1)*10/n); v[d]=v[d] " " $1} END{for(i=0;i<10;i++){m=split(v[i],a," "); for(x=1;x<=m;x++)for(y=x+1;y<=m;y++)if(a[y]+0<a[x]+0){t=a[x];a[x]=a[y];a[y]=t} printf "%s ", a[int((m+1)/2)]}}' /tmp/raw); journal entries at the end: $(grep -c '"kind"' /tmp/ocstate/journal.json 2>/dev/null)"
 	if [ "$load" = quiet ]; then
