@@ -9,7 +9,7 @@ VERSION    := 0.1.0
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libnl-3.0 libnl-genl-3.0 libcap json-c libsystemd libbpf libseccomp
+PKGS       := libnl-3.0 libnl-genl-3.0 libcap json-c libsystemd libbpf libseccomp libcgroup
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 # iniparser 4.1 ships no pkg-config file (DESIGN §8)

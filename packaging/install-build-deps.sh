@@ -6,7 +6,8 @@
 set -eu
 # clang, libbpf-dev, bpftool: the commit-refusal capture's BPF object and its skeleton
 BUILD_PKGS="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libcap-dev
-libiniparser-dev libjson-c-dev libsystemd-dev libseccomp-dev clang libbpf-dev bpftool"
+libiniparser-dev libjson-c-dev libsystemd-dev libseccomp-dev clang libbpf-dev bpftool
+libcgroup-dev"
 # cgroup-tools: cgrulesengd, the peer `make bench` compares against
 TEST_PKGS="libcmocka-dev cppcheck python3
 qemu-system-x86 busybox-static redis-server redis-tools cpio dpkg-dev

@@ -142,7 +142,7 @@ static int apply_memory(const struct roots *r, const struct action *a, struct jo
 		ap_set(res, AP_SKIPPED, 0, "cgroup %.200s does not exist", a->cgroup);
 		return 0;
 	}
-	if (ap_read_compare(&t, want, cur, sizeof(cur), res) != 0)
+	if (ap_read_compare(&t, want, cur, sizeof(cur), res) != 0 || ap_memory_unwritable(&t, res))
 		return 0;
 	int rc = journal_record(j, a->kind == ACT_MEMORY_MAX ? J_MEMORY_MAX : J_MEMORY_HIGH,
 				a->cgroup, cur, 0, 0);
@@ -155,12 +155,13 @@ static int apply_memory(const struct roots *r, const struct action *a, struct jo
 /* high first when the new high fits under the group's current max. */
 static bool high_first(const struct roots *r, const struct action *high)
 {
-	char path[PATH_BUF], cur[AP_VAL_MAX];
+	struct target t;
+	char dir[PATH_BUF], cur[AP_VAL_MAX];
 	uint64_t max, want;
 	if (cg_value_parse(high->desired, &want) < 0)
 		return true;
-	if (ap_cgroup_path(r, high->cgroup, "memory.max", path, sizeof(path)) < 0 ||
-	    ap_read_value(path, cur, sizeof(cur)) < 0 || cg_value_parse(cur, &max) < 0)
+	if (memory_target(r, high->cgroup, ACT_MEMORY_MAX, &t, dir, sizeof(dir)) < 0 ||
+	    ap_read_value(t.path, cur, sizeof(cur)) < 0 || cg_limit_parse(cur, &max) < 0)
 		return true;
 	return want <= max;
 }
@@ -397,7 +398,8 @@ static void restore_memory(const struct roots *r, const struct jentry *e, struct
 		ap_set(res, AP_SKIPPED, 0, "cgroup %.200s is gone: nothing to restore", e->key);
 		return;
 	}
-	ap_restore_value(&t, e->original, res);
+	if (!ap_memory_unwritable(&t, res))
+		ap_restore_value(&t, e->original, res);
 }
 
 static int by_seq_desc(const void *a, const void *b)
@@ -435,6 +437,9 @@ static void restore_one(const struct roots *r, const struct journal *j, const st
 		return;
 	case J_CGROUP_CREATE:
 		ap_restore_create(r, e, res);
+		return;
+	case J_CGROUP_SUBTREE:
+		ap_restore_subtree(r, e, res);
 		return;
 	}
 	ap_set(res, AP_FAILED, -EINVAL, "unknown journal entry kind %d", (int)e->kind);

@@ -29,7 +29,7 @@ int ap_val_canon(enum vtype t, const char *s, char *out, size_t size)
 		return 0;
 	}
 	uint64_t b;
-	if (cg_value_parse(s, &b) < 0)
+	if (cg_limit_parse(s, &b) < 0)
 		return -EINVAL;
 	if (b == CG_UNLIMITED)
 		snprintf(out, size, "max");
@@ -50,7 +50,7 @@ static int val_equal(enum vtype t, const char *a, const char *b, bool *eq)
 		return 0;
 	}
 	uint64_t x, y;
-	if (cg_value_parse(a, &x) < 0 || cg_value_parse(b, &y) < 0)
+	if (cg_limit_parse(a, &x) < 0 || cg_limit_parse(b, &y) < 0)
 		return -EINVAL;
 	long ps = sysconf(_SC_PAGESIZE);
 	uint64_t page = ps > 0 ? (uint64_t)ps : 4096;
@@ -61,14 +61,11 @@ static int val_equal(enum vtype t, const char *a, const char *b, bool *eq)
 	return 0;
 }
 
-/* A write to memory.high can block while the kernel reclaims (DESIGN §2):
- * bounded, so one slow group cannot stall the agent. */
-#define MEM_WRITE_TIMEOUT_MS 2000
-
 /* systemd owns a unit's cgroup and rewrites memory.high from the unit's
  * MemoryHigh= on every reload: tell systemd (a runtime property over D-Bus)
  * instead of writing the file under it.  Only for the real cgroup2 mount
- * that systemd manages; any other --cgroupfs tree is written directly. */
+ * that systemd manages; any other group is written through libcgroup,
+ * which refuses a tree that is not the mounted hierarchy. */
 static void memory_target_owner(const struct roots *r, const char *cgroup, enum action_kind k,
 				struct target *t)
 {
@@ -76,24 +73,37 @@ static void memory_target_owner(const struct roots *r, const char *cgroup, enum 
 	bool systemd_tree = strcmp(r->cgroupfs, "/sys/fs/cgroup") == 0 && sdunit_systemd_running();
 	if (!systemd_tree || sdunit_unit_from_cgroup(cgroup, t->unit, sizeof(t->unit)) < 0)
 		t->unit[0] = '\0';
+	t->cgb_rc = t->unit[0] ? 0 : cgb_open(r, &t->cgb);
+}
+
+int ap_memory_unwritable(const struct target *t, struct apply_result *res)
+{
+	int rc = t->cgb_rc;
+	if (rc == 0)
+		return 0;
+	if (rc == -EXDEV)
+		ap_set(res, AP_FAILED, rc,
+		       "%s: cgroups are written through libcgroup, which acts on the mounted "
+		       "hierarchy (%.200s), not on this --cgroupfs tree", t->name, t->cgb.mount);
+	else if (rc == -ENODEV)
+		ap_set(res, AP_FAILED, rc, "%s: no memory controller mounted (cgroup v2 or v1)", t->name);
+	else
+		ap_set(res, AP_FAILED, rc, "%s: libcgroup: %s", t->name, strerror(-rc));
+	return 1;
 }
 
 static int write_memory(const struct target *t, const char *want, char *why, size_t whysize)
 {
-	if (t->unit[0]) {
-		uint64_t bytes = UINT64_MAX;
-		if (strcmp(want, "max") != 0 && parse_u64(want, UINT64_MAX - 1, &bytes) < 0)
-			return -EINVAL;
-		return sdunit_set_memory(t->unit, t->unit_prop, bytes, why, whysize);
-	}
-	char line[AP_VAL_MAX + 2];
-	int n = snprintf(line, sizeof(line), "%s\n", want);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	uint64_t bytes = CG_UNLIMITED;
+	if (strcmp(want, "max") != 0 && parse_u64(want, UINT64_MAX - 1, &bytes) < 0)
 		return -EINVAL;
-	bool timed_out = false;
-	int rc = write_file_timed(t->path, line, MEM_WRITE_TIMEOUT_MS, &timed_out);
-	if (timed_out)
-		snprintf(why, whysize, "still reclaiming after %d ms", MEM_WRITE_TIMEOUT_MS);
+	if (t->unit[0])
+		return sdunit_set_memory(t->unit, t->unit_prop, bytes, why, whysize);
+	if (t->cgb_rc < 0)
+		return t->cgb_rc;
+	int rc = cgb_set_limit(&t->cgb, t->group, t->hard, bytes);
+	if (rc == -ETIMEDOUT)
+		snprintf(why, whysize, "still reclaiming after %d ms", CGB_HIGH_TIMEOUT_MS);
 	return rc;
 }
 
@@ -225,14 +235,20 @@ int oom_target(const struct roots *r, int pid, struct target *t)
 int memory_target(const struct roots *r, const char *cgroup, enum action_kind k, struct target *t,
 		  char *dir, size_t dirsize)
 {
-	const char *file = k == ACT_MEMORY_MAX ? "memory.max" : "memory.high";
 	memset(t, 0, sizeof(*t));
 	t->type = VT_MEM;
-	memory_target_owner(r, cgroup, k, t);
-	snprintf(t->name, sizeof(t->name), "%s of %.140s", file, cgroup);
-	if (ap_cgroup_path(r, cgroup, file, t->path, sizeof(t->path)) < 0 ||
-	    ap_cgroup_path(r, cgroup, NULL, dir, dirsize) < 0)
+	t->group = cgroup;
+	t->hard = k == ACT_MEMORY_MAX;
+	enum cg_hier h = cg_hierarchy(r);
+	const char *file = cg_limit_file(h, t->hard);
+	char rel[PATH_BUF];
+	snprintf(t->name, sizeof(t->name), "%s of %.120s", file, cgroup);
+	if (ap_cgroup_path(r, cgroup, NULL, rel, sizeof(rel)) < 0 || /* the path check */
+	    cg_group_rel(h, cgroup, rel, sizeof(rel)) < 0 ||
+	    ap_cgroup_path(r, rel, file, t->path, sizeof(t->path)) < 0 ||
+	    ap_cgroup_path(r, rel, NULL, dir, dirsize) < 0)
 		return -EINVAL;
+	memory_target_owner(r, cgroup, k, t);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "apply_util.h"
+#include "cgroup_backend.h"
 #include "plan.h"
 #include "roots.h"
 #include "util.h"
@@ -22,6 +23,12 @@ struct target {
 	/* memory.high/max only: through systemd when it owns the group */
 	const char *unit_prop;   /* "MemoryHigh" / "MemoryMax", else NULL */
 	char unit[256];          /* "redis-server.service" or "" */
+	/* ... else through libcgroup (cgroup_backend.h); cgb_rc < 0: it cannot
+	 * write this tree (a fixture, no memory controller) */
+	const char *group;       /* the caller's string, as in /proc/PID/cgroup */
+	bool hard;               /* memory.max / memory.limit_in_bytes */
+	struct cgb cgb;
+	int cgb_rc;
 	/* per-process targets: the process pinned by an fd on /proc/PID, the
 	 * file named relative to it (procfd.h); path is then for messages */
 	bool pinned;
@@ -31,7 +38,9 @@ struct target {
 
 /* The targets, built the same way for apply and restore; -EINVAL for an
  * unknown knob, a pid <= 0 or a cgroup path that leaves cgroupfs.
- * memory_target also gives the group's directory (dir). */
+ * memory_target also gives the group's directory (dir), on the memory
+ * controller's hierarchy (v1: cgroupfs/memory, soft limit for high).
+ * Its group is kept by pointer: cgroup must outlive t. */
 int sysctl_target(const struct roots *r, int knob, struct target *t);
 int oom_target(const struct roots *r, int pid, struct target *t);
 int memory_target(const struct roots *r, const char *cgroup, enum action_kind k, struct target *t,
@@ -54,6 +63,9 @@ int ap_val_canon(enum vtype t, const char *s, char *out, size_t size);
  * (cur filled), -1 = failed (res filled). */
 int ap_read_compare(const struct target *t, const char *want, char *cur, size_t size,
 		    struct apply_result *res);
+/* A memory target that cannot be written (no unit, no libcgroup for this
+ * tree): 1 and res filled, before anything is journaled. */
+int ap_memory_unwritable(const struct target *t, struct apply_result *res);
 /* Write want (canonical) and read it back; fills res. ESRCH = process gone. */
 void ap_write_checked(const struct target *t, const char *cur, const char *want,
 		      struct apply_result *res);

@@ -36,6 +36,7 @@ static const char *const kind_names[] = {
 	[J_MEMORY_MAX] = "memory_max",
 	[J_CGROUP_ATTACH] = "cgroup_attach",
 	[J_CGROUP_CREATE] = "cgroup_create",
+	[J_CGROUP_SUBTREE] = "cgroup_subtree",
 };
 
 const char *journal_kind_name(enum jkind k)

@@ -32,7 +32,10 @@ enum jkind {
 	J_MEMORY_HIGH,    /* key: cgroup path; original: "max" or bytes */
 	J_MEMORY_MAX,     /* key: cgroup path */
 	J_CGROUP_ATTACH,  /* key: pid; original: previous cgroup path */
-	J_CGROUP_CREATE,  /* key: cgroup path overcommitd created (rmdir on restore) */
+	J_CGROUP_CREATE,  /* key: cgroup path overcommitd created (rmdir on restore);
+			   * original: where its processes came from ("" unknown) */
+	J_CGROUP_SUBTREE, /* key: cgroup path; original: its cgroup.subtree_control
+			   * before overcommitd wrote "+memory" into it */
 };
 
 struct jentry {

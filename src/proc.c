@@ -195,22 +195,54 @@ int proc_status_parse(const char *buf, struct proc_status *st)
 	return (seen & need) == need ? 0 : -EINVAL;
 }
 
+/* Does a v1 line's controller list ("cpu,cpuacct", "memory") name memory? */
+static bool lists_memory(const char *ctl, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t w = 0;
+		while (i + w < len && ctl[i + w] != ',')
+			w++;
+		if (w == 6 && memcmp(ctl + i, "memory", 6) == 0)
+			return true;
+		i += w + 1;
+	}
+	return false;
+}
+
+/* One "N:controllers:/path" line: 1 = it is the v2 line, 2 = a v1 line of
+ * the memory controller, 0 = another v1 line; -EINVAL if malformed. */
+static int cgroup_line(const char *line, size_t len, const char **path)
+{
+	const char *c1 = memchr(line, ':', len);
+	const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line)) : NULL;
+	if (!c2 || c2 + 1 >= line + len || c2[1] != '/')
+		return len >= 3 && memcmp(line, "0::", 3) == 0 ? -EINVAL : 0;
+	*path = c2 + 1;
+	if (c1 == line + 1 && line[0] == '0' && c2 == c1 + 1)
+		return 1;
+	return lists_memory(c1 + 1, (size_t)(c2 - c1 - 1)) ? 2 : 0;
+}
+
 int proc_cgroup_parse(const char *buf, char *out, size_t size)
 {
 	if (size == 0)
 		return -EINVAL;
 	out[0] = '\0';
-	bool found = false;
+	int best = 0;
 	for (const char *line = buf; *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		/* v1 lines are "N:ctrl,...:/path" with N > 0: ignored */
-		if (len >= 3 && memcmp(line, "0::", 3) == 0) {
-			if (found || len - 3 >= size || line[3] != '/')
+		const char *path = NULL;
+		int kind = cgroup_line(line, len, &path);
+		if (kind < 0 || (kind > 0 && kind == best))
+			return -EINVAL; /* malformed, or two v2 / two memory lines */
+		if (kind > best) {
+			size_t pl = len - (size_t)(path - line);
+			if (pl >= size)
 				return -EINVAL;
-			memcpy(out, line + 3, len - 3);
-			out[len - 3] = '\0';
-			found = true;
+			memcpy(out, path, pl);
+			out[pl] = '\0';
+			best = kind;
 		}
 		if (!nl)
 			break;

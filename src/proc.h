@@ -45,7 +45,9 @@ struct proc_info {
 int proc_stat_parse(const char *buf, struct proc_stat *st);
 /* status: needs Uid and Tgid; VmData/VmStk/RssAnon/VmSize absent = 0 (kernel threads). */
 int proc_status_parse(const char *buf, struct proc_status *st);
-/* cgroup: the v2 line "0::/path"; out="" when only v1 lines exist. */
+/* cgroup: the group of the memory controller: a v1 line "N:...memory...:/path"
+ * when there is one (v1 and hybrid hosts), else the v2 line "0::/path";
+ * out="" when neither exists. */
 int proc_cgroup_parse(const char *buf, char *out, size_t size);
 /* cmdline: len bytes of NUL-separated args -> space-joined, NUL-terminated. */
 void proc_cmdline_join(const char *buf, size_t len, char *out, size_t size);

@@ -23,7 +23,9 @@ overcommit = auto
 fork_headroom = 110%
 enforce = yes
 INI
-cp policies/examples/redis.ini "$T/pol/60-redis.ini"
+# no memory limits: cgroups are written through libcgroup, which refuses a
+# fixture tree (the VM tiers test it); this file is about the journal
+sed 's/^memory_high = auto$/memory_high = off/' policies/examples/redis.ini >"$T/pol/60-redis.ini"
 chmod 0644 "$T/pol/60-redis.ini"
 P="--policy-dir policies --policy-dir $T/pol"
 same_as_pristine() { # the host tree is back (cgroup.procs is a command file)

@@ -1,4 +1,5 @@
-/* test_cgroup.c - cgroup v2 memory files: value parsers and group reads. */
+/* test_cgroup.c - cgroup memory files (v2 and v1): value parsers, the
+ * hierarchy detection and group reads on fixture trees. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,6 +144,7 @@ static void read_broken(void **state)
 	char *t = tt_make();
 	struct roots r;
 	snprintf(r.cgroupfs, sizeof(r.cgroupfs), "%s", t);
+	tt_write(t, "cgroup.controllers", "memory\n");
 	tt_write(t, "g/memory.current", "100\n");
 	tt_write(t, "g/memory.stat", "anon 1\nfile 2\n");
 	tt_write(t, "g/memory.high", "max\n");
@@ -163,6 +165,101 @@ static void read_broken(void **state)
 	tt_rm(t);
 }
 
+static void limits_v1(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *buf;
+		uint64_t v;
+	} cases[] = {
+		{ "max\n", CG_UNLIMITED },
+		{ "9223372036854771712\n", CG_UNLIMITED }, /* v1 "no limit", 4 KiB pages */
+		{ "9223372036854710272\n", CG_UNLIMITED }, /* 64 KiB pages */
+		{ "4611686018427387904\n", CG_UNLIMITED }, /* 2^62 */
+		{ "4611686018427387903\n", 4611686018427387903ULL },
+		{ "268435456\n", 268435456 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		uint64_t v = 0;
+		if (cg_limit_parse(cases[i].buf, &v) != 0 || v != cases[i].v)
+			fail_msg("\"%s\"", cases[i].buf);
+	}
+	uint64_t v;
+	assert_int_equal(cg_limit_parse("-1\n", &v), -EINVAL);
+	uint64_t a, f;
+	assert_int_equal(cg_v1_memory_stat_parse("cache 5\nrss 7\ntotal_cache 50\ntotal_rss 70\n", &a, &f), 0);
+	assert_int_equal(a, 70);
+	assert_int_equal(f, 50);
+	assert_int_equal(cg_v1_memory_stat_parse("rss 7\ncache 5\n", &a, &f), -EINVAL);
+	assert_int_equal(cg_v1_memory_stat_parse("total_rss 1\ntotal_rss 2\n", &a, &f), -EINVAL);
+}
+
+/* A v1 memory hierarchy at cgroupfs/memory (hybrid with cgroupfs/unified). */
+static void seed_v1(const char *t)
+{
+	tt_write(t, "memory/memory.limit_in_bytes", "9223372036854771712\n");
+	tt_write(t, "memory/g/memory.usage_in_bytes", "1000\n");
+	tt_write(t, "memory/g/memory.stat", "cache 1\nrss 2\ntotal_cache 300\ntotal_rss 600\n");
+	tt_write(t, "memory/g/memory.soft_limit_in_bytes", "9223372036854771712\n");
+	tt_write(t, "memory/g/memory.limit_in_bytes", "4096000\n");
+	tt_write(t, "memory/g/memory.max_usage_in_bytes", "2000\n");
+}
+
+static void hierarchy(void **state)
+{
+	(void)state;
+	char *t = tt_make();
+	struct roots r;
+	snprintf(r.cgroupfs, sizeof(r.cgroupfs), "%s", t);
+	assert_int_equal(cg_hierarchy(&r), CG_HIER_NONE);
+	tt_write(t, "cpu/cpu.shares", "1024\n"); /* v1, but no memory controller */
+	assert_int_equal(cg_hierarchy(&r), CG_HIER_NONE);
+	seed_v1(t);
+	assert_int_equal(cg_hierarchy(&r), CG_HIER_V1);
+	assert_string_equal(cg_hier_name(CG_HIER_V1), "v1");
+	tt_write(t, "unified/cgroup.controllers", "\n");
+	assert_int_equal(cg_hierarchy(&r), CG_HIER_HYBRID);
+	assert_string_equal(cg_hier_name(CG_HIER_HYBRID), "hybrid");
+	assert_true(cg_hier_v1(CG_HIER_HYBRID));
+	assert_false(cg_hier_v1(CG_HIER_V2));
+	/* v2 with the memory controller wins over anything below it */
+	tt_write(t, "cgroup.controllers", "cpu memory\n");
+	assert_int_equal(cg_hierarchy(&r), CG_HIER_V2);
+	assert_string_equal(cg_hier_name(CG_HIER_V2), "v2");
+	assert_string_equal(cg_hier_name(CG_HIER_NONE), "none");
+	assert_string_equal(cg_limit_file(CG_HIER_V2, true), "memory.max");
+	assert_string_equal(cg_limit_file(CG_HIER_V2, false), "memory.high");
+	assert_string_equal(cg_limit_file(CG_HIER_V1, true), "memory.limit_in_bytes");
+	assert_string_equal(cg_limit_file(CG_HIER_HYBRID, false), "memory.soft_limit_in_bytes");
+	char rel[64];
+	assert_int_equal(cg_group_rel(CG_HIER_V1, "/a/b", rel, sizeof(rel)), 0);
+	assert_string_equal(rel, "/memory/a/b");
+	assert_int_equal(cg_group_rel(CG_HIER_V2, "/a/b", rel, sizeof(rel)), 0);
+	assert_string_equal(rel, "//a/b");
+	tt_rm(t);
+}
+
+static void read_v1(void **state)
+{
+	(void)state;
+	char *t = tt_make();
+	struct roots r;
+	snprintf(r.cgroupfs, sizeof(r.cgroupfs), "%s", t);
+	seed_v1(t);
+	struct cg_memory m;
+	assert_int_equal(cg_memory_read(&r, "/g", &m), 0);
+	assert_true(m.present);
+	assert_int_equal(m.current, 1000);
+	assert_int_equal(m.anon, 600);
+	assert_int_equal(m.file, 300);
+	assert_int_equal(m.high, CG_UNLIMITED);
+	assert_int_equal(m.max, 4096000);
+	assert_int_equal(m.peak, 2000);
+	assert_int_equal(cg_memory_read(&r, "/missing", &m), 0);
+	assert_false(m.present);
+	tt_rm(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +268,9 @@ int main(void)
 		cmocka_unit_test(controllers),
 		cmocka_unit_test(read_groups),
 		cmocka_unit_test(read_broken),
+		cmocka_unit_test(limits_v1),
+		cmocka_unit_test(hierarchy),
+		cmocka_unit_test(read_v1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,8 +210,14 @@ static void cgroup_table(void **state)
 		{ "0::/\n", 0, "/" },
 		{ "0::/system.slice/redis-server.service\n", 0, "/system.slice/redis-server.service" },
 		{ "0::/a b/c", 0, "/a b/c" },
-		{ "12:memory:/x\n1:name=systemd:/y\n0::/z\n", 0, "/z" },
-		{ "4:memory:/process_api\n", 0, "" },
+		/* the memory controller on v1 (v1, hybrid): its line wins */
+		{ "12:memory:/x\n1:name=systemd:/y\n0::/z\n", 0, "/x" },
+		{ "0::/z\n12:memory:/x\n", 0, "/x" },
+		{ "4:memory:/process_api\n", 0, "/process_api" },
+		{ "3:cpu,memory,pids:/m\n0::/z\n", 0, "/m" },
+		{ "3:memoryx:/m\n0::/z\n", 0, "/z" },
+		{ "4:memory:/a\n5:memory:/b\n", -EINVAL, "" },
+		{ "1:name=systemd:/y\n", 0, "" },
 		{ "", 0, "" },
 		{ "\n\n", 0, "" },
 		{ "10::/v1-looking\n", 0, "" },
@@ -228,7 +234,7 @@ static void cgroup_table(void **state)
 	char buf[4096], out[PROC_PATH_MAX];
 	assert_int_equal(proc_cgroup_parse(load("captures/self.cgroup", buf, sizeof(buf), NULL),
 					   out, sizeof(out)), 0);
-	assert_string_equal(out, "/");
+	assert_string_equal(out, "/process_api/21d9bfa14023456529853d2ec3a7fc73");
 	/* a path longer than the output is refused, not truncated */
 	char big[PROC_PATH_MAX + 16];
 	memset(big, 'a', sizeof(big) - 1);

@@ -1,0 +1,300 @@
+/* cgroup_backend.c - libcgroup 2.0.2 as the cgroup writer (see the header;
+ * what libcgroup cannot do and was measured: DESIGN "Cgroups"). */
+#include "cgroup_backend.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libcgroup.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc.h"
+#include "timedwrite.h"
+
+#define MEMORY "memory"
+
+/* libcgroup's ECG* codes as -errno; ECGOTHER carries the OS's errno. */
+static int cgb_errno(int ecg)
+{
+	switch (ecg) {
+	case 0: return 0;
+	case ECGOTHER: {
+		int e = cgroup_get_last_errno();
+		return e > 0 ? -e : -EIO;
+	}
+	case ECGROUPNOTEXIST:
+	case ECGROUPVALUENOTEXIST: return -ENOENT;
+	case ECGROUPNOTOWNER: return -EPERM;
+	case ECGROUPNOTALLOWED: return -EACCES;
+	case ECGROUPNOTMOUNTED:
+	case ECGROUPSUBSYSNOTMOUNTED:
+	case ECGROUPNOTINITIALIZED: return -ENODEV;
+	case ECGNONEMPTY: return -EBUSY;
+	case ECGINVAL: return -EINVAL;
+	}
+	return -EIO;
+}
+
+/* cgroup_init parses /proc/mounts: once, not on every attach of the
+ * exec path; a failure (nothing mounted yet) is retried next time. */
+static int lib_init(void)
+{
+	static int done;
+	if (done)
+		return 0;
+	int rc = cgb_errno(cgroup_init());
+	if (rc == 0)
+		done = 1;
+	return rc;
+}
+
+/* Same directory?  (realpath: "/sys/fs/cgroup/" and "/sys/fs/cgroup".) */
+static bool same_dir(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	if (!realpath(a, ra) || !realpath(b, rb))
+		return false;
+	return strcmp(ra, rb) == 0;
+}
+
+int cgb_open(const struct roots *r, struct cgb *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->hier = cg_hierarchy(r);
+	if (b->hier == CG_HIER_NONE)
+		return -ENODEV;
+	int rc = lib_init();
+	if (rc < 0)
+		return rc;
+	char *mp = NULL;
+	rc = cgb_errno(cgroup_get_subsys_mount_point(MEMORY, &mp));
+	if (rc < 0)
+		return rc == -ENOENT ? -ENODEV : rc;
+	snprintf(b->mount, sizeof(b->mount), "%s", mp);
+	free(mp);
+	char want[PATH_BUF];
+	rc = cg_group_rel(b->hier, "/", want, sizeof(want));
+	if (rc == 0)
+		rc = path_join(want, sizeof(want), r->cgroupfs, want);
+	if (rc < 0)
+		return rc;
+	return same_dir(want, b->mount) ? 0 : -EXDEV;
+}
+
+/* A struct cgroup for group with the memory controller (and one value). */
+static struct cgroup *lib_group(const char *group, const char *file, const char *value)
+{
+	struct cgroup *cg = cgroup_new_cgroup(group);
+	if (!cg)
+		return NULL;
+	struct cgroup_controller *c = cgroup_add_controller(cg, MEMORY);
+	if (!c || (file && cgroup_add_value_string(c, file, value) != 0)) {
+		cgroup_free(&cg);
+		return NULL;
+	}
+	return cg;
+}
+
+/* One value written to one file of group through libcgroup. */
+static int lib_write(const char *group, const char *file, const char *value)
+{
+	struct cgroup *cg = lib_group(group, file, value);
+	if (!cg)
+		return -ENOMEM;
+	int rc = cgb_errno(cgroup_modify_cgroup(cg));
+	cgroup_free(&cg);
+	return rc;
+}
+
+bool cgb_list_has_memory(const char *list)
+{
+	for (const char *p = list; *p;) {
+		p += strspn(p, " \t\n");
+		size_t len = strcspn(p, " \t\n");
+		if (len == 6 && strncmp(p, MEMORY, 6) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* A file of group, by path under libcgroup's mount (the same tree:
+ * cgb_open checked it). */
+static int group_file(const struct cgb *b, const char *group, const char *file, char *out,
+		      size_t size)
+{
+	char dir[PATH_BUF];
+	int rc = path_join(dir, sizeof(dir), b->mount, group);
+	if (rc == 0 && file)
+		rc = path_join(out, size, dir, file);
+	else if (rc == 0)
+		rc = path_join(out, size, dir, "");
+	return rc;
+}
+
+/* v2: "+memory" into parent's subtree_control unless listed, journaled
+ * first.  libcgroup writes it itself while creating the child (for a
+ * top-level group into the root's, too); doing it here first lets the
+ * journal see it before any write. */
+static int enable_memory(const struct cgb *b, const char *parent, struct journal *j, bool *jfail)
+{
+	char path[PATH_BUF], cur[1024];
+	if (b->hier != CG_HIER_V2)
+		return 0;
+	int rc = group_file(b, parent, "cgroup.subtree_control", path, sizeof(path));
+	ssize_t n = rc < 0 ? rc : read_file(path, cur, sizeof(cur));
+	if (n < 0)
+		return (int)n;
+	if (cgb_list_has_memory(cur))
+		return rc;
+	cur[strcspn(cur, "\n")] = '\0';
+	rc = journal_record(j, J_CGROUP_SUBTREE, parent, cur, 0, 0);
+	if (rc < 0) {
+		*jfail = true;
+		return rc;
+	}
+	return lib_write(parent, "cgroup.subtree_control", "+" MEMORY);
+}
+
+/* One missing level: journaled, then created by libcgroup (on v2 it also
+ * writes "+memory" into the parent, already done by enable_memory). */
+static int create_level(const char *level, const char *from, struct journal *j, bool *jfail)
+{
+	int rc = journal_record(j, J_CGROUP_CREATE, level, from, 0, 0);
+	if (rc < 0) {
+		*jfail = true;
+		return rc;
+	}
+	struct cgroup *cg = lib_group(level, NULL, NULL);
+	rc = cg ? cgb_errno(cgroup_create_cgroup(cg, 1)) : -ENOMEM;
+	cgroup_free(&cg);
+	if (rc < 0) {
+		/* not created by us: the journal must not claim it */
+		int jr = journal_forget(j, J_CGROUP_CREATE, level);
+		if (jr < 0) {
+			*jfail = true;
+			return jr;
+		}
+	}
+	return rc;
+}
+
+int cgb_ensure_group(const struct cgb *b, const char *group, const char *from,
+		     struct journal *j, bool *journal_failed)
+{
+	char level[PROC_PATH_MAX], parent[PROC_PATH_MAX] = "/", dir[PATH_BUF];
+	size_t len = strlen(group);
+	*journal_failed = false;
+	if (group[0] != '/' || len >= sizeof(level))
+		return -EINVAL;
+	for (size_t i = 1; i <= len; i++) {
+		if ((i < len && group[i] != '/') || group[i - 1] == '/')
+			continue; /* inside a name, "//" or a trailing slash */
+		memcpy(level, group, i);
+		level[i] = '\0';
+		int rc = enable_memory(b, parent, j, journal_failed);
+		if (rc == 0)
+			rc = group_file(b, level, NULL, dir, sizeof(dir));
+		if (rc == 0 && !dir_exists(dir))
+			rc = create_level(level, from, j, journal_failed);
+		if (rc < 0)
+			return rc;
+		memcpy(parent, level, i + 1);
+	}
+	return 0;
+}
+
+int cgb_attach(const struct cgb *b, const char *group, pid_t pid)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	if (cg_hier_v1(b->hier)) {
+		/* v1 "tasks" takes one thread: libcgroup walks /proc/PID/task */
+		const char *const ctrl[] = { MEMORY, NULL };
+		int rc = cgb_errno(cgroup_change_cgroup_path(group, pid, ctrl));
+		return rc == -ENOENT ? -ESRCH : rc;
+	}
+	struct cgroup *cg = lib_group(group, NULL, NULL);
+	if (!cg)
+		return -ENOMEM;
+	int rc = cgb_errno(cgroup_attach_task_pid(cg, pid));
+	cgroup_free(&cg);
+	return rc;
+}
+
+int cgb_pid_group(const struct cgb *b, const struct roots *r, pid_t pid, char *out, size_t size)
+{
+	if (pid <= 0 || size == 0)
+		return -EINVAL;
+	if (!cg_hier_v1(b->hier)) {
+		char rel[32], buf[8192];
+		snprintf(rel, sizeof(rel), "%d/cgroup", (int)pid);
+		ssize_t n = read_file_at(r->procfs, rel, buf, sizeof(buf));
+		if (n < 0)
+			return (int)n;
+		int rc = proc_cgroup_parse(buf, out, size);
+		return rc < 0 ? rc : out[0] ? 0 : -ENODATA;
+	}
+	char *path = NULL;
+	int rc = cgb_errno(cgroup_get_current_controller_path(pid, MEMORY, &path));
+	if (rc == 0 && snprintf(out, size, "%s", path) >= (int)size)
+		rc = -ENAMETOOLONG;
+	free(path);
+	return rc == -ENOENT ? -ESRCH : rc;
+}
+
+int cgb_set_limit(const struct cgb *b, const char *group, bool hard, uint64_t bytes)
+{
+	char val[32];
+	bool v1 = cg_hier_v1(b->hier);
+	if (bytes == CG_UNLIMITED)
+		snprintf(val, sizeof(val), "%s", v1 ? "-1" : "max");
+	else
+		snprintf(val, sizeof(val), "%" PRIu64, bytes);
+	const char *file = cg_limit_file(b->hier, hard);
+	if (v1 || hard)
+		return lib_write(group, file, val);
+	char path[PATH_BUF], line[40];
+	int rc = group_file(b, group, file, path, sizeof(path));
+	snprintf(line, sizeof(line), "%s\n", val);
+	return rc < 0 ? rc : write_file_timed(path, line, CGB_HIGH_TIMEOUT_MS, NULL);
+}
+
+int cgb_move_all(const struct cgb *b, const char *from, const char *to, size_t *moved)
+{
+	pid_t *pids = NULL;
+	int n = 0;
+	*moved = 0;
+	/* libcgroup's arguments are not const; it only reads them */
+	char name[PROC_PATH_MAX], ctrl[] = MEMORY;
+	snprintf(name, sizeof(name), "%s", from);
+	int rc = cgb_errno(cgroup_get_procs(name, ctrl, &pids, &n));
+	for (int i = 0; rc == 0 && i < n; i++) {
+		int e = cgb_attach(b, to, pids[i]);
+		if (e == 0)
+			(*moved)++;
+		else if (e != -ESRCH)
+			rc = e; /* a process that exited meanwhile is not an error */
+	}
+	free(pids);
+	return rc;
+}
+
+int cgb_remove(const struct cgb *b, const char *group)
+{
+	(void)b;
+	struct cgroup *cg = lib_group(group, NULL, NULL);
+	if (!cg)
+		return -ENOMEM;
+	int rc = cgb_errno(cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_EMPTY_ONLY));
+	cgroup_free(&cg);
+	return rc;
+}
+
+int cgb_subtree_restore(const struct cgb *b, const char *group, const char *original)
+{
+	if (b->hier != CG_HIER_V2 || cgb_list_has_memory(original))
+		return 0;
+	return lib_write(group, "cgroup.subtree_control", "-" MEMORY);
+}
