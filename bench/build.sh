@@ -5,7 +5,7 @@
 set -eu
 BUILD=${BUILD:-build}
 CC=${CC:-cc}
-PKGS="libnl-3.0 libnl-genl-3.0 libcap json-c libsystemd libbpf"
+PKGS="libnl-3.0 libnl-genl-3.0 libcap json-c libsystemd libbpf libseccomp"
 WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wformat-truncation=2 -Wstrict-prototypes
  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wundef
  -Wnull-dereference -Wimplicit-fallthrough"
