@@ -18,6 +18,7 @@
 #include "refusal.h"
 #include "refusal_bpf.h"
 #include "refusal_store.h"
+#include "snapshot.h"
 #include "vmsysctl.h"
 
 #define DRAIN_MAX 256      /* records per wake: the proc connector is served in between */
@@ -32,6 +33,11 @@ struct rf_daemon {
 	uint64_t saved_ms;
 	uint64_t lost_base;      /* lost by earlier runs (the book outlives the capture) */
 	char line[1024];
+	int last_tgid, last_svc; /* lookup(): the last untracked process's answer */
+	uint64_t last_ms;
+	char last_comm[16];
+	uint64_t wakes, records, longest_ns; /* what the loop spent on refusals (said at exit) */
+	struct proc_info pi;
 };
 
 static uint64_t clock_ms(clockid_t clk)
@@ -113,13 +119,50 @@ static void read_host(struct daemon *d)
 	h->real_now_ms = clock_ms(CLOCK_REALTIME);
 }
 
-static void attribute(const struct daemon *d, struct refusal *r)
+/* A process the tracker does not hold: matched against the policies now.
+ * It may have renamed itself after its exec (prctl PR_SET_NAME: matched by
+ * the name it has now; the next full scan enforces it) or have exited after
+ * its ENOMEM: then only what the record says (comm, uid) can match, so a
+ * service matched by comm (and user) is still named.  Returns the service
+ * index or -1; the last answer is kept, so a flood costs one /proc read. */
+static int lookup(struct daemon *d, const struct refusal *r)
+{
+	struct rf_daemon *rf = d->rf;
+	uint64_t now = clock_ms(CLOCK_MONOTONIC);
+	if (rf->last_tgid == r->tgid && now - rf->last_ms < 1000 &&
+	    strcmp(rf->last_comm, r->comm) == 0 && rf->last_svc < (int)d->pol.nsvc)
+		return rf->last_svc;
+	struct proc_info *pi = &rf->pi; /* 8 KiB: kept, not on the loop's stack */
+	if (proc_read(&d->c->roots, r->tgid, pi) < 0 || strcmp(pi->st.comm, r->comm) != 0) {
+		memset(pi, 0, sizeof(*pi));
+		pi->pid = r->tgid;
+		snprintf(pi->st.comm, sizeof(pi->st.comm), "%s", r->comm);
+		pi->status.uid = pi->status.euid = r->uid;
+	}
+	int svc = -1;
+	for (size_t i = 0; i < d->pol.nsvc && svc < 0; i++)
+		if (svc_matches(&d->pol.svc[i], d->uid_min, pi))
+			svc = (int)i;
+	if (svc >= 0)
+		d->need_full = true; /* a live one is enforced at the next pass */
+	rf->last_tgid = r->tgid;
+	rf->last_ms = now;
+	snprintf(rf->last_comm, sizeof(rf->last_comm), "%s", r->comm);
+	rf->last_svc = svc;
+	return svc;
+}
+
+static void attribute(struct daemon *d, struct refusal *r)
 {
 	const struct tproc *p = tracker_find(&d->tr, r->tgid);
-	if (!p || p->svc >= d->pol.nsvc)
+	if (p && p->svc < d->pol.nsvc) {
+		snprintf(r->service, sizeof(r->service), "%s", d->pol.svc[p->svc].name);
+		r->instance = p->inst;
 		return;
-	snprintf(r->service, sizeof(r->service), "%s", d->pol.svc[p->svc].name);
-	r->instance = p->inst;
+	}
+	int svc = lookup(d, r);
+	if (svc >= 0)
+		snprintf(r->service, sizeof(r->service), "%s", d->pol.svc[svc].name);
 }
 
 static void log_folded(const char *key, uint64_t folded, void *arg)
@@ -137,8 +180,10 @@ static void on_record(const struct rf_event *e, void *arg)
 	struct refusal r;
 	refusal_from_event(e, &rf->host, &r);
 	attribute(d, &r);
-	refusal_book_add(&rf->book, &r);
 	rf->dirty = true;
+	if (refusal_book_fold(&rf->book, &r))
+		return; /* the C library's fallback for the allocation just logged */
+	refusal_book_add(&rf->book, &r);
 	uint64_t folded;
 	if (!rf_limiter_admit(&rf->lim, r.service, clock_ms(CLOCK_MONOTONIC), &folded))
 		return;
@@ -153,10 +198,18 @@ void refusals_drain(struct daemon *d)
 	struct rf_daemon *rf = d->rf;
 	if (!rf || !rf->cap)
 		return;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	read_host(d);
 	int n = refusal_capture_drain(rf->cap, DRAIN_MAX, on_record, d);
 	if (n < 0)
 		log_errno(LOG_LVL_WARN, n, "commit refusal capture");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint64_t ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+	rf->wakes++;
+	rf->records += n > 0 ? (uint64_t)n : 0;
+	if (ns > rf->longest_ns)
+		rf->longest_ns = ns;
 	if (rf->dirty && clock_ms(CLOCK_MONOTONIC) - rf->saved_ms >= SAVE_EVERY_MS)
 		save(d);
 }
@@ -185,8 +238,13 @@ void refusals_teardown(struct daemon *d)
 	struct rf_daemon *rf = d->rf;
 	if (!rf)
 		return;
-	if (rf->cap)
+	if (rf->cap) {
 		refusals_drain(d);
+		/* the bound DRAIN_MAX puts on one wake, measured */
+		log_info("commit refusal capture: %" PRIu64 " records in %" PRIu64 " wakes, the "
+			 "longest %" PRIu64 " us (at most %d records a wake)",
+			 rf->records, rf->wakes, rf->longest_ns / 1000, DRAIN_MAX);
+	}
 	/* every window ends with the daemon: say what was folded */
 	rf_limiter_flush(&rf->lim, UINT64_MAX, log_folded, NULL);
 	if (rf->dirty)

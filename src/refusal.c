@@ -109,6 +109,7 @@ void refusal_from_event(const struct rf_event *e, const struct refusal_host *h, 
 		r->commit_limit_kb = kern ? commit_limit_kb(e, h) : h->commit_limit_kb;
 	}
 	r->exact = kern && r->mode == 2;
+	r->tries = 1;
 }
 
 /* "96 MiB left under CommitLimit 1.0 GiB" and its variants. */
@@ -139,13 +140,16 @@ void refusal_format(const struct refusal *r, char *buf, size_t size)
 	if (r->service[0])
 		snprintf(svc, sizeof(svc), ", service %s", r->service);
 	headroom_words(r, room, sizeof(room));
-	snprintf(buf, size,
-		 "%s of %s (pid %d%s) refused: needs %s%s of commit, %s (vm.overcommit_memory=%d)"
-		 " while %s of RAM is available%s",
-		 refusal_op_name(r->op), r->comm, r->tgid, svc, r->need_partial ? "at least " : "",
-		 fmt_kb(r->need_kb, need, sizeof(need)), room, r->mode,
-		 fmt_kb(r->mem_available_kb, avail, sizeof(avail)),
-		 r->exact || r->mode != 2 ? "" : " (commit figures read from /proc a moment later)");
+	int n = snprintf(buf, size,
+			 "%s of %s (pid %d%s) refused: needs %s%s of commit, %s "
+			 "(vm.overcommit_memory=%d) while %s of RAM is available%s",
+			 refusal_op_name(r->op), r->comm, r->tgid, svc,
+			 r->need_partial ? "at least " : "", fmt_kb(r->need_kb, need, sizeof(need)),
+			 room, r->mode, fmt_kb(r->mem_available_kb, avail, sizeof(avail)),
+			 r->exact || r->mode != 2 ? "" : " (commit figures read from /proc a moment later)");
+	if (r->tries > 1 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "; the C library's fallbacks (%s) were refused "
+			 "too: %u tries", r->op == RF_OP_MMAP ? "brk, mmap" : "mmap", r->tries);
 }
 
 /* ---- rate limit ---------------------------------------------------------------- */
@@ -234,6 +238,36 @@ void refusal_book_add(struct refusal_book *b, const struct refusal *r)
 		t->first_ms = r->time_ms;
 	if (r->time_ms > t->last_ms)
 		t->last_ms = r->time_ms;
+}
+
+/* op is the next step after `first` (tries so far) of malloc's fallbacks:
+ * mmap, brk, mmap or brk, mmap. */
+static bool fallback_step(enum refusal_op first, uint32_t tries, enum refusal_op op)
+{
+	if (first == RF_OP_MMAP)
+		return (tries == 1 && op == RF_OP_BRK) || (tries == 2 && op == RF_OP_MMAP);
+	return first == RF_OP_BRK && tries == 1 && op == RF_OP_MMAP;
+}
+
+#define RF_FOLD_LOOKBACK 8 /* records of other threads in between */
+
+bool refusal_book_fold(struct refusal_book *b, const struct refusal *r)
+{
+	for (size_t i = 0; i < RF_FOLD_LOOKBACK && i < b->nrecent; i++) {
+		struct refusal *p = &b->recent[(b->head + b->nrecent - 1 - i) % RF_RECENT];
+		if (p->pid != r->pid || p->tgid != r->tgid)
+			continue;
+		uint64_t dt = r->time_ms > p->time_ms ? r->time_ms - p->time_ms : p->time_ms - r->time_ms;
+		/* brk asks for the request plus its top pad, the last mmap rounds
+		 * to 1 MiB: the same order, never twice as much and more */
+		bool near = r->size_kb <= 2 * p->size_kb + 2048 && 2 * r->size_kb + 2048 >= p->size_kb;
+		if (dt > RF_RETRY_MS || !near || !fallback_step(p->op, p->tries, r->op) ||
+		    strcmp(p->service, r->service) != 0)
+			return false;
+		p->tries++;
+		return true;
+	}
+	return false;
 }
 
 const struct refusal *refusal_book_recent(const struct refusal_book *b, size_t i)

@@ -37,6 +37,9 @@ struct refusal {
 	int mode;                /* vm.overcommit_memory */
 	bool exact;              /* Committed_AS and CommitLimit read by the kernel hook at the
 	                            refusal; false: from /proc a moment later */
+	uint32_t tries;          /* refusals this record stands for: 1, or up to
+	                            RF_TRIES_MAX for one allocation and the C library's
+	                            fallbacks for it (refusal_book_fold) */
 };
 
 /* What the capture cannot read in the kernel, read from /proc when the
@@ -114,6 +117,19 @@ struct refusal_book {
 };
 
 void refusal_book_add(struct refusal_book *b, const struct refusal *r);
+
+/* One allocation, one record.  glibc's malloc, refused an mmap, tries brk
+ * and then mmap again (in 1 MiB steps); below its mmap threshold brk, then
+ * mmap.  Each is a refusal of the commit check, but the program made one
+ * request and got one ENOMEM.  A refusal that is the next step of that
+ * sequence for a recent record of the same thread (within RF_RETRY_MS, a
+ * size of the same order) is folded into it: tries + 1, no new record, no
+ * count; true.  False: a refusal of its own (refusal_book_add it).  A
+ * program that calls mmap again itself makes a new record (mmap after a
+ * lone mmap is no fallback). */
+#define RF_RETRY_MS 100
+#define RF_TRIES_MAX 3
+bool refusal_book_fold(struct refusal_book *b, const struct refusal *r);
 /* The i-th most recent (0 = newest), NULL past the end. */
 const struct refusal *refusal_book_recent(const struct refusal_book *b, size_t i);
 uint64_t refusal_tally_total(const struct refusal_tally *t);

@@ -60,8 +60,8 @@ static int explain(const struct roots *r, int err, const char *stage, char *why,
 				    "CAP_SYS_ADMIN) in the initial namespace; a container must be "
 				    "granted them");
 	else
-		snprintf(why, size, "the kernel refused the BPF program at %s: %s%s%s (needs Linux "
-				    "5.11+ with BTF, BPF trampolines (fexit) and ring buffers)",
+		snprintf(why, size, "the kernel refused the BPF program at %s: %s%s%s (needs x86_64 "
+				    "Linux 5.15+ with BTF: fexit, ring buffer, bpf_task_pt_regs)",
 			 stage, strerror(-err), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
 	return err;
 }

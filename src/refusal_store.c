@@ -44,7 +44,8 @@ static json_object *record_json(const struct refusal *r)
 		 add_u64(o, "reserve_kb", r->reserve_kb) |
 		 add_u64(o, "mem_available_kb", r->mem_available_kb) |
 		 add_u64(o, "mode", (uint64_t)r->mode) |
-		 jsonval_add(o, "exact", json_object_new_boolean(r->exact));
+		 jsonval_add(o, "exact", json_object_new_boolean(r->exact)) |
+		 add_u64(o, "tries", r->tries);
 	if (rc) {
 		json_object_put(o);
 		return NULL;
@@ -184,6 +185,11 @@ static int record_parse(json_object *o, struct refusal *r)
 		 jsonval_u64(o, "mem_available_kb", BOOK_MAX_VALUE, &r->mem_available_kb) |
 		 get_int(o, "mode", 2, &r->mode) | get_bool(o, "exact", &r->exact);
 	r->uid = (uint32_t)u;
+	/* files written before fallbacks were folded have no "tries" */
+	uint64_t tries = 1;
+	if (json_object_object_get_ex(o, "tries", NULL))
+		rc |= jsonval_u64(o, "tries", RF_TRIES_MAX, &tries) | (tries == 0);
+	r->tries = (uint32_t)tries;
 	if (rc == 0 && refusal_op_parse(op, &r->op) < 0)
 		rc = -EINVAL;
 	return rc ? -EINVAL : 0;

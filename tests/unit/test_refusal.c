@@ -167,7 +167,8 @@ static void limiter(void **state)
 static struct refusal rec(const char *svc, enum refusal_op op, uint64_t t)
 {
 	struct refusal r = { .time_ms = t, .pid = 7, .tgid = 7, .op = op, .size_kb = 4,
-			     .need_kb = 4, .committed_kb = -3, .mode = 2, .exact = true };
+			     .need_kb = 4, .committed_kb = -3, .mode = 2, .exact = true,
+			     .tries = 1 };
 	snprintf(r.service, sizeof(r.service), "%s", svc);
 	snprintf(r.comm, sizeof(r.comm), "x\"y\n");
 	return r;
@@ -199,6 +200,54 @@ static void book_bounds(void **state)
 	}
 	assert_int_equal(b->ntally, RF_TALLIES);
 	assert_int_equal(refusal_book_total(b), 100 + 2 * RF_TALLIES);
+	free(b);
+}
+
+/* try: one refusal of thread 7 at time t of size kb */
+static bool try(struct refusal_book *b, enum refusal_op op, uint64_t t, uint64_t kb)
+{
+	struct refusal r = rec("", op, t);
+	r.size_kb = r.need_kb = kb;
+	if (refusal_book_fold(b, &r))
+		return true;
+	refusal_book_add(b, &r);
+	return false;
+}
+
+/* glibc's malloc(400 MiB) under strict overcommit: mmap, brk, mmap = one
+ * record with 3 tries; its next malloc a record of its own; a program's own
+ * mmap loop one record per call; a late or far-off brk no fallback. */
+static void book_fold(void **state)
+{
+	(void)state;
+	struct refusal_book *b = calloc(1, sizeof(*b));
+	assert_non_null(b);
+	assert_false(try(b, RF_OP_MMAP, 1000, 409604));
+	assert_true(try(b, RF_OP_BRK, 1000, 409600 + 132));
+	assert_true(try(b, RF_OP_MMAP, 1001, 410624));
+	assert_int_equal(b->nrecent, 1);
+	assert_int_equal(refusal_book_recent(b, 0)->tries, 3);
+	assert_int_equal(refusal_book_recent(b, 0)->size_kb, 409604);
+	char line[1024];
+	refusal_format(refusal_book_recent(b, 0), line, sizeof(line));
+	assert_non_null(strstr(line, "the C library's fallbacks (brk, mmap) were refused too: 3 tries"));
+	assert_false(try(b, RF_OP_MMAP, 1002, 409604)); /* the next malloc */
+	assert_true(try(b, RF_OP_BRK, 1002, 409700));
+	assert_int_equal(refusal_book_total(b), 2);
+	/* below the mmap threshold: brk then mmap (1 MiB) */
+	assert_false(try(b, RF_OP_BRK, 2000, 228));
+	assert_true(try(b, RF_OP_MMAP, 2000, 1024));
+	assert_false(try(b, RF_OP_MMAP, 2001, 1024)); /* not a step after brk, mmap */
+	/* a program's own loop of mmaps: each its own */
+	for (uint64_t i = 0; i < 5; i++)
+		assert_false(try(b, RF_OP_MMAP, 3000 + i, 3 << 20));
+	assert_false(try(b, RF_OP_BRK, 3005, 4)); /* tiny: no fallback of a 3 GiB mmap */
+	assert_false(try(b, RF_OP_MMAP, 4000, 409604));
+	assert_false(try(b, RF_OP_BRK, 4000 + RF_RETRY_MS + 1, 409700)); /* too late */
+	struct refusal other = rec("", RF_OP_BRK, 4000);
+	other.pid = 8; /* another thread */
+	assert_false(refusal_book_fold(b, &other));
+	assert_int_equal(refusal_book_total(b), 2 + 2 + 5 + 1 + 2);
 	free(b);
 }
 
@@ -251,6 +300,7 @@ int main(void)
 		cmocka_unit_test(op_of),           cmocka_unit_test(from_fork_event),
 		cmocka_unit_test(from_event_fallbacks), cmocka_unit_test(limiter),
 		cmocka_unit_test(book_bounds),     cmocka_unit_test(book_json),
+		cmocka_unit_test(book_fold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

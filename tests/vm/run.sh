@@ -24,6 +24,9 @@
 #   OC_VM_SCENARIO_DIR  scenarios from another directory (experiments)
 #   OC_VM_HOST_TIMEOUT  seconds per boot (default: the scenarios' budgets + 90)
 #   OC_VM_PVH=0     boot the bzImage, not the unpacked vmlinux (PVH entry)
+#   OC_VM_ICOUNT=N  guest clock = instructions x 2^N ns (qemu -icount shift=N,
+#                   sleep=off): CPU times count instructions, not the host's
+#                   load (benches; single-threaded TCG, so slower)
 # Nothing here touches this machine's /proc/sys or cgroups: all of that
 # happens inside the guest.
 set -eu
@@ -187,6 +190,7 @@ boot() {
 	b0=$(date +%s)
 	set +e
 	timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu "$CPU" -m "$mem" -smp "$SMP" \
+		${OC_VM_ICOUNT:+-icount "shift=$OC_VM_ICOUNT,sleep=off"} \
 		-nodefaults -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 oc.run=$names" \

@@ -172,6 +172,8 @@ else
 	pass verify
 fi
 info security "$(systemd-analyze security --no-pager overcommitd.service 2>&1 | tail -n 1)"
+# shellcheck source=tests/vm/systemd/guest-refusal.sh
+. /oc/guest-refusal.sh
 
 # ---------------------------------------------------------------- redis
 if wait_for 30 is_active redis-server.service; then
