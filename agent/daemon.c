@@ -105,12 +105,15 @@ static void reload(struct daemon *d)
 		log_err("reload: out of memory; still running the previous one");
 		return;
 	}
-	if (episodes_reset(d, np.nsvc) < 0) {
+	struct workcache nwc;
+	if (episodes_reset(d, np.nsvc) < 0 || workcache_init(&nwc, np.nsvc) < 0) {
 		tracker_free(&nt);
 		policy_free(&np);
 		log_err("reload: out of memory; still running the previous one");
 		return;
 	}
+	workcache_free(&d->wc);
+	d->wc = nwc;
 	tracker_free(&d->tr);
 	policy_free(&d->pol);
 	d->pol = np;
@@ -356,6 +359,8 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	for (size_t i = 0; i < p->nact; i++) {
 		const struct action *a = &p->act[i];
 		drift_record(&d->drift, a, &res[i], now_ms(CLOCK_MONOTONIC));
+		if (a->pid > 0 && res[i].status == AP_DONE)
+			workcache_stale(&d->wc, a->pid); /* its cached figures are old now */
 		switch (res[i].status) {
 		case AP_DONE:
 			done++;
@@ -511,6 +516,7 @@ static void on_event(const struct pc_event *ev, void *arg)
 			return;
 		if (proc_read(r, ev->pid, &pi) < 0)
 			return; /* gone already: not an error */
+		workcache_forget(&d->wc, ev->pid); /* another program: read it afresh */
 		if (tracker_exec(&d->tr, &d->pol, d->uid_min, &pi, ev->ts_ns, &o) < 0) {
 			d->need_full = true;
 			return;
@@ -524,6 +530,8 @@ static void on_event(const struct pc_event *ev, void *arg)
 			episode_end(d, o.svc);
 		return;
 	case PC_FORK:
+		if (ev->pid == ev->tgid)
+			workcache_forget(&d->wc, ev->pid); /* the pid names a new process */
 		if (tracker_fork(&d->tr, ev->ptgid, ev->pid, ev->tgid, ev->ts_ns, &o) < 0) {
 			d->need_full = true;
 			return;
@@ -549,8 +557,10 @@ static void on_event(const struct pc_event *ev, void *arg)
 		tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
 		if (o.episode_end)
 			episode_end(d, o.svc);
-		if (o.removed)
+		if (o.removed) {
+			workcache_exit(&d->wc, o.pid); /* a worker's lifetime growth is learned */
 			forget_process(d, o.pid);
+		}
 		if (o.orphans)
 			promote_orphans(d, o.pid);
 		return;
@@ -577,8 +587,10 @@ static bool process_alive(int pid, uint64_t start, const void *arg)
 static int observe(struct daemon *d, struct snapshot *s)
 {
 	const struct roots *r = &d->c->roots;
+	if (d->need_full)
+		workcache_clear(&d->wc); /* lost events: no cached figure is trusted */
 	if (d->need_full || ++d->passes % FULL_SCAN_EVERY == 0) {
-		int rc = snapshot_take(r, &d->pol, s);
+		int rc = workcache_observe(&d->wc, r, &d->pol, NULL, 0, s);
 		if (rc < 0)
 			return rc;
 		d->need_full = false;
@@ -591,7 +603,7 @@ static int observe(struct daemon *d, struct snapshot *s)
 	if (!pids)
 		return -ENOMEM;
 	size_t n = tracker_pids(&d->tr, pids, d->tr.n);
-	int rc = snapshot_take_pids(r, &d->pol, pids, n, s);
+	int rc = workcache_observe(&d->wc, r, &d->pol, pids, n, s);
 	free(pids);
 	return rc;
 }
@@ -755,7 +767,8 @@ static int setup(struct daemon *d)
 		d->learned = NULL;
 		d->nlearned = 0;
 	}
-	if (tracker_init(&d->tr, d->pol.nsvc) < 0 || episodes_reset(d, d->pol.nsvc) < 0)
+	if (tracker_init(&d->tr, d->pol.nsvc) < 0 || episodes_reset(d, d->pol.nsvc) < 0 ||
+	    workcache_init(&d->wc, d->pol.nsvc) < 0)
 		return -ENOMEM;
 	sigset_t set;
 	sigemptyset(&set);
@@ -811,6 +824,7 @@ static void teardown(struct daemon *d)
 	if (d->sample_fd >= 0)
 		close(d->sample_fd);
 	tracker_free(&d->tr);
+	workcache_free(&d->wc);
 	charge_cache_free(&d->charges);
 	journal_close(&d->j);
 	free(d->learned);
@@ -867,6 +881,10 @@ static void log_stopping(const struct daemon *d)
 	/* the bounds a soak checks (issue 13 item 4) */
 	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d->tr.n,
 		 d->drift.n, d->j.n);
+	log_info("workers: %" PRIu64 " /proc reads, %" PRIu64 " served from the cache (read every "
+		 "%d passes), %zu cached now; %" PRIu64 " oom_score_adj values the services set "
+		 "themselves left alone", d->wc.reads, d->wc.served, WORK_READ_EVERY, d->wc.n,
+		 d->drift.oom_conflicts_total);
 }
 
 int cmd_run(const struct cli *c)

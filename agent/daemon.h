@@ -14,6 +14,7 @@
 #include "proc.h"
 #include "procconn.h"
 #include "tracker.h"
+#include "workcache.h"
 
 struct daemon_stats {
 	uint64_t events, resyncs, full_scans, applied, failed, episodes, enforced;
@@ -37,6 +38,7 @@ struct daemon {
 	struct procconn *pc;
 	struct rf_daemon *rf;       /* commit refusal capture; NULL without */
 	struct charge_cache charges; /* exact fork charges per (pid, start time) */
+	struct workcache wc;        /* workers read every WORK_READ_EVERY passes */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;

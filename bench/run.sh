@@ -195,6 +195,8 @@ part_scan() {
 		echo "sleepers $(cat "$T/sleep.out")" >> "$R/scan.txt"
 		echo "scan np=$np policy=shipped $("$B/scanpass" -r 10 policies)" >> "$R/scan.txt"
 		echo "scan np=$np policy=all-match $("$B/scanpass" -r 10 policies "$T/allpol")" >> "$R/scan.txt"
+		# the daemon's pass (worker cache), every sleeper a main of its own
+		echo "scan np=$np shape=mains $("$B/scanpass" -w -r 10 policies "$T/allpol")" >> "$R/scan.txt"
 		# the whole command, start to exit: CPU of one `status --format json`
 		for rep in $(seq 5); do
 			c0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
@@ -203,6 +205,20 @@ part_scan() {
 			s1=$(date +%s%N)
 			echo "status np=$np wall_us=$(((s1 - s0) / 1000))"
 		done >> "$R/scan.txt"
+		exec 8>&-
+		wait $SL
+		untrack $SL
+		rm -f "$T/sleep.in"
+		# issue 11 item 6: one main and np workers (prefork, PostgreSQL)
+		mkfifo "$T/sleep.in"
+		"$B/sleepers" -p "$np" < "$T/sleep.in" > "$T/sleep.out" &
+		SL=$!
+		track $SL
+		exec 8> "$T/sleep.in"
+		i=0
+		until grep -q '^ready' "$T/sleep.out" || [ $i -gt 600 ]; do sleep 0.1; i=$((i + 1)); done
+		echo "scan np=$np shape=prefork $("$B/scanpass" -r 10 policies "$T/allpol")" >> "$R/scan.txt"
+		echo "scan np=$np shape=prefork $("$B/scanpass" -w -r 10 policies "$T/allpol")" >> "$R/scan.txt"
 		exec 8>&-
 		wait $SL
 		untrack $SL

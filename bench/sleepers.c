@@ -1,6 +1,11 @@
 /* sleepers - N idle processes for the observation-cost bench (item 3).
  *
- *   sleepers N
+ *   sleepers [-p] N
+ *
+ * -p: prefork shape: the parent names itself "ocb-sleeper" too, so a policy
+ * matching the name sees one main and N workers (its children), the shape
+ * of Apache prefork, gunicorn or PostgreSQL; without it every sleeper is a
+ * main of its own (its parent does not match).
  *
  * Forks N children named "ocb-sleeper" that wait in pause() (each dies with
  * its parent: PR_SET_PDEATHSIG), prints "ready N" and waits until stdin
@@ -9,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,10 +32,13 @@ static void on_sig(int sig)
 int main(int argc, char **argv)
 {
 	unsigned long n;
-	if (argc != 2 || bu_ulong(argv[1], 1, 30000, &n) < 0) {
-		fputs("usage: sleepers N (1..30000)\n", stderr);
+	int prefork = argc == 3 && strcmp(argv[1], "-p") == 0;
+	if (argc != 2 + prefork || bu_ulong(argv[1 + prefork], 1, 30000, &n) < 0) {
+		fputs("usage: sleepers [-p] N (1..30000)\n", stderr);
 		return 1;
 	}
+	if (prefork)
+		prctl(PR_SET_NAME, "ocb-sleeper");
 	pid_t *kids = calloc(n, sizeof(*kids));
 	if (!kids)
 		return 1;

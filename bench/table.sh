@@ -88,6 +88,18 @@ if [ -s "$C" ]; then
 			row "3" "one observation pass, $pr processes, policy $pol: CPU" "$(ms "$oc")" \
 				"smaps_rollup of each: $(ms "$nv")" "$(ratio "$oc" "$nv")x" ""
 		done
+		# the daemon's periodic pass through the worker cache (issue 11 item 6)
+		for shape in prefork mains; do
+			k="scan np=$np shape=$shape scanpass-daemon"
+			pc=$(pick "$C" "$k" ocd_pass_cpu_us); fc=$(pick "$C" "$k" ocd_full_cpu_us)
+			cc=$(pick "$C" "$k" ocd_cycle_cpu_us); nv=$(pick "$C" "$k" naive_cpu_us)
+			tk=$(pick "$C" "$k" tracked)
+			[ "$tk" = - ] && continue
+			row "3" "daemon pass, $tk tracked ($shape: $( [ $shape = prefork ] && echo "1 main + workers" || echo "every one a main")): CPU per pass / full scan / average over 30 passes" \
+				"$(ms "$pc") / $(ms "$fc") / $(ms "$cc")" "smaps_rollup of each: $(ms "$nv")" \
+				"pass $(ratio "$pc" "$nv")x, average $(ratio "$cc" "$nv")x" \
+				"<= 0.5x naive: $(le "$(ratio "$cc" "$nv")" 0.5)"
+		done
 		sw=$(grep "^status np=$np " "$C" | sed -n 's/.*wall_us=\([0-9]*\).*/\1/p' | median)
 		row "3" "\`overcommitd status --format json\`, ~$np extra processes: wall (whole command)" "$(ms "$sw")" "" "" ""
 	done

@@ -12,6 +12,7 @@
 
 #include "forkobs.h"
 #include "oomconflict.h"
+#include "oompolicy.h"
 #include "util.h"
 
 /* Invariant 1: a CommitLimit never goes below Committed_AS + reserves + this. */
@@ -125,6 +126,23 @@ static int add_risk(struct plan *p, const char *kind, const char *service, const
 
 /* ---- per-service figures ------------------------------------------------ */
 
+/* Workers' private memory now and what they will grow into.  Each
+ * worker's private pages are in the group's anon but in no main's RssAnon
+ * (a page the main maps is counted there, COW-shared or not): group anon
+ * minus the mains' and members' RssAnon, per worker.  Over its life a
+ * worker reaches worker_growth_kb (learned from RssAnon by the daemon). */
+static void eval_workers(const struct svc_obs *o, struct svc_eval *e, uint64_t group_anon_kb,
+			 uint64_t main_rss_kb)
+{
+	if (e->workers == 0)
+		return;
+	uint64_t private_kb = group_anon_kb > main_rss_kb ? group_anon_kb - main_rss_kb : 0;
+	e->worker_private_kb = private_kb / e->workers;
+	e->worker_growth_kb = o->worker_growth_kb;
+	uint64_t life_kb = e->worker_growth_kb * e->workers;
+	e->workers_room_kb = life_kb > private_kb ? life_kb - private_kb : 0;
+}
+
 static void eval_service(const struct snapshot *s, size_t idx, struct svc_eval *e)
 {
 	const struct svc_obs *o = &s->svc[idx];
@@ -166,6 +184,7 @@ static void eval_service(const struct snapshot *s, size_t idx, struct svc_eval *
 	e->instances = o->ninst;
 	e->workers = e->forks;
 	e->commit_per_worker_kb = e->workers ? e->workers_commit_kb / e->workers : 0;
+	eval_workers(o, e, cg ? o->cg.anon / 1024 : 0, rss_matched);
 	/* "now": the charge the snapshot carries (exact when smaps was read),
 	 * against the CommitLimit the kernel shows */
 	struct fork_input in = fork_input_of(s, idx, &s->vm, true);
@@ -835,6 +854,9 @@ static int plan_auto_high(const struct limit_ctx *l, uint64_t *high_kb)
 	uint64_t hi_min = resolve_kb(&ps->memory_high_min, l->mem_total_kb);
 	uint64_t hi_max = resolve_kb(&ps->memory_high_max, l->mem_total_kb);
 	uint64_t kb = cow_sized(e->size_anon_kb, e->cow.growth, l->cow_bp);
+	/* long-lived workers: the room they still grow into, with the margin */
+	uint64_t room = cow_sized(e->workers_room_kb, 0.0, l->cow_bp);
+	kb += room;
 	const char *clamp = "";
 	if (kb < hi_min) {
 		kb = hi_min;
@@ -851,10 +873,16 @@ static int plan_auto_high(const struct limit_ctx *l, uint64_t *high_kb)
 	else
 		snprintf(learned_txt, sizeof(learned_txt), "learned from %zu fork episode%s",
 			 e->cow.episodes, e->cow.episodes == 1 ? "" : "s");
-	char how[PLAN_TEXT_MAX];
+	char how[PLAN_TEXT_MAX], workers_txt[160] = "";
+	if (room)
+		snprintf(workers_txt, sizeof(workers_txt),
+			 " + %zu workers' room %s (each grows to %s over its life, %s private now) "
+			 "x (1 + cow_margin)",
+			 e->workers, KB(e->workers_room_kb), KB(e->worker_growth_kb),
+			 KB(e->worker_private_kb));
 	snprintf(how, sizeof(how),
-		 "auto = anon %s x (1 + COW growth %.2f; %s) x (1 + cow_margin %" PRIu64 "%%)%s",
-		 KB(e->size_anon_kb), e->cow.growth, learned_txt, l->cow_bp / 100, clamp);
+		 "auto = anon %s x (1 + COW growth %.2f; %s) x (1 + cow_margin %" PRIu64 "%%)%s%s",
+		 KB(e->size_anon_kb), e->cow.growth, learned_txt, l->cow_bp / 100, workers_txt, clamp);
 	*high_kb = kb;
 	struct limit_req r = { ACT_MEMORY_HIGH, &ps->memory_high, kb, how,
 			       hi_max ? hi_max : l->mem_total_kb, cg_value(l->cg, l->cg->high) };
@@ -1015,6 +1043,28 @@ static int instance_risks(struct plan *p, const struct snapshot *s, const struct
 	return rc;
 }
 
+/* systemd's OOMPolicy=stop (its default) or kill: one OOM-killed child
+ * takes the whole unit down (read over D-Bus; unknown: no claim). */
+static int oom_policy_risk(struct plan *p, const struct pol_service *ps, const struct svc_obs *o,
+			   const struct svc_eval *e)
+{
+	bool children = e->workers > 0 || ps->child_oom_score_adj.set;
+	enum oomp_verdict v = oompolicy_judge(o->oom_policy, children);
+	if (v != OOMP_STOPS_UNIT && v != OOMP_KILLS_UNIT)
+		return 0;
+	return add_risk(p, "oom_policy_stop", ps->name,
+			"%s runs as %.200s with OOMPolicy=%s%s: when the OOM killer takes one of "
+			"its children (%zu worker%s now%s), systemd %s the whole unit, main "
+			"included; set OOMPolicy=continue (systemctl edit %.200s: [Service] "
+			"OOMPolicy=continue)",
+			ps->name, o->unit, o->oom_policy,
+			v == OOMP_STOPS_UNIT ? " (systemd's default)" : "", e->workers,
+			e->workers == 1 ? "" : "s",
+			ps->child_oom_score_adj.set ? ", child_oom_score_adj makes them its first choice"
+						    : "",
+			v == OOMP_STOPS_UNIT ? "stops" : "kills", o->unit);
+}
+
 static int plan_risks(const struct policy *pol, const struct snapshot *s, struct plan *p)
 {
 	const struct meminfo *mi = &s->mem;
@@ -1046,6 +1096,8 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 		rc = instance_risks(p, s, o, ps);
 		if (rc == 0)
 			rc = fork_risks(p, ps, m, e, mi);
+		if (rc == 0)
+			rc = oom_policy_risk(p, ps, o, e);
 		bool limited = o->cg.present && o->own_cgroup &&
 			       (o->cg.high != CG_UNLIMITED || o->cg.max != CG_UNLIMITED);
 		if (rc == 0 && mode == VM_MODE_ALWAYS && !limited && m->oom_score_adj == 0)

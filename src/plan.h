@@ -63,6 +63,14 @@ struct svc_eval {                /* derived per-service figures for reports */
 	uint64_t workers_commit_kb;  /* their commit: each fork was charged its parent's */
 	uint64_t commit_per_worker_kb; /* workers_commit_kb / workers */
 	size_t forks_failing;        /* instances whose fork does not fit now */
+	uint64_t worker_private_kb;  /* private anon per worker now: the group's anon the
+	                                mains and members do not map, per worker (COW
+	                                copies included; 0 without a group of its own) */
+	uint64_t worker_growth_kb;   /* private growth one worker reaches over its life
+	                                (learned by the daemon: svc_obs.worker_growth_kb) */
+	uint64_t workers_room_kb;    /* what the workers will still grow into:
+	                                workers x growth - their private anon now (>= 0);
+	                                memory.high = auto adds it */
 	size_t oom_self_set;         /* children that set their own oom_score_adj
 	                                (oomconflict.h): left alone, one risk */
 };

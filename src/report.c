@@ -56,6 +56,21 @@ static const char *verdict_word(enum fork_verdict v)
 	return v == FORK_FITS ? "fits" : v == FORK_FAILS ? "FAILS" : "UNCERTAIN";
 }
 
+/* Long-lived workers: private memory now, growth over a worker's life. */
+static void text_workers(FILE *out, const struct svc_obs *o, const struct svc_eval *e)
+{
+	fprintf(out, "      workers' private anon %s each now", KB(e->worker_private_kb));
+	if (o->worker_growth_n)
+		fprintf(out, ", %s over a worker's life (learned from %zu worker%s)",
+			KB(e->worker_growth_kb), o->worker_growth_n,
+			o->worker_growth_n == 1 ? "" : "s");
+	else
+		fprintf(out, ", growth over a worker's life not learned yet (the daemon learns it)");
+	if (e->workers_room_kb)
+		fprintf(out, "; room to grow %s", KB(e->workers_room_kb));
+	fputc('\n', out);
+}
+
 static void text_services(FILE *out, const struct report_in *in)
 {
 	const struct snapshot *s = in->snap;
@@ -76,10 +91,13 @@ static void text_services(FILE *out, const struct report_in *in)
 		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d\n",
 			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj);
 		if (o->ninst > 1 || e->workers > 0)
-			fprintf(out, "      %zu instance%s; %zu worker%s, %s of commit each, %s in all\n",
+			fprintf(out, "      %zu instance%s; %zu worker%s, %s of commit each, %s in all "
+				     "(service total %s)\n",
 				o->ninst, o->ninst == 1 ? "" : "s", e->workers,
 				e->workers == 1 ? "" : "s", KB(e->commit_per_worker_kb),
-				KB(e->workers_commit_kb));
+				KB(e->workers_commit_kb), KB(e->commit_kb));
+		if (e->workers > 0)
+			text_workers(out, o, e);
 		for (size_t k = 0; o->ninst > 1 && k < o->ninst; k++)
 			fprintf(out, "      instance pid %d: commit %s, %zu child%s, oom_score_adj %d\n",
 				o->procs[o->inst[k].main].pid, KB(o->inst[k].commit_kb),
@@ -229,6 +247,20 @@ static void instances_json(json_object *j, const struct svc_obs *o, const struct
 	jsonval_put(j, "commit_per_worker_kb",
 		    json_object_new_int64((int64_t)e->commit_per_worker_kb), rc);
 	jsonval_put(j, "untrusted_matches", json_object_new_int64((int64_t)o->nuntrusted), rc);
+	/* the unit and its OOMPolicy (null: not a unit, or systemd did not say) */
+	if (o->unit[0])
+		jsonval_put(j, "unit", jstr(o->unit), rc);
+	else
+		put_null(j, "unit", rc);
+	if (o->oom_policy[0])
+		jsonval_put(j, "unit_oom_policy", jstr(o->oom_policy), rc);
+	else
+		put_null(j, "unit_oom_policy", rc);
+	jsonval_put(j, "worker_private_kb", json_object_new_int64((int64_t)e->worker_private_kb), rc);
+	jsonval_put(j, "worker_growth_kb", json_object_new_int64((int64_t)e->worker_growth_kb), rc);
+	jsonval_put(j, "worker_growth_learned_from",
+		    json_object_new_int64((int64_t)o->worker_growth_n), rc);
+	jsonval_put(j, "workers_room_kb", json_object_new_int64((int64_t)e->workers_room_kb), rc);
 	/* children holding an oom_score_adj they set themselves: left alone */
 	jsonval_put(j, "oom_score_adj_own", json_object_new_int64((int64_t)e->oom_self_set), rc);
 }

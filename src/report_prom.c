@@ -260,6 +260,26 @@ static bool g_workers_commit(const struct svc_obs *o, const struct svc_eval *e, 
 	return true;
 }
 
+static bool g_commit_per_worker(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	(void)o;
+	*v = kib(e->commit_per_worker_kb);
+	return e->workers > 0;
+}
+
+static bool g_worker_private(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	(void)o;
+	*v = kib(e->worker_private_kb);
+	return e->workers > 0;
+}
+
+static bool g_worker_growth(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
+{
+	*v = kib(e->worker_growth_kb);
+	return o->worker_growth_n > 0;
+}
+
 static bool g_forks_failing(const struct svc_obs *o, const struct svc_eval *e, struct pval *v)
 {
 	*v = u64v(e->forks_failing);
@@ -283,6 +303,15 @@ static const struct svc_metric svc_metrics[] = {
 	{ { "overcommitd_service_workers_commit_bytes", "gauge",
 	    "Commit of those children: each fork was charged its parent's private memory." },
 	  g_workers_commit },
+	{ { "overcommitd_service_commit_per_worker_bytes", "gauge",
+	    "Commit charge of one worker (its fork was charged its parent's private memory)." },
+	  g_commit_per_worker },
+	{ { "overcommitd_service_worker_private_bytes", "gauge",
+	    "Private anonymous memory per worker now: the group's anon no main maps, per worker." },
+	  g_worker_private },
+	{ { "overcommitd_service_worker_growth_bytes", "gauge",
+	    "Private growth one worker reaches over its life, learned by the daemon." },
+	  g_worker_growth },
 	{ { "overcommitd_service_instance_forks_failing", "gauge",
 	    "Instances whose fork would fail with ENOMEM now." },
 	  g_forks_failing },

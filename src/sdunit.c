@@ -108,6 +108,8 @@ struct call_state {
 	int rc;
 	char *err;
 	size_t errsize;
+	sd_bus_message *reply; /* kept when the caller wants it (unref it) */
+	bool want_reply;
 };
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
@@ -122,6 +124,8 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 		set_err(cs->err, cs->errsize, "%s: %s", e->name, e->message ? e->message : "");
 	} else {
 		cs->rc = 0;
+		if (cs->want_reply)
+			cs->reply = sd_bus_message_ref(m);
 	}
 	return 0;
 }
@@ -140,7 +144,7 @@ static int call_bounded(sd_bus *bus, sd_bus_message *m, struct call_state *cs)
 	sd_bus_slot *slot = NULL;
 	int r = sd_bus_call_async(bus, &slot, m, on_reply, cs, SDUNIT_TIMEOUT_USEC);
 	if (r < 0) {
-		set_err(cs->err, cs->errsize, "sending SetUnitProperties: %s", strerror(-r));
+		set_err(cs->err, cs->errsize, "sending the call to systemd: %s", strerror(-r));
 		return r;
 	}
 	uint64_t deadline = now_usec() + SDUNIT_TIMEOUT_USEC;
@@ -199,5 +203,61 @@ int sdunit_set_memory(const char *unit, const char *property, uint64_t bytes, ch
 	}
 	sd_bus_message_unref(m);
 	sd_bus_close_unref(bus); /* no flush: it could wait for a stuck peer */
+	return r;
+}
+
+/* Properties.Get(interface, "OOMPolicy") on the unit's object path. */
+static int get_oom_policy(sd_bus *bus, const char *unit, char *out, size_t size, char *err,
+			  size_t errsize)
+{
+	char *path = NULL;
+	sd_bus_message *m = NULL;
+	size_t len = strlen(unit);
+	bool scope = len > 6 && strcmp(unit + len - 6, ".scope") == 0;
+	int r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+	if (r >= 0)
+		r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1", path,
+						   "org.freedesktop.DBus.Properties", "Get");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", scope ? "org.freedesktop.systemd1.Scope"
+							 : "org.freedesktop.systemd1.Service",
+					  "OOMPolicy");
+	free(path);
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		set_err(err, errsize, "building Properties.Get: %s", strerror(-r));
+		return r;
+	}
+	struct call_state cs = { .err = err, .errsize = errsize, .want_reply = true };
+	r = call_bounded(bus, m, &cs);
+	sd_bus_message_unref(m);
+	const char *v = NULL;
+	if (r >= 0 && cs.reply && (r = sd_bus_message_read(cs.reply, "v", "s", &v)) >= 0) {
+		if (!v || strlen(v) >= size)
+			r = -ENAMETOOLONG;
+		else
+			snprintf(out, size, "%s", v);
+	}
+	sd_bus_message_unref(cs.reply);
+	return r < 0 ? r : 0;
+}
+
+int sdunit_oom_policy(const char *unit, char *out, size_t size, char *err, size_t errsize)
+{
+	if (err && errsize)
+		err[0] = '\0';
+	if (!valid_unit_name(unit) || !out || size == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	if (!sdunit_systemd_running())
+		return -ENOENT; /* no systemd: no claim */
+	sd_bus *bus = NULL;
+	int r = connect_bus(&bus);
+	if (r < 0) {
+		set_err(err, errsize, "connecting to the system bus: %s", strerror(-r));
+		return r;
+	}
+	r = get_oom_policy(bus, unit, out, size, err, errsize);
+	sd_bus_close_unref(bus);
 	return r;
 }

@@ -24,6 +24,12 @@ bool sdunit_systemd_running(void);
  * err may be NULL.  The bus address honours DBUS_SYSTEM_BUS_ADDRESS. */
 int sdunit_set_memory(const char *unit, const char *property, uint64_t bytes, char *err, size_t errsize);
 
+/* The unit's OOMPolicy property ("stop", "continue", "kill") over D-Bus
+ * (org.freedesktop.systemd1.Service or .Scope, by the unit's suffix), into
+ * out.  Best-effort: 0 or -errno (no systemd, no bus, no such unit); err as
+ * for sdunit_set_memory.  Bounded by SDUNIT_TIMEOUT_USEC. */
+int sdunit_oom_policy(const char *unit, char *out, size_t size, char *err, size_t errsize);
+
 /* The system unit whose own cgroup this is: "/system.slice/redis-server.service"
  * -> "redis-server.service".  Only a last component ending in ".service" or
  * ".scope" under no other .service/.scope qualifies: below one, the subtree is

@@ -8,6 +8,7 @@
 
 #include "chargecache.h"
 #include "childgroup.h"
+#include "sdunit.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -141,11 +142,19 @@ static int live_userns(const struct obs_source *src, int pid, uint64_t *ino)
 	return proc_userns_read(src->ctx, pid, ino);
 }
 
+/* best-effort: no systemd or no bus is "unknown", never an error */
+static int live_oom_policy(const struct obs_source *src, const char *unit, char *out, size_t size)
+{
+	(void)src;
+	return sdunit_oom_policy(unit, out, size, NULL, 0);
+}
+
 void obs_source_live(const struct roots *r, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = live_host, .list_pids = live_list, .read_proc = live_proc,
 				    .read_cgroup = live_cgroup, .lookup_user = live_user, .uid_min = live_uid_min,
-				    .kernel_facts = live_facts, .read_userns = live_userns, .ctx = r };
+				    .kernel_facts = live_facts, .read_userns = live_userns,
+				    .unit_oom_policy = live_oom_policy, .ctx = r };
 }
 
 /* ---- scan state --------------------------------------------------------- */
@@ -373,6 +382,11 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 		if (cgroup2)
 			(void)sc->src->read_cgroup(sc->src, o->cgroup, &o->cg);
 	}
+	if (sdunit_unit_from_cgroup(o->cgroup, o->unit, sizeof(o->unit)) < 0)
+		o->unit[0] = '\0';
+	else if (sc->src->unit_oom_policy &&
+		 sc->src->unit_oom_policy(sc->src, o->unit, o->oom_policy, sizeof(o->oom_policy)) < 0)
+		o->oom_policy[0] = '\0'; /* unknown: no claim */
 	return 0;
 }
 

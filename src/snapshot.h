@@ -66,6 +66,11 @@ struct svc_obs {
 	struct fork_charge charge; /* the main's fork charge: the VmData + VmStk estimate
 	                             here; fork_observe() makes it exact from smaps */
 	uint64_t main_userns;     /* inode of the main's /proc/PID/ns/user, 0 = unknown */
+	uint64_t worker_growth_kb; /* private growth one worker reaches over its life,
+	                             learned by the daemon (workcache.h); 0 = unknown */
+	size_t worker_growth_n;   /* workers it was learned from */
+	char unit[256];           /* the systemd unit whose cgroup the main is in ("" none) */
+	char oom_policy[16];      /* that unit's OOMPolicy as systemd says ("" unknown) */
 };
 
 struct snapshot {
@@ -116,6 +121,9 @@ struct obs_source {
 	void (*kernel_facts)(const struct obs_source *src, struct cpu_counts *c,
 			     struct admin_facts *a);
 	int (*read_userns)(const struct obs_source *src, int pid, uint64_t *ino);
+	/* optional: a unit's OOMPolicy (sdunit_oom_policy); NULL or <0: unknown */
+	int (*unit_oom_policy)(const struct obs_source *src, const char *unit, char *out,
+			       size_t size);
 	const void *ctx;
 };
 void obs_source_live(const struct roots *r, struct obs_source *src);

@@ -611,6 +611,88 @@ static void postgresql_upstream_holds(void **state)
 	assert_int_equal(w->plan.eval[0].oom_self_set, 0);
 }
 
+/* A prefork service in its unit: memory.high = auto is sized from the main
+ * and its workers, the workers' room to grow over their life included. */
+static void build_prefork(struct world *w, uint64_t growth_kb)
+{
+	host_strict(w);
+	struct svc_obs *o = &w->svc[0];
+	memset(o, 0, sizeof(*o));
+	o->procs = w->procs[0];
+	o->nprocs = 0;
+	add_proc(w, 0, 100, 1, "pf", 220 * MiB); /* RssAnon 200 MiB */
+	o->nmatched = 1;
+	for (int pid = 101; pid <= 103; pid++)
+		add_proc(w, 0, pid, 100, "pf", 220 * MiB);
+	snprintf(o->cgroup, sizeof(o->cgroup), "/system.slice/pf.service");
+	o->own_cgroup = true;
+	o->cg = (struct cg_memory){ .present = true, .anon = 260 * MiB * 1024,
+				    .current = 300 * MiB * 1024, .high = CG_UNLIMITED,
+				    .max = CG_UNLIMITED };
+	o->worker_growth_kb = growth_kb;
+	o->worker_growth_n = growth_kb ? 7 : 0;
+	w->snap.svc = w->svc;
+	w->snap.nsvc = 1;
+}
+
+static void workers_size_memory_high(void **state)
+{
+	struct world *w = *state;
+	static const char *POL = "[service pf]\nmatch_comm = pf\nmemory_high = auto\n";
+	build_prefork(w, 0);
+	load_policy(w, POL);
+	plan(w);
+	const struct svc_eval *e = &w->plan.eval[0];
+	assert_int_equal(e->workers, 3);
+	assert_int_equal(e->worker_private_kb, 20 * MiB); /* (260 - 200) / 3 */
+	assert_int_equal(e->workers_room_kb, 0);          /* nothing learned yet */
+	const struct action *a = find(&w->plan, ACT_MEMORY_HIGH, NULL);
+	assert_non_null(a);
+	int64_t without = num(a->desired);
+	plan_free(&w->plan);
+	svc_obs_index_free(&w->svc[0]);
+	/* learned: a worker grows to 50 MiB private over its life */
+	build_prefork(w, 50 * MiB);
+	plan(w);
+	e = &w->plan.eval[0];
+	assert_int_equal(e->worker_growth_kb, 50 * MiB);
+	assert_int_equal(e->workers_room_kb, 90 * MiB); /* 3 x 50 - 60 now */
+	a = find(&w->plan, ACT_MEMORY_HIGH, NULL);
+	assert_non_null(a);
+	int64_t with = num(a->desired);
+	/* + 90 MiB x (1 + cow_margin 25%), rounded up to a MiB */
+	assert_true(with - without >= (int64_t)(90 * MiB * 5 / 4 * 1024 - MiB * 1024));
+	assert_true(with - without <= (int64_t)(90 * MiB * 5 / 4 * 1024 + MiB * 1024));
+	assert_non_null(strstr(a->reason, "3 workers' room 90 MiB"));
+}
+
+/* A unit whose OOMPolicy stops it for one killed child: said, with the
+ * fix; continue, or unknown (no D-Bus), says nothing. */
+static void oom_policy_stop_reported(void **state)
+{
+	struct world *w = *state;
+	static const struct { const char *policy; bool risk; } t[] = {
+		{ "stop", true }, { "kill", true }, { "continue", false }, { "", false },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		build_prefork(w, 0);
+		snprintf(w->svc[0].unit, sizeof(w->svc[0].unit), "pf.service");
+		snprintf(w->svc[0].oom_policy, sizeof(w->svc[0].oom_policy), "%s", t[i].policy);
+		if (i == 0)
+			load_policy(w, "[service pf]\nmatch_comm = pf\nchild_oom_score_adj = 500\n");
+		plan(w);
+		const struct risk *r = find_risk(&w->plan, "oom_policy_stop");
+		if ((r != NULL) != t[i].risk)
+			fail_msg("OOMPolicy=%s: risk %s", t[i].policy, r ? "given" : "missing");
+		if (r) {
+			assert_non_null(strstr(r->message, "set OOMPolicy=continue"));
+			assert_non_null(strstr(r->message, "pf.service"));
+		}
+		plan_free(&w->plan);
+		svc_obs_index_free(&w->svc[0]);
+	}
+}
+
 static const struct action *sysctl_act(const struct plan *p, const char *name)
 {
 	return find(p, ACT_SYSCTL, name);
@@ -892,6 +974,8 @@ int main(void)
 		WORLD_TEST(instances_each_protected),
 		WORLD_TEST(own_oom_score_adj_left_alone),
 		WORLD_TEST(postgresql_upstream_holds),
+		WORLD_TEST(workers_size_memory_high),
+		WORLD_TEST(oom_policy_stop_reported),
 		WORLD_TEST(requires_overcommit_wins_over_auto),
 		WORLD_TEST(concurrent_forks_and_untrusted),
 		WORLD_TEST(exact_charge_used),
