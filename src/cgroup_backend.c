@@ -73,10 +73,10 @@ int cgb_open(const struct roots *r, struct cgb *b)
 		return rc == -ENOENT ? -ENODEV : rc;
 	snprintf(b->mount, sizeof(b->mount), "%s", mp);
 	free(mp);
-	char want[PATH_BUF];
-	rc = cg_group_rel(b->hier, "/", want, sizeof(want));
+	char rel[32], want[PATH_BUF];
+	rc = cg_group_rel(b->hier, "/", rel, sizeof(rel));
 	if (rc == 0)
-		rc = path_join(want, sizeof(want), r->cgroupfs, want);
+		rc = path_join(want, sizeof(want), r->cgroupfs, rel);
 	if (rc < 0)
 		return rc;
 	return same_dir(want, b->mount) ? 0 : -EXDEV;

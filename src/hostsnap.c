@@ -213,11 +213,12 @@ static const struct hostsnap *doc(const struct obs_source *src)
 }
 
 static int doc_host(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,
-		    bool *cgroup2)
+		    enum cg_hier *hier)
 {
 	*mem = doc(src)->mem;
 	*vm = doc(src)->vm;
-	*cgroup2 = doc(src)->cgroup2;
+	/* a snapshot records cgroup v2 groups only (a v1 host's: not recorded) */
+	*hier = doc(src)->cgroup2 ? CG_HIER_V2 : CG_HIER_NONE;
 	return 0;
 }
 

@@ -945,8 +945,8 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 		return rc;
 	if (!s->cgroup2)
 		return add_risk(p, "no_cgroup2", ps->name,
-				"%s: memory limits asked for, but the cgroup v2 memory controller is "
-				"not available; only oom_score_adj protects it",
+				"%s: memory limits asked for, but no memory controller is mounted "
+				"(neither cgroup v2 nor v1); only oom_score_adj protects it",
 				ps->name);
 	struct limit_ctx l = {
 		.p = p, .ps = ps, .e = &p->eval[i], .mem_total_kb = s->mem.mem_total_kb,

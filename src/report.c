@@ -26,6 +26,18 @@ const char *apply_status_name(enum apply_status st)
 }
 
 
+/* The hierarchy holding the memory controller, for the host section. */
+static const char *cg_hier_text(enum cg_hier h)
+{
+	switch (h) {
+	case CG_HIER_V2: return "cgroup v2 (unified)";
+	case CG_HIER_V1: return "cgroup v1 (memory.limit_in_bytes, memory.soft_limit_in_bytes)";
+	case CG_HIER_HYBRID: return "cgroup v1 (hybrid: cgroup2 without memory beside it)";
+	case CG_HIER_NONE: break;
+	}
+	return "none";
+}
+
 static const char *svc_name(const struct report_in *in, size_t i)
 {
 	return in->pol->svc[in->snap->svc[i].policy_idx].name;
@@ -48,7 +60,9 @@ static void text_host(FILE *out, const struct report_in *in)
 		KB(s->mem.mem_total_kb), KB(s->mem.mem_available_kb), KB(s->mem.swap_total_kb),
 		KB(p->commit_limit_kb), KB(s->mem.committed_as_kb), SKB(p->commit_headroom_kb));
 	if (!s->cgroup2)
-		fprintf(out, "      cgroup v2 memory controller: not available\n");
+		fprintf(out, "      cgroups: no memory controller (neither cgroup v2 nor v1)\n");
+	else
+		fprintf(out, "      cgroups: memory controller on %s\n", cg_hier_text(s->cg_hier));
 }
 
 static const char *verdict_word(enum fork_verdict v)
@@ -205,7 +219,8 @@ static json_object *json_host(const struct report_in *in)
 		       json_object_new_int64((int64_t)s->mem.commit_limit_kb), &rc);
 	jsonval_put(h, "committed_as_kb", json_object_new_int64((int64_t)s->mem.committed_as_kb), &rc);
 	jsonval_put(h, "commit_headroom_kb", json_object_new_int64(p->commit_headroom_kb), &rc);
-	jsonval_put(h, "cgroup2_memory", json_object_new_boolean(s->cgroup2), &rc);
+	jsonval_put(h, "cgroup2_memory", json_object_new_boolean(s->cg_hier == CG_HIER_V2), &rc);
+	jsonval_put(h, "cgroup_hierarchy", jstr(cg_hier_name(s->cg_hier)), &rc);
 	jsonval_put(h, "overcommit_memory_after", json_object_new_int(p->mode_after), &rc);
 	jsonval_put(h, "commit_limit_after_kb",
 		       json_object_new_int64((int64_t)p->commit_limit_after_kb), &rc);

@@ -89,12 +89,12 @@ bool svc_matches(const struct pol_service *s, uid_t uid_min, const struct proc_i
 /* ---- the live source: the kernel through the roots ----------------------- */
 
 static int live_host(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,
-		     bool *cgroup2)
+		     enum cg_hier *hier)
 {
 	int rc = meminfo_read(src->ctx, mem);
 	if (rc == 0)
 		rc = vm_sysctls_read(src->ctx, vm);
-	*cgroup2 = rc == 0 && cg_v2_memory_available(src->ctx);
+	*hier = rc == 0 ? cg_hierarchy(src->ctx) : CG_HIER_NONE;
 	return rc;
 }
 
@@ -409,9 +409,10 @@ int snapshot_observe(const struct obs_source *src, const struct policy *pol, con
 		     size_t npids, struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
-	int rc = src->host(src, &s->mem, &s->vm, &s->cgroup2);
+	int rc = src->host(src, &s->mem, &s->vm, &s->cg_hier);
 	if (rc < 0)
 		return rc;
+	s->cgroup2 = s->cg_hier != CG_HIER_NONE;
 	if (src->kernel_facts)
 		src->kernel_facts(src, &s->cpus, &s->admin); /* else unknown: no band, no exemption */
 

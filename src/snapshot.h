@@ -76,7 +76,8 @@ struct svc_obs {
 struct snapshot {
 	struct meminfo mem;
 	struct vm_sysctls vm;
-	bool cgroup2;             /* cgroupfs is cgroup2 with the memory controller */
+	bool cgroup2;             /* a memory controller to place and limit with (v2 or v1) */
+	enum cg_hier cg_hier;     /* which hierarchy holds it (cgroup.h) */
 	struct svc_obs *svc;      /* one per policy service, same order */
 	size_t nsvc;
 	size_t nprocs_scanned;
@@ -107,7 +108,7 @@ bool svc_cgroup_is_own(const char *cg, const char *policy_cg);
  * Each returns 0 or -errno like the reader it stands for. */
 struct obs_source {
 	int (*host)(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,
-		    bool *cgroup2);
+		    enum cg_hier *hier);
 	int (*list_pids)(const struct obs_source *src, int **pids); /* ascending, malloc'd */
 	int (*read_proc)(const struct obs_source *src, int pid, unsigned what, struct proc_info *p);
 	int (*read_cgroup)(const struct obs_source *src, const char *path, struct cg_memory *m);

@@ -82,6 +82,22 @@ check "restore: journal emptied" [ "$(jq_py "$T/state/journal.json" 'len(d["entr
 "$BIN" restore $R >"$T/restore2.txt" 2>&1
 check "restore twice: nothing to do, exit 0" grep -q 'nothing to restore' "$T/restore2.txt"
 
+# ---- a cgroup v1 host (the memory controller on v1: RHEL 8) ------------------
+sh tests/fixtures/seed-host.sh "$T/hostv1" v1
+R1="--procfs $T/hostv1/proc --sysfs $T/hostv1/sys --cgroupfs $T/hostv1/cgroup --state-dir $T/state1"
+# shellcheck disable=SC2086
+"$BIN" status $P $R1 >"$T/v1.txt" 2>&1
+check "v1 host: status names the hierarchy" grep -q 'cgroups: memory controller on cgroup v1' "$T/v1.txt"
+# shellcheck disable=SC2086
+"$BIN" status $P $R1 --format json >"$T/v1.json" 2>/dev/null
+check "v1 host: status json cgroup_hierarchy v1" [ "$(jq_py "$T/v1.json" 'd["host"]["cgroup_hierarchy"]')" = v1 ]
+# shellcheck disable=SC2086
+"$BIN" recommend $P $R1 --format json >"$T/v1rec.json" 2>/dev/null
+check "v1 host: recommend places and limits redis" [ "$(jq_py "$T/v1rec.json" 'sorted(set(a["kind"] for a in d["actions"] if a.get("service")=="redis"))')" = "['cgroup_attach', 'memory_high', 'oom_score_adj']" ]
+check "v1 host: no no_cgroup2 risk" [ "$(jq_py "$T/v1rec.json" '[r["kind"] for r in d["risks"] if r["kind"]=="no_cgroup2"]')" = "[]" ]
+check "v1 host: the process's group read from its v1 memory line" [ "$(jq_py "$T/v1rec.json" '[a["current"] for a in d["actions"] if a["kind"]=="cgroup_attach"][0]')" = "/" ]
+check "v2 host: status json cgroup_hierarchy v2" [ "$(jq_py "$T/rec.json" 'd["host"]["cgroup_hierarchy"]')" = v2 ]
+
 # ---- enforce = no -----------------------------------------------------------
 rm -rf "$T/host" "$T/state"
 cp -a "$T/pristine" "$T/host"

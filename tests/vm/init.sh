@@ -1,6 +1,8 @@
 #!/bin/busybox sh
 # /init of the VM test initramfs (tests/vm/run.sh builds it).
-# Mounts proc, sys, devtmpfs, cgroup2 at /sys/fs/cgroup and tmpfs /tmp, runs
+# Mounts proc, sys, devtmpfs, cgroup2 at /sys/fs/cgroup (or, with
+# oc.cgroup=v1 on the kernel command line, a cgroup v1 memory hierarchy at
+# /sys/fs/cgroup/memory on a tmpfs, as RHEL 8 hosts have it) and tmpfs /tmp, runs
 # the scenarios named by oc.run=FILE,FILE on the kernel command line, each
 # under its own timeout, and reports over the second serial port (ttyS1):
 #   @@OC BOOTED <uptime>    init started
@@ -15,7 +17,17 @@ export PATH=/oc/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
+cgmode=v2
+for w in $(cat /proc/cmdline); do
+	case $w in oc.cgroup=*) cgmode=${w#oc.cgroup=} ;; esac
+done
+if [ "$cgmode" = v1 ]; then
+	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+	mkdir /sys/fs/cgroup/memory
+	mount -t cgroup -o memory cgroup /sys/fs/cgroup/memory
+else
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+fi
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 ip link set lo up 2>/dev/null
 
@@ -23,7 +35,7 @@ RES=/dev/ttyS1
 [ -c "$RES" ] || RES=/dev/console
 read -r up _ < /proc/uptime
 echo "@@OC BOOTED $up" > "$RES"
-echo "oc-init: booted in $up s; kernel $(uname -r); $(grep MemTotal /proc/meminfo)"
+echo "oc-init: booted in $up s; kernel $(uname -r); $(grep MemTotal /proc/meminfo); cgroup $cgmode"
 
 # the boot values of vm sysctls, for resets between scenarios
 mkdir -p /run/oc/bootvm
@@ -44,6 +56,7 @@ reset_guest() {
 	[ "$kb" = 0 ] || echo "$kb" > /proc/sys/vm/overcommit_kbytes
 	# remove the cgroups scenarios made, deepest first
 	find /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null | sort -r | while read -r d; do
+		[ "$d" = /sys/fs/cgroup/memory ] && continue # the v1 mount point
 		rmdir "$d" 2>/dev/null
 	done
 	echo "-memory" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null

@@ -14,7 +14,10 @@
 # Environment:
 #   BUILD           build tree (default build); kernel cache and logs in $BUILD/vm
 #   OC_VM_BOOT      each (default: one fresh boot per scenario, full isolation)
-#                   | once (all scenarios in one boot; init resets in between)
+#                   | once (all scenarios in one boot per cgroup mode; init
+#                   resets in between)
+# A scenario's "# vm-cgroup: v1" line boots its guest with the cgroup v1
+# memory hierarchy (/sys/fs/cgroup/memory) instead of cgroup2.
 #   OC_VM_MEM       guest RAM in MiB (default 2048; scenarios are sized for it;
 #                   a scenario's "# vm-mem: MIB" line raises it for its boot)
 #   OC_VM_SMP       guest CPUs (default 2)
@@ -111,6 +114,7 @@ build_initramfs() {
 	cp "$HERE/init.sh" "$STAGE/init"
 	chmod 0755 "$STAGE/init"
 	cp "$HERE/lib.sh" "$STAGE/oc/lib.sh"
+	cp "$HERE/cgwriter.sh" "$STAGE/oc/cgwriter.sh"
 	for s in $SCEN_FILES; do cp "$SCEN_DIR/$s" "$STAGE/oc/scenarios/$s"; done
 	if [ -d "$TOP/policies" ]; then
 		cp -R "$TOP/policies" "$STAGE/oc/policies"
@@ -139,6 +143,12 @@ scen_name() { basename "$1" .sh | sed 's/^[0-9][0-9]*-//'; }
 scen_budget() {
 	b=$(sed -n 's/^# vm-timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$SCEN_DIR/$1" | head -n 1)
 	echo "${b:-120}"
+}
+
+# its cgroup mode: a "# vm-cgroup: v1" line, default v2
+scen_cgroup() {
+	c=$(sed -n 's/^# vm-cgroup:[[:space:]]*\(v[12]\).*/\1/p' "$SCEN_DIR/$1" | head -n 1)
+	echo "${c:-v2}"
 }
 
 # its guest RAM: a "# vm-mem: MIB" line, default $MEM (qemu gives TCG guests
@@ -170,10 +180,12 @@ PASSED=0
 FAILED=0
 SUMMARY=$LOGDIR/summary.txt
 
-# boot TAG FILE...: boot once, running those scenarios in order.
+# boot TAG FILE...: boot once, running those scenarios in order (one
+# cgroup mode: the first scenario's).
 boot() {
 	tag=$1
 	shift
+	cgmode=$(scen_cgroup "$1")
 	budget=0
 	names=
 	mem=$MEM
@@ -193,7 +205,7 @@ boot() {
 		${OC_VM_ICOUNT:+-icount "shift=$OC_VM_ICOUNT,sleep=off"} \
 		-nodefaults -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 oc.run=$names" \
+		-append "console=ttyS0 panic=-1 loglevel=4 oc.cgroup=$cgmode oc.run=$names" \
 		-serial "file:$con" -serial "file:$res" </dev/null >"$LOGDIR/$tag.qemu.log" 2>&1
 	qrc=$?
 	set -e
@@ -201,7 +213,7 @@ boot() {
 	tr -d '\r' < "$res" > "$res.tmp" && mv "$res.tmp" "$res"
 	b1=$(date +%s)
 	booted=$(sed -n 's/^@@OC BOOTED \([0-9.]*\).*/\1/p' "$res" | head -n 1)
-	say "boot $tag: ${booted:-?} s guest uptime at init, $((b1 - b0)) s wall (budget $limit s, $mem MiB)"
+	say "boot $tag: ${booted:-?} s guest uptime at init, $((b1 - b0)) s wall (budget $limit s, $mem MiB, cgroup $cgmode)"
 	# each scenario's result; INFO lines are printed as they are
 	hang=
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
@@ -245,8 +257,11 @@ each)
 	for s in $SELECTED; do boot "${s%.sh}" "$s"; done
 	;;
 once)
-	# shellcheck disable=SC2086
-	boot all $SELECTED
+	for mode in v2 v1; do
+		set --
+		for s in $SELECTED; do [ "$(scen_cgroup "$s")" = "$mode" ] && set -- "$@" "$s"; done
+		[ $# -eq 0 ] || boot "all-$mode" "$@"
+	done
 	;;
 *) die "OC_VM_BOOT must be each or once" ;;
 esac
