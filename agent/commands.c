@@ -93,7 +93,7 @@ static int observe_and_plan(const struct cli *c, struct session *s)
 	 * is read from smaps (~9 ms per GiB, once per command) */
 	struct charge_cache cc = { 0 };
 	struct fork_obs_stats fst;
-	rc = fork_observe(&c->roots, &s->snap, &cc, 0, 0, &fst);
+	rc = fork_observe(&c->roots, &s->snap, &cc, 0, NULL, &fst);
 	charge_cache_free(&cc);
 	if (rc < 0) {
 		log_errno(LOG_LVL_ERR, rc, "reading fork charges");

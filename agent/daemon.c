@@ -22,8 +22,8 @@
 #include "childgroup.h"
 #include "cli.h"
 #include "daemon.h"
+#include "daemon_charges.h"
 #include "daemon_refusal.h"
-#include "forkobs.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -525,6 +525,8 @@ static void on_event(const struct pc_event *ev, void *arg)
 			log_debug("%s: pid %d (%s) joined as %s", d->pol.svc[o.svc].name, pi.pid,
 				  pi.st.comm, role_name(o.role));
 			enforce_process(d, &o, &pi, ev->ts_ns);
+			/* joined (and enforced): apart while a smaps read runs */
+			charges_note_latency(d, mono_ns() - ev->ts_ns);
 		}
 		if (o.removed && o.episode_end)
 			episode_end(d, o.svc);
@@ -551,6 +553,7 @@ static void on_event(const struct pc_event *ev, void *arg)
 			enforce_process(d, &o, &pi, ev->ts_ns);
 			if (ep_child)
 				place_child(d, o.svc, &pi);
+			charges_note_fork(d, ev->ptgid, &pi); /* after: not on its way */
 		}
 		return;
 	case PC_EXIT:
@@ -617,6 +620,10 @@ static void write_metrics(struct daemon *d, const struct snapshot *s, const stru
 		.failed_total = d->stats.failed,
 		.resyncs_total = d->stats.resyncs,
 		.episodes_total = d->stats.episodes,
+		.smaps_reads_total = d->stats.smaps_reads,
+		.smaps_read_ns_total = d->stats.smaps_ns,
+		.events_during_smaps_total = d->stats.events_during_smaps,
+		.fork_shares_total = d->stats.fork_shares,
 	};
 	struct report_in in = { .mode = RPT_STATUS, .pol = &d->pol, .snap = s, .plan = p,
 				.counters = &pc, .refusals = refusals_book(d) };
@@ -631,24 +638,6 @@ static void write_metrics(struct daemon *d, const struct snapshot *s, const stru
 	} else if (rc == 0) {
 		d->metrics_warned = false;
 	}
-}
-
-/* The exact fork charges (smaps, on demand: src/forkobs.h), on the
- * periodic pass only, never on the exec->enforced path. */
-static void observe_fork_charges(struct daemon *d, struct snapshot *s)
-{
-	struct fork_obs_stats st;
-	uint64_t now_s = now_ms(CLOCK_MONOTONIC) / 1000;
-	/* one read per pass: a pass never holds the loop for more than one */
-	if (fork_observe(&d->c->roots, s, &d->charges, now_s, 1, &st) < 0)
-		return; /* out of memory: the charges stay estimates */
-	d->stats.smaps_reads += st.smaps_reads;
-	d->stats.smaps_ns += st.smaps_ns;
-	d->stats.smaps_vm_kb += st.smaps_vm_kb;
-	if (st.smaps_reads || st.smaps_failed)
-		log_debug("fork charges: smaps read for %u main process%s in %" PRIu64 " us (%u "
-			  "unreadable: estimates)", st.smaps_reads, st.smaps_reads == 1 ? "" : "es",
-			  st.smaps_ns / 1000, st.smaps_failed);
 }
 
 /* journal.pids into journal.json, off the exec path, once it has grown. */
@@ -674,8 +663,9 @@ static void pass(struct daemon *d)
 	}
 	d->cgroup2 = s.cgroup2;
 	d->uid_min = s.uid_min;
+	d->last_pass_ms = now_ms(CLOCK_MONOTONIC);
 	refusals_tick(d);
-	observe_fork_charges(d, &s);
+	charges_observe(d, &s); /* smaps reads go to the reader thread */
 	fold_journal(d);
 	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
 		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
@@ -816,6 +806,7 @@ static void teardown(struct daemon *d)
 	}
 	refusals_teardown(d);
 	procconn_close(d->pc);
+	charges_stop(d);
 	privsep_stop();
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
@@ -852,7 +843,17 @@ static void read_signals(struct daemon *d)
 }
 
 /* The events the loop waits for, one poll slot each. */
-enum poll_slot { SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, SLOT_REFUSALS, NSLOTS };
+enum poll_slot {
+	SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, SLOT_REFUSALS, SLOT_SMAPS, NSLOTS
+};
+
+/* Exact charges landed: into the verdicts by a pass now, unless one ran
+ * within the last second (then the next tick takes them). */
+static void on_smaps(struct daemon *d)
+{
+	if (charges_collect(d) && now_ms(CLOCK_MONOTONIC) >= d->last_pass_ms + 1000)
+		pass(d);
+}
 
 static void on_procconn(struct daemon *d)
 {
@@ -874,10 +875,14 @@ static void log_stopping(const struct daemon *d)
 	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
 		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped (%" PRIu64
 		 " placed in their leaf), max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
-		 " (%" PRIu64 " us for %" PRIu64 " MiB)",
+		 " (%" PRIu64 " us for %" PRIu64 " MiB) on the reader thread, %" PRIu64
+		 " unreadable; %" PRIu64 " execs joined during a read (max %" PRIu64 " us); %" PRIu64
+		 " fork shares",
 		 d->stats.events, d->stats.resyncs, d->stats.applied, d->stats.failed, d->stats.episodes,
 		 d->stats.children_stopped, d->stats.children_placed, d->stats.max_latency_ns / 1000,
-		 d->stats.smaps_reads, d->stats.smaps_ns / 1000, d->stats.smaps_vm_kb / 1024);
+		 d->stats.smaps_reads, d->stats.smaps_ns / 1000, d->stats.smaps_vm_kb / 1024,
+		 d->stats.smaps_failed, d->stats.events_during_smaps,
+		 d->stats.max_latency_during_smaps_ns / 1000, d->stats.fork_shares);
 	/* the bounds a soak checks (issue 13 item 4) */
 	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d->tr.n,
 		 d->drift.n, d->j.n);
@@ -897,6 +902,7 @@ int cmd_run(const struct cli *c)
 		teardown(&d);
 		return EXIT_ERR;
 	}
+	charges_start(&d);
 	pass(&d); /* full scan, then events */
 	sd_notify(0, "READY=1");
 	log_info("running: %zu service%s, interval %" PRId64 " s, enforce = %s", d.pol.nsvc,
@@ -907,6 +913,7 @@ int cmd_run(const struct cli *c)
 		[SLOT_TICK] = { .fd = d.tick_fd, .events = POLLIN },
 		[SLOT_SAMPLE] = { .fd = d.sample_fd, .events = POLLIN },
 		[SLOT_REFUSALS] = { .fd = refusals_fd(&d), .events = POLLIN }, /* -1: ignored by poll */
+		[SLOT_SMAPS] = { .fd = charges_fd(&d), .events = POLLIN },
 	};
 	int exit_code = EXIT_OK;
 	while (!d.stop) {
@@ -927,6 +934,8 @@ int cmd_run(const struct cli *c)
 			on_procconn(&d);
 		if (fds[SLOT_REFUSALS].revents & POLLIN)
 			refusals_drain(&d);
+		if (fds[SLOT_SMAPS].revents & POLLIN)
+			on_smaps(&d);
 		if (fds[SLOT_SAMPLE].revents & POLLIN) {
 			drain_timer(d.sample_fd);
 			sample_episodes(&d);

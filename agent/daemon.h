@@ -19,12 +19,17 @@
 struct daemon_stats {
 	uint64_t events, resyncs, full_scans, applied, failed, episodes, enforced;
 	uint64_t reloads, reload_failures, max_latency_ns;
-	uint64_t smaps_reads, smaps_ns, smaps_vm_kb; /* smaps reads: never on the exec path */
+	/* smaps reads: on the reader thread, never on the loop (daemon_charges.c) */
+	uint64_t smaps_reads, smaps_failed, smaps_ns, smaps_vm_kb;
+	uint64_t events_during_smaps;          /* events enforced while a read ran */
+	uint64_t max_latency_during_smaps_ns;  /* their worst exec/fork->enforced */
+	uint64_t fork_shares;                  /* DONTFORK shares from fork events */
 	uint64_t children_placed;   /* fork children moved into their own leaf group */
 	uint64_t children_stopped;  /* fork children ended so their main never pays */
 };
 
 struct rf_daemon; /* daemon_refusal.c */
+struct smaps_reader; /* smapsreader.c */
 
 struct daemon {
 	const struct cli *c;
@@ -39,6 +44,8 @@ struct daemon {
 	struct rf_daemon *rf;       /* commit refusal capture; NULL without */
 	struct charge_cache charges; /* exact fork charges per (pid, start time) */
 	struct workcache wc;        /* workers read every WORK_READ_EVERY passes */
+	struct smaps_reader *smaps;  /* the thread that reads smaps; NULL: none */
+	uint64_t last_pass_ms;       /* CLOCK_MONOTONIC of the last pass */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;

@@ -224,16 +224,35 @@ static void smaps_cb(void *arg, const char *line, size_t len)
 	smaps_parser_line(arg, line, len);
 }
 
+static int smaps_finish(struct smaps_parser *sp, int rc, struct smaps_charge *out)
+{
+	if (rc < 0)
+		return rc;
+	rc = smaps_parser_finish(sp, out);
+	/* an exited (or exiting) process shows no VMAs at all */
+	return rc == 0 && out->nvma == 0 ? -ESRCH : rc;
+}
+
 int smaps_charge_read(const struct roots *r, int pid, struct smaps_charge *out)
 {
 	struct smaps_parser sp;
 	smaps_parser_init(&sp);
-	int rc = read_pid_lines(r, pid, "smaps", smaps_cb, &sp);
-	if (rc < 0)
-		return rc;
-	rc = smaps_parser_finish(&sp, out);
-	/* an exited (or exiting) process shows no VMAs at all */
-	return rc == 0 && out->nvma == 0 ? -ESRCH : rc;
+	return smaps_finish(&sp, read_pid_lines(r, pid, "smaps", smaps_cb, &sp), out);
+}
+
+int smaps_charge_read_fd(int fd, struct smaps_charge *out)
+{
+	FILE *f = fdopen(fd, "re");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	struct smaps_parser sp;
+	smaps_parser_init(&sp);
+	int rc = for_each_line(f, smaps_cb, &sp);
+	fclose(f); /* read-only: nothing to lose */
+	return smaps_finish(&sp, rc, out);
 }
 
 /* ---- maps --------------------------------------------------------------- */
@@ -308,6 +327,7 @@ const char *charge_basis_name(enum charge_basis b)
 	case CHARGE_ESTIMATE: return "estimate";
 	case CHARGE_EXACT: return "exact";
 	case CHARGE_CORRECTED: return "corrected";
+	case CHARGE_FORK_EVENT: return "fork-event";
 	}
 	return "unknown";
 }

@@ -46,6 +46,10 @@ int smaps_charge_parse(const char *buf, size_t len, struct smaps_charge *out);
 /* Read and parse /proc/PID/smaps.  -ENOENT/-ESRCH: gone; -EACCES/-EPERM: not
  * ours to read (callers then say "estimate"). */
 int smaps_charge_read(const struct roots *r, int pid, struct smaps_charge *out);
+/* The same from a descriptor of /proc/PID/smaps opened elsewhere (the
+ * page walk happens in read(), not open(): the daemon opens it through its
+ * privileged reader and reads it on a thread).  Closes fd. */
+int smaps_charge_read_fd(int fd, struct smaps_charge *out);
 
 /* What maps says: the largest private writable VMA (an accountable mapping
  * as mm/mmap.c accountable_mapping() sees it: VM_WRITE without VM_SHARED;
@@ -64,8 +68,11 @@ enum charge_basis {
 	CHARGE_ESTIMATE = 0,  /* VmData + VmStk (smaps not read or unreadable) */
 	CHARGE_EXACT,         /* smaps, and VmData + VmStk unchanged since */
 	CHARGE_CORRECTED,     /* VmData + VmStk now + (smaps - VmData - VmStk) when read */
+	CHARGE_FORK_EVENT,    /* VmData + VmStk less the DONTFORK share the last fork showed
+	                         (smaps not read): still an estimate, lower by what is exact */
 };
-const char *charge_basis_name(enum charge_basis b); /* "estimate", "exact", "corrected" */
+/* "estimate", "exact", "corrected", "fork-event" */
+const char *charge_basis_name(enum charge_basis b);
 
 /* The fork charge the verdict uses.  All KiB. */
 struct fork_charge {

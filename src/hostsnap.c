@@ -325,26 +325,29 @@ void hostsnap_source(const struct hostsnap *hs, struct obs_source *src)
 				    .read_userns = doc_userns, .ctx = hs };
 }
 
-/* As fork_observe() on a first sighting: smaps read -> a cache entry ->
- * fork_charge_from(); no smaps -> the estimate. */
+/* As fork_observe() on a first sighting, for every instance's main: smaps
+ * read -> a cache entry -> fork_charge_from(); no smaps -> the estimate. */
 int hostsnap_fork_observe(const struct hostsnap *hs, struct snapshot *s)
 {
 	struct charge_cache cache = { 0 };
 	int rc = 0;
 	for (size_t i = 0; i < s->nsvc && rc == 0; i++) {
 		struct svc_obs *o = &s->svc[i];
-		if (o->main_idx < 0)
-			continue;
-		const struct proc_info *m = &o->procs[o->main_idx];
-		const struct hs_procx *x = procx_of(hs, m->pid);
-		uint64_t cheap = proc_commit_kb(m);
-		const struct charge_entry *e = NULL;
-		if (x && x->have_smaps) {
-			rc = charge_cache_put(&cache, m->pid, m->st.start_time, &x->smaps, cheap,
-					      m->status.vm_data_kb, s->vm.v[VM_OVERCOMMIT_MEMORY], 0);
-			e = charge_cache_find(&cache, m->pid, m->st.start_time);
+		for (size_t k = 0; o->main_idx >= 0 && k < o->ninst && rc == 0; k++) {
+			const struct proc_info *m = &o->procs[o->inst[k].main];
+			const struct hs_procx *x = procx_of(hs, m->pid);
+			uint64_t cheap = proc_commit_kb(m);
+			const struct charge_entry *e = NULL;
+			if (x && x->have_smaps) {
+				rc = charge_cache_put(&cache, m->pid, m->st.start_time, &x->smaps, cheap,
+						      m->status.vm_data_kb, s->vm.v[VM_OVERCOMMIT_MEMORY],
+						      0);
+				e = charge_cache_find(&cache, m->pid, m->st.start_time);
+			}
+			o->inst[k].charge = fork_charge_from(e, cheap, NULL);
 		}
-		o->charge = fork_charge_from(e, cheap, NULL);
+		if (o->main_idx >= 0)
+			o->charge = o->inst[o->place[o->main_idx].inst].charge;
 	}
 	charge_cache_free(&cache);
 	return rc;

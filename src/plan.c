@@ -185,16 +185,20 @@ static void eval_service(const struct snapshot *s, size_t idx, struct svc_eval *
 	e->workers = e->forks;
 	e->commit_per_worker_kb = e->workers ? e->workers_commit_kb / e->workers : 0;
 	eval_workers(o, e, cg ? o->cg.anon / 1024 : 0, rss_matched);
-	/* "now": the charge the snapshot carries (exact when smaps was read),
-	 * against the CommitLimit the kernel shows */
-	struct fork_input in = fork_input_of(s, idx, &s->vm, true);
-	e->fork = model_fork_verdict(&s->mem, &s->vm, &in);
-	/* the other instances: the cheap estimate (VmData + VmStk) */
-	for (size_t k = 0; k < o->ninst; k++)
-		e->forks_failing += o->inst[k].main == (size_t)o->main_idx
-					    ? e->fork.verdict == FORK_FAILS
-					    : !model_fork_check(&s->mem, &s->vm,
-								&o->procs[o->inst[k].main]).fits;
+	/* "now": each instance's main with its own charge (exact when smaps
+	 * was read), against the CommitLimit the kernel shows; the service's
+	 * verdict is the fork that needs most (ties: main_idx's instance) */
+	size_t mk = o->place[o->main_idx].inst;
+	for (size_t n = 0; n < o->ninst; n++) {
+		size_t k = n == 0 ? mk : n <= mk ? n - 1 : n; /* main_idx's first */
+		struct fork_input in = fork_input_of(s, idx, k, &s->vm, true);
+		struct fork_check fc = model_fork_verdict(&s->mem, &s->vm, &in);
+		e->forks_failing += fc.verdict == FORK_FAILS;
+		if (n == 0 || fc.need_kb > e->fork.need_kb) {
+			e->fork = fc;
+			e->fork_inst = k;
+		}
+	}
 }
 
 /* ---- host: vm.* sysctls ------------------------------------------------- */
@@ -204,6 +208,7 @@ struct host_ctx {
 	const struct snapshot *s;
 	struct plan *p;
 	const struct svc_obs *big;  /* service with the largest fork need, or NULL */
+	size_t big_inst;            /* its instance whose fork needs most */
 	const struct pol_service *bigpol;
 	uint64_t need_kb;           /* its fork need */
 	uint64_t headroom_kb;       /* fork headroom kept for it (policy fork_headroom) */
@@ -214,9 +219,10 @@ static uint64_t reserve_term(const struct host_ctx *h, const struct vm_sysctls *
 	uint64_t t = 0;
 	if (!h->big)
 		return (uint64_t)vm->v[VM_ADMIN_RESERVE_KBYTES];
-	const struct proc_info *m = &h->big->procs[h->big->main_idx];
+	const struct svc_inst *in = &h->big->inst[h->big_inst];
+	const struct proc_info *m = &h->big->procs[in->main];
 	/* security/commoncap.c: CAP_SYS_ADMIN in the initial user namespace */
-	if (admin_exemption(m->status.cap_eff, h->big->main_userns, &h->s->admin) != ADM_EXEMPT)
+	if (admin_exemption(m->status.cap_eff, in->userns, &h->s->admin) != ADM_EXEMPT)
 		t += (uint64_t)vm->v[VM_ADMIN_RESERVE_KBYTES];
 	uint64_t u = m->status.vm_size_kb / 32;
 	if (u > (uint64_t)vm->v[VM_USER_RESERVE_KBYTES])
@@ -299,11 +305,12 @@ static uint64_t switch_gap(const struct host_ctx *h, size_t *estimated)
 		return 0;
 	for (size_t i = 0; i < h->s->nsvc; i++) {
 		const struct svc_obs *o = &h->s->svc[i];
-		if (o->main_idx < 0)
-			continue;
-		if (o->charge.basis == CHARGE_ESTIMATE)
-			(*estimated)++;
-		gap += o->charge.noreserve_kb;
+		for (size_t k = 0; o->main_idx >= 0 && k < o->ninst; k++) {
+			const struct fork_charge *c = &o->inst[k].charge;
+			if (c->basis != CHARGE_EXACT && c->basis != CHARGE_CORRECTED)
+				(*estimated)++;
+			gap += c->noreserve_kb;
+		}
 	}
 	return gap;
 }
@@ -965,6 +972,9 @@ static int plan_service(const struct policy *pol, const struct snapshot *s, size
 
 static const char *basis_note(const struct fork_check *f)
 {
+	if (f->basis == CHARGE_FORK_EVENT)
+		return " (estimate: VmData + VmStk less the MADV_DONTFORK share the last fork "
+		       "showed; smaps not read)";
 	return f->basis == CHARGE_ESTIMATE ? " (estimate: VmData + VmStk; smaps not read)" : "";
 }
 
@@ -1023,22 +1033,31 @@ static int formula_risk(const struct snapshot *s, struct plan *p)
 			KB(s->mem.commit_limit_kb), KB(f), KB(s->mem.commit_limit_kb));
 }
 
-/* The fork check of every instance but the largest (reported below). */
-static int instance_risks(struct plan *p, const struct snapshot *s, const struct svc_obs *o,
+/* The fork verdict of every instance but the one reported below (the one
+ * needing most), each on its own main's charge. */
+static int instance_risks(struct plan *p, const struct snapshot *s, size_t idx,
 			  const struct pol_service *ps)
 {
+	const struct svc_obs *o = &s->svc[idx];
 	int rc = 0;
 	for (size_t k = 0; rc == 0 && k < o->ninst; k++) {
 		const struct proc_info *m = &o->procs[o->inst[k].main];
-		if (o->inst[k].main == (size_t)o->main_idx)
+		if (k == p->eval[idx].fork_inst)
 			continue;
-		struct fork_check fc = model_fork_check(&s->mem, &s->vm, m);
-		if (!fc.fits)
+		struct fork_input in = fork_input_of(s, idx, k, &s->vm, true);
+		struct fork_check fc = model_fork_verdict(&s->mem, &s->vm, &in);
+		if (fc.verdict == FORK_FAILS)
 			rc = add_risk(p, "fork_fails", ps->name,
-				      "%s: a fork of the instance %.32s (pid %d) needs %s of commit but "
+				      "%s: a fork of the instance %.32s (pid %d) needs %s of commit%s but "
 				      "only %s is left under CommitLimit %s after reserves",
-				      ps->name, m->st.comm, m->pid, KB(fc.need_kb),
+				      ps->name, m->st.comm, m->pid, KB(fc.need_kb), basis_note(&fc),
 				      SKB(fc.headroom_kb + (int64_t)fc.need_kb), KB(p->commit_limit_kb));
+		else if (fc.verdict == FORK_UNCERTAIN)
+			rc = add_risk(p, "fork_uncertain", ps->name,
+				      "%s: a fork of the instance %.32s (pid %d) needing %s%s lands %s "
+				      "from the limit, inside the per-CPU counter slack (+-%s)",
+				      ps->name, m->st.comm, m->pid, KB(fc.need_kb), basis_note(&fc),
+				      SKB(fc.headroom_kb), KB(fc.slack_kb));
 	}
 	return rc;
 }
@@ -1092,10 +1111,10 @@ static int plan_risks(const struct policy *pol, const struct snapshot *s, struct
 				      o->untrusted_pid, (unsigned)o->untrusted_uid, (unsigned)s->uid_min);
 		if (rc || o->main_idx < 0)
 			continue;
-		const struct proc_info *m = &o->procs[o->main_idx];
-		rc = instance_risks(p, s, o, ps);
+		rc = instance_risks(p, s, i, ps);
 		if (rc == 0)
-			rc = fork_risks(p, ps, m, e, mi);
+			rc = fork_risks(p, ps, &o->procs[o->inst[e->fork_inst].main], e, mi);
+		const struct proc_info *m = &o->procs[o->main_idx];
 		if (rc == 0)
 			rc = oom_policy_risk(p, ps, o, e);
 		bool limited = o->cg.present && o->own_cgroup &&
@@ -1118,8 +1137,8 @@ static int cmp_u64_desc(const void *a, const void *b)
 
 /* concurrent_forks = N: the fork headroom covers the N largest instances
  * forking at once.  *extra: what the N-1 next largest (after big's main) add. */
-static int concurrent_extra_kb(const struct snapshot *s, const struct svc_obs *big, size_t n,
-			       uint64_t *extra)
+static int concurrent_extra_kb(const struct snapshot *s, const struct svc_obs *big,
+			       size_t big_inst, size_t n, uint64_t *extra)
 {
 	*extra = 0;
 	size_t total = 0, m = 0;
@@ -1133,8 +1152,9 @@ static int concurrent_extra_kb(const struct snapshot *s, const struct svc_obs *b
 	for (size_t i = 0; i < s->nsvc; i++) {
 		const struct svc_obs *o = &s->svc[i];
 		for (size_t k = 0; k < o->ninst; k++)
-			if (o != big || o->inst[k].main != (size_t)o->main_idx)
-				c[m++] = o->inst[k].commit_kb;
+			if (o != big || k != big_inst) /* each main's own charge */
+				c[m++] = o->inst[k].charge.valid ? o->inst[k].charge.kb
+								 : o->inst[k].commit_kb;
 	}
 	qsort(c, m, sizeof(*c), cmp_u64_desc);
 	for (size_t k = 0; k < m && k + 1 < n; k++)
@@ -1169,11 +1189,13 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 		}
 		if (s->svc[i].main_idx >= 0 && (!h.big || out->eval[i].fork.need_kb > h.need_kb)) {
 			h.big = &s->svc[i];
+			h.big_inst = out->eval[i].fork_inst;
 			h.need_kb = out->eval[i].fork.need_kb;
 		}
 	}
 	uint64_t extra;
-	if (concurrent_extra_kb(s, h.big, (size_t)pol->host.concurrent_forks.v, &extra) < 0) {
+	if (concurrent_extra_kb(s, h.big, h.big_inst, (size_t)pol->host.concurrent_forks.v,
+				&extra) < 0) {
 		plan_free(out);
 		return -ENOMEM;
 	}
@@ -1187,7 +1209,8 @@ int plan_build(const struct policy *pol, const struct snapshot *s,
 	int rc = plan_host(&h);
 	for (size_t i = 0; rc == 0 && i < s->nsvc; i++) {
 		if (s->svc[i].main_idx >= 0) {
-			struct fork_input in = fork_input_of(s, i, &out->vm_after, false);
+			struct fork_input in = fork_input_of(s, i, out->eval[i].fork_inst,
+							     &out->vm_after, false);
 			out->eval[i].fork_after = model_fork_verdict(&s->mem, &out->vm_after, &in);
 		}
 		else

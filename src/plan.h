@@ -54,7 +54,9 @@ struct svc_eval {                /* derived per-service figures for reports */
 	                                sum RssAnon of the matched processes) */
 	double cow_amplification;    /* commit_kb / anon_kb (0 if anon 0) */
 	size_t forks;                /* children of the main process now */
-	struct fork_check fork;      /* of the main process, under current sysctls */
+	struct fork_check fork;      /* of the instance whose fork needs most, under
+	                                current sysctls (each main's own charge) */
+	size_t fork_inst;            /* that instance (svc_obs.inst index) */
 	struct fork_check fork_after;/* same under the planned sysctls */
 	struct learn_estimate cow;   /* COW growth used for auto limits */
 	/* instances and long-lived children */

@@ -412,6 +412,40 @@ int proc_read(const struct roots *r, int pid, struct proc_info *p)
 	return proc_read_opts(r, pid, PROC_READ_ALL, p);
 }
 
+int proc_stat_flags_parse(const char *buf, unsigned *flags)
+{
+	const char *p = strrchr(buf, ')'); /* comm may hold ") " */
+	if (!p)
+		return -EINVAL;
+	p++;
+	for (int field = 3; field <= 9; field++) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " \n");
+		if (len == 0)
+			return -EINVAL;
+		if (field == 9) {
+			char tok[32];
+			uint64_t v;
+			if (token_copy(tok, sizeof(tok), p, len) < 0 ||
+			    parse_u64(tok, UINT32_MAX, &v) < 0)
+				return -EINVAL;
+			*flags = (unsigned)v;
+		}
+		p += len;
+	}
+	return 0;
+}
+
+int proc_read_flags(const struct roots *r, int pid, unsigned *flags)
+{
+	char buf[4096];
+	ssize_t n = read_pid_file(r, pid, "stat", buf, sizeof(buf));
+	if (n < 0)
+		return gone((int)n);
+	return proc_stat_flags_parse(buf, flags);
+}
+
 int proc_read_start_time(const struct roots *r, int pid, uint64_t *start)
 {
 	char buf[4096];

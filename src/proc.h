@@ -18,6 +18,9 @@ struct proc_stat {             /* from /proc/PID/stat */
 	int ppid;
 	uint64_t start_time;       /* field 22, clock ticks since boot */
 };
+/* include/linux/sched.h: set by copy_process(), cleared by execve()
+ * (fs/exec.c begin_new_exec): a child still running its parent's copy */
+#define PROC_PF_FORKNOEXEC 0x00000040u
 
 struct proc_status {           /* from /proc/PID/status */
 	uid_t uid;                 /* real uid */
@@ -77,6 +80,10 @@ enum proc_read_what {
 	PROC_READ_ALL = (1u << 6) - 1,
 };
 int proc_read_opts(const struct roots *r, int pid, unsigned what, struct proc_info *p);
+/* Field 9 of stat, the task's PF_* flags; 0 or -EINVAL. */
+int proc_stat_flags_parse(const char *buf, unsigned *flags);
+/* Read them (the fork share: has the child exec'd yet?). */
+int proc_read_flags(const struct roots *r, int pid, unsigned *flags);
 /* Re-read only the start time, to confirm identity (pid + start, DESIGN §7.8). */
 int proc_read_start_time(const struct roots *r, int pid, uint64_t *start);
 

@@ -24,6 +24,10 @@ struct prom_counters {
 	uint64_t failed_total;   /* actions that failed (AP_FAILED) */
 	uint64_t resyncs_total;  /* full rescans after lost events */
 	uint64_t episodes_total; /* fork episodes (COW learning) completed */
+	uint64_t smaps_reads_total;      /* exact fork charges read (off the event loop) */
+	uint64_t smaps_read_ns_total;    /* the time those reads took */
+	uint64_t events_during_smaps_total; /* exec/fork events enforced while one ran */
+	uint64_t fork_shares_total;      /* DONTFORK shares taken from fork events */
 };
 
 struct report_in {

@@ -439,12 +439,25 @@ static void counters(FILE *out, const struct prom_counters *c)
 		  "Full /proc rescans after lost process events." },
 		{ "overcommitd_cow_episodes_total", "counter",
 		  "Fork episodes observed for copy-on-write learning." },
+		{ "overcommitd_smaps_reads_total", "counter",
+		  "Exact fork charges read from /proc/PID/smaps (on the daemon's reader thread, "
+		  "never on its event loop)." },
+		{ "overcommitd_smaps_read_seconds_total", "counter",
+		  "Time the smaps reads took." },
+		{ "overcommitd_events_during_smaps_total", "counter",
+		  "Execs that joined a service (and were enforced) while a smaps read was running." },
+		{ "overcommitd_fork_dontfork_shares_total", "counter",
+		  "Fork events whose parent minus child VmData gave a DONTFORK share." },
 	};
 	single(out, &f[0], u64v(c->events_total));
 	single(out, &f[1], u64v(c->applied_total));
 	single(out, &f[2], u64v(c->failed_total));
 	single(out, &f[3], u64v(c->resyncs_total));
 	single(out, &f[4], u64v(c->episodes_total));
+	single(out, &f[5], u64v(c->smaps_reads_total));
+	single(out, &f[6], f64v((double)c->smaps_read_ns_total / 1e9));
+	single(out, &f[7], u64v(c->events_during_smaps_total));
+	single(out, &f[8], u64v(c->fork_shares_total));
 }
 
 /* Refusals of the kernel's commit check the daemon's capture saw (issue

@@ -372,9 +372,17 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 		return rc;
 	size_t mi = (size_t)o->main_idx;
 
-	o->charge = fork_charge_from(NULL, proc_commit_kb(&o->procs[mi]), NULL);
-	if (!sc->src->read_userns || sc->src->read_userns(sc->src, o->procs[mi].pid, &o->main_userns) < 0)
-		o->main_userns = 0; /* unknown: the verdict assumes it pays the admin reserve */
+	/* every instance's main: the estimate (fork_observe() may make it
+	 * exact) and its user namespace (the admin reserve) */
+	for (size_t k = 0; k < o->ninst; k++) {
+		struct svc_inst *in = &o->inst[k];
+		in->charge = fork_charge_from(NULL, proc_commit_kb(&o->procs[in->main]), NULL);
+		if (!sc->src->read_userns ||
+		    sc->src->read_userns(sc->src, o->procs[in->main].pid, &in->userns) < 0)
+			in->userns = 0; /* unknown: the verdict assumes it pays the admin reserve */
+	}
+	o->charge = o->inst[o->place[mi].inst].charge;
+	o->main_userns = o->inst[o->place[mi].inst].userns;
 
 	snprintf(o->cgroup, sizeof(o->cgroup), "%s", o->procs[mi].cgroup);
 	if (o->cgroup[0]) {

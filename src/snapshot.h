@@ -33,6 +33,9 @@ struct svc_inst {
 	size_t nmembers;          /* matched processes below the main, not its children */
 	uint64_t commit_kb;       /* the main's fork charge estimate (proc_commit_kb) */
 	uint64_t child_commit_kb; /* sum over its children and members */
+	struct fork_charge charge; /* its main's fork charge: the estimate from the
+	                             snapshot, exact once fork_observe() read smaps */
+	uint64_t userns;          /* inode of its main's /proc/PID/ns/user, 0 = unknown */
 };
 
 struct svc_place {
@@ -63,9 +66,8 @@ struct svc_obs {
 	struct cg_memory cg;      /* figures of that cgroup (present=false if none) */
 	struct cg_memory policy_cg; /* figures of the policy's cgroup when it exists
 	                             (differs from cg when the service is not in it yet) */
-	struct fork_charge charge; /* the main's fork charge: the VmData + VmStk estimate
-	                             here; fork_observe() makes it exact from smaps */
-	uint64_t main_userns;     /* inode of the main's /proc/PID/ns/user, 0 = unknown */
+	struct fork_charge charge; /* main_idx's instance's charge (inst[].charge) */
+	uint64_t main_userns;     /* main_idx's instance's userns (inst[].userns) */
 	uint64_t worker_growth_kb; /* private growth one worker reaches over its life,
 	                             learned by the daemon (workcache.h); 0 = unknown */
 	size_t worker_growth_n;   /* workers it was learned from */

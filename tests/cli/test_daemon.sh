@@ -118,4 +118,58 @@ DPID=
 check "SIGTERM: exit 0" [ "$rc" -eq 0 ]
 check "SIGTERM: logs its totals" grep -q 'stopping: ' "$T/log"
 check "enforce = no: nothing was written (oom_score_adj of a sleeper untouched)" [ "$(cat /proc/$S2/oom_score_adj 2>/dev/null || echo 0)" = 0 ]
+# smaps reads (the exact fork charges) run on the daemon's reader thread,
+# not on its event loop: execs that join while one runs are not held by
+# it.  Two instance mains of 60,000 VMAs each: ~1 s per smaps read here.
+# If the loop did the reads, an exec arriving during one would wait for
+# its end: the worst join during the reads would be near a read's length.
+VM=ocd-v$$
+cp "${BUILD:-build}/tests/helpers/vmas" "$T/$VM"
+VPIDS=
+for i in 1 2; do
+	"$T/$VM" 60000 0 >"$T/vm$i.out" &
+	VPIDS="$VPIDS $!"
+done
+i=0
+until [ "$(cat "$T"/vm*.out 2>/dev/null | grep -c ready)" -eq 2 ] || [ $i -gt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+mkpolicy "$T/pol2" <<INI
+[host]
+enforce = no
+interval = 60
+[service big]
+match_comm = $VM
+[service sleeper]
+match_comm = $SL
+INI
+: >"$T/log2"
+"$BIN" run -vv --policy-dir "$T/pol2" --state-dir "$T/state2" >"$T/log2" 2>&1 &
+DPID=$!
+i=0
+until grep -q 'running:' "$T/log2" || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0
+until [ "$(grep -c 'fork charge of pid' "$T/log2")" -ge 2 ] || [ $i -gt 300 ]; do
+	"$T/$SL" 0.01 &
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -TERM "$DPID"
+wait "$DPID"
+DPID=
+for p in $VPIDS; do kill "$p"; done
+for p in $VPIDS; do wait "$p" 2>/dev/null; done
+line=$(grep 'stopping: ' "$T/log2")
+reads=$(echo "$line" | sed -n 's/.*smaps reads \([0-9]*\) (\([0-9]*\) us.*/\1/p')
+read_us=$(echo "$line" | sed -n 's/.*smaps reads [0-9]* (\([0-9]*\) us.*/\1/p')
+during=$(echo "$line" | sed -n 's/.* \([0-9]*\) execs joined during a read (max \([0-9]*\) us).*/\1/p')
+max_us=$(echo "$line" | sed -n 's/.*execs joined during a read (max \([0-9]*\) us).*/\1/p')
+echo "# smaps: $reads reads, ${read_us:-?} us in all; $during execs joined during them, worst ${max_us:-?} us"
+vread=0
+for p in $VPIDS; do grep -q "fork charge of pid $p (first sighting): read" "$T/log2" && vread=$((vread + 1)); done
+check "smaps off the loop: both instance mains read (every main, not only the largest)" [ "$vread" -eq 2 ]
+check "smaps off the loop: execs joined while a read ran" [ "${during:-0}" -ge 1 ]
+check "smaps off the loop: none held for half a read (${max_us:-?} us vs $((${read_us:-0} / 2 / ${reads:-1})) us)" \
+	[ "${max_us:-0}" -lt $((${read_us:-0} / 2 / ${reads:-1})) ]
 echo "1..$n"

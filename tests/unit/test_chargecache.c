@@ -103,11 +103,72 @@ static void correction(void **state)
 	charge_cache_free(&c);
 }
 
+/* The DONTFORK share from fork events, one row per kernel rule */
+static void fork_share(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *rule;
+		uint64_t parent, child;
+		bool forknoexec;
+		uint64_t want;
+	} rows[] = {
+		{ "kernel/fork.c dup_mmap: VM_DONTCOPY VMAs are skipped, the child lacks them "
+		  "(MADV_DONTFORK 3 MiB)", 10240, 7168, true, 3072 },
+		{ "dup_mmap copies everything else: no DONTFORK, no share", 10240, 10240, true, 0 },
+		{ "the child grew after the fork (Redis's BGSAVE child): never negative", 10240,
+		  11000, true, 0 },
+		{ "fs/exec.c begin_new_exec cleared PF_FORKNOEXEC: another program's VmData", 10240,
+		  100, false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t got = fork_dontfork_share(rows[i].parent, rows[i].child, rows[i].forknoexec);
+		if (got != rows[i].want)
+			fail_msg("%s: got %llu", rows[i].rule, (unsigned long long)got);
+	}
+	struct charge_cache c = { 0 };
+	/* no smaps read: the estimate less the share, said to be one */
+	assert_int_equal(charge_cache_fork(&c, 10, 77, 3072), 0);
+	const struct charge_entry *e = charge_cache_find(&c, 10, 77);
+	struct fork_charge f = fork_charge_from(e, 10240 + 132, NULL);
+	assert_int_equal(f.kb, 7168 + 132);
+	assert_int_equal(f.basis, CHARGE_FORK_EVENT);
+	assert_string_equal(charge_basis_name(f.basis), "fork-event");
+	/* a fork share does not stop the smaps read (first sighting still) */
+	assert_int_equal(charge_cache_why(&c, 10, 77, 10240, 2, false, 5), CHARGE_FIRST);
+	/* smaps read: exact, the fork share superseded */
+	struct smaps_charge sm = { .charge_kb = 7300, .largest_kb = 7000, .dontfork_kb = 3072 };
+	assert_int_equal(charge_cache_put(&c, 10, 77, &sm, 10240 + 132, 10240, 2, 5), 0);
+	e = charge_cache_find(&c, 10, 77);
+	f = fork_charge_from(e, 10240 + 132, NULL);
+	assert_int_equal(f.kb, 7300);
+	assert_int_equal(f.basis, CHARGE_EXACT);
+	/* a later fork shows the DONTFORK region gone (MADV_DOFORK): charged again */
+	assert_int_equal(charge_cache_fork(&c, 10, 77, 0), 0);
+	f = fork_charge_from(e, 10240 + 132, NULL);
+	assert_int_equal(f.kb, 7300 + 3072);
+	assert_int_equal(f.basis, CHARGE_CORRECTED);
+	/* a larger share never lowers an exact charge */
+	assert_int_equal(charge_cache_fork(&c, 10, 77, 9000), 0);
+	f = fork_charge_from(e, 10240 + 132, NULL);
+	assert_int_equal(f.kb, 7300);
+	/* a read in flight, then failed: not asked again for 10 minutes */
+	assert_int_equal(charge_cache_asked(&c, 11, 5, 100), 0);
+	assert_int_equal(charge_cache_why(&c, 11, 5, 1, 2, true, 5000), CHARGE_KEEP);
+	assert_int_equal(charge_cache_failed(&c, 11, 5, 100), 0);
+	assert_int_equal(charge_cache_why(&c, 11, 5, 1, 2, true, 699), CHARGE_KEEP);
+	assert_int_equal(charge_cache_why(&c, 11, 5, 1, 2, true, 700), CHARGE_FIRST);
+	f = fork_charge_from(charge_cache_find(&c, 11, 5), 50, NULL);
+	assert_int_equal(f.basis, CHARGE_ESTIMATE);
+	charge_cache_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read_rule),
 		cmocka_unit_test(correction),
+		cmocka_unit_test(fork_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "forkobs.h"
+#include "plan.h"
 #include "policy.h"
 #include "tmptree.h"
 
@@ -77,7 +78,7 @@ static struct fork_charge pass(struct fx *f, struct charge_cache *c, uint64_t no
 	struct snapshot s;
 	assert_int_equal(snapshot_take(&f->r, &f->pol, &s), 0);
 	assert_true(s.svc[0].main_idx >= 0);
-	assert_int_equal(fork_observe(&f->r, &s, c, now, 0, st), 0);
+	assert_int_equal(fork_observe(&f->r, &s, c, now, NULL, st), 0);
 	struct fork_charge fc = s.svc[0].charge;
 	/* the band came from the CPU lists: 2 CPUs, 2 GiB, mode 2 */
 	assert_int_equal(commit_slack_kb(s.mem.mem_total_kb, &s.cpus, 2), 8192);
@@ -121,36 +122,78 @@ static void on_demand(void **state)
 	charge_cache_free(&c);
 }
 
-/* the daemon's cap: one read per call; the second main due a read waits
- * for the next call (first sighting still) */
-static void one_read_per_pass(void **state)
+/* the daemon's way: due reads are handed back (async), marked pending (not
+ * asked again while they run), and land through fork_observe_done(); every
+ * instance's main is asked, not only the largest, and each carries its own
+ * charge */
+static void async_every_instance(void **state)
 {
 	struct fx *f = *state;
-	struct tt_proc pg = { .pid = 43, .comm = "postgres", .ppid = 1, .start = 4300,
+	/* a second instance of the same service (parent not a match): 1 MiB */
+	struct tt_proc r2 = { .pid = 43, .comm = "redis-server", .ppid = 1, .start = 4300,
 			      .uid = 0, .vm_data_kb = 1024 };
-	tt_add_proc(f->root, &pg);
-	tt_write(f->root, "proc/43/smaps", SMAPS);
-	struct policy two;
-	struct diags d;
-	diags_init(&d);
-	policy_init(&two);
-	assert_int_equal(policy_parse_buffer("t.ini", "[service redis]\nmatch_comm = redis-server\n"
-					     "[service pg]\nmatch_comm = postgres\n", &two, &d), 0);
-	policy_finish(&two, &d);
-	diags_free(&d);
+	tt_add_proc(f->root, &r2);
+	tt_write(f->root, "proc/43/smaps",
+		 "00400000-00500000 rw-p 00000000 00:00 0 \nVmFlags: rd wr mr mw me ac \n"
+		 "00600000-00700000 rw-p 00000000 00:00 0 \nVmFlags: rd wr mr mw me ac dc \n");
 	struct charge_cache c = { 0 };
 	struct fork_obs_stats st;
-	for (int call = 0; call < 3; call++) {
-		struct snapshot s;
-		assert_int_equal(snapshot_take(&f->r, &two, &s), 0);
-		assert_int_equal(fork_observe(&f->r, &s, &c, 100 + (uint64_t)call, 1, &st), 0);
-		snapshot_free(&s);
-		assert_int_equal(st.smaps_reads, call < 2 ? 1 : 0);
-		assert_int_equal(st.deferred, call == 0 ? 1 : 0);
+	struct snapshot s;
+	assert_int_equal(snapshot_take(&f->r, &f->pol, &s), 0);
+	assert_int_equal(s.svc[0].ninst, 2);
+	/* the caller's cap: one now, the other stays due */
+	struct charge_reqs q = { .capped = true, .max = 1 };
+	assert_int_equal(fork_observe(&f->r, &s, &c, 99, &q, &st), 0);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(st.deferred, 1);
+	q.capped = false;
+	assert_int_equal(fork_observe(&f->r, &s, &c, 100, &q, &st), 0);
+	assert_int_equal(st.smaps_reads, 0); /* nothing read here */
+	assert_int_equal(st.queued, 1); /* the one the cap left */
+	assert_int_equal(q.n, 2);
+	assert_int_equal(s.svc[0].inst[0].charge.basis, CHARGE_ESTIMATE);
+	snapshot_free(&s);
+	/* while pending: not asked again */
+	struct charge_reqs q2 = { 0 };
+	assert_int_equal(snapshot_take(&f->r, &f->pol, &s), 0);
+	assert_int_equal(fork_observe(&f->r, &s, &c, 101, &q2, &st), 0);
+	assert_int_equal(q2.n, 0);
+	snapshot_free(&s);
+	/* the reads land (as the daemon's thread does them) */
+	for (size_t i = 0; i < q.n; i++) {
+		struct smaps_charge sc;
+		char rel[64];
+		snprintf(rel, sizeof(rel), "%d", q.r[i].pid);
+		assert_int_equal(smaps_charge_read(&f->r, q.r[i].pid, &sc), 0);
+		assert_int_equal(fork_observe_done(&c, &q.r[i], 0, &sc, 102), 0);
 	}
-	assert_int_equal(c.n, 2);
+	assert_int_equal(snapshot_take(&f->r, &f->pol, &s), 0);
+	assert_int_equal(fork_observe(&f->r, &s, &c, 103, &q2, &st), 0);
+	assert_int_equal(q2.n, 0);
+	for (size_t k = 0; k < s.svc[0].ninst; k++) {
+		const struct svc_inst *in = &s.svc[0].inst[k];
+		int pid = s.svc[0].procs[in->main].pid;
+		assert_int_equal(in->charge.basis, CHARGE_EXACT);
+		/* 42: the jemalloc Redis (252 KiB); 43: 1 MiB charged, 1 MiB DONTFORK */
+		assert_int_equal(in->charge.kb, pid == 42 ? 252 : 1024);
+	}
+	/* the service's verdict is the fork that needs most: pid 43's now,
+	 * though 42 is the largest by VmData + VmStk (main_idx) */
+	struct plan p;
+	assert_int_equal(plan_build(&f->pol, &s, NULL, &p), 0);
+	assert_int_equal(s.svc[0].procs[s.svc[0].inst[p.eval[0].fork_inst].main].pid, 43);
+	assert_int_equal(p.eval[0].fork.need_kb, 1024);
+	plan_free(&p);
+	snapshot_free(&s);
+	/* a failed read is not asked again for 10 minutes */
+	charge_cache_failed(&c, 42, 4200, 200);
+	assert_int_equal(snapshot_take(&f->r, &f->pol, &s), 0);
+	assert_int_equal(fork_observe(&f->r, &s, &c, 201, &q2, &st), 0);
+	assert_int_equal(q2.n, 0);
+	snapshot_free(&s);
+	charge_reqs_free(&q);
+	charge_reqs_free(&q2);
 	charge_cache_free(&c);
-	policy_free(&two);
 }
 
 static void unreadable_and_mode0(void **state)
@@ -183,7 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(on_demand, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_and_mode0, setup, teardown),
-		cmocka_unit_test_setup_teardown(one_read_per_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(async_every_instance, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,6 +61,34 @@ static const struct {
 	{ "junk start", "5 (x) S 1 5 5" TAIL17 " 7x\n", -EINVAL, NULL, 0, 0, 0 },
 };
 
+/* field 9, PF_* flags: PF_FORKNOEXEC (0x40) says a child has not exec'd
+ * (include/linux/sched.h; kernel/fork.c copy_process sets it, fs/exec.c
+ * begin_new_exec clears it) - the fork share trusts only such a child */
+static void stat_flags(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *buf;
+		int rc;
+		unsigned flags;
+	} rows[] = {
+		{ "forked, not exec'd (PF_FORKNOEXEC)", "9 (redis-rdb-bgsave) R 8 8 8 0 -1 4194368 5\n", 0,
+		  0x400040 },
+		{ "exec'd", "9 (sh) R 8 8 8 0 -1 4194304 5\n", 0, 0x400000 },
+		{ "comm with ') ' inside", "9 (a) R 1 (b) S 8 8 8 0 -1 64 5\n", 0, 64 },
+		{ "truncated before field 9", "9 (x) S 8 8 8 0\n", -EINVAL, 0 },
+		{ "junk flags", "9 (x) S 8 8 8 0 -1 4x 5\n", -EINVAL, 0 },
+		{ "no paren", "9 x S 8 8 8 0 -1 64 5\n", -EINVAL, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		unsigned f = 0;
+		int rc = proc_stat_flags_parse(rows[i].buf, &f);
+		if (rc != rows[i].rc || (rc == 0 && f != rows[i].flags))
+			fail_msg("%s: rc %d flags %#x", rows[i].name, rc, f);
+	}
+	assert_true(0x400040 & PROC_PF_FORKNOEXEC);
+}
+
 static void stat_table(void **state)
 {
 	(void)state;
@@ -489,6 +517,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stat_table),
+		cmocka_unit_test(stat_flags),
 		cmocka_unit_test(stat_captures),
 		cmocka_unit_test(status_table),
 		cmocka_unit_test(status_euid),
