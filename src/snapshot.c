@@ -325,6 +325,22 @@ bool svc_cgroup_is_own(const char *cg, const char *policy_cg)
 	return strcmp(cg, policy_cg) == 0 || childgroup_is(cg, policy_cg);
 }
 
+/* Every instance's main: the estimate (fork_observe() may make it exact)
+ * and its user namespace (the admin reserve). */
+static void inst_charges(const struct scan *sc, struct svc_obs *o)
+{
+	for (size_t k = 0; k < o->ninst; k++) {
+		struct svc_inst *in = &o->inst[k];
+		in->charge = fork_charge_from(NULL, proc_commit_kb(&o->procs[in->main]), NULL);
+		if (!sc->src->read_userns ||
+		    sc->src->read_userns(sc->src, o->procs[in->main].pid, &in->userns) < 0)
+			in->userns = 0; /* unknown: the verdict assumes it pays the admin reserve */
+	}
+	size_t mk = o->place[o->main_idx].inst;
+	o->charge = o->inst[mk].charge;
+	o->main_userns = o->inst[mk].userns;
+}
+
 static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, struct svc_obs *o)
 {
 	const struct pol_service *s = &sc->pol->svc[idx];
@@ -372,17 +388,7 @@ static int observe_service(const struct scan *sc, size_t idx, bool cgroup2, stru
 		return rc;
 	size_t mi = (size_t)o->main_idx;
 
-	/* every instance's main: the estimate (fork_observe() may make it
-	 * exact) and its user namespace (the admin reserve) */
-	for (size_t k = 0; k < o->ninst; k++) {
-		struct svc_inst *in = &o->inst[k];
-		in->charge = fork_charge_from(NULL, proc_commit_kb(&o->procs[in->main]), NULL);
-		if (!sc->src->read_userns ||
-		    sc->src->read_userns(sc->src, o->procs[in->main].pid, &in->userns) < 0)
-			in->userns = 0; /* unknown: the verdict assumes it pays the admin reserve */
-	}
-	o->charge = o->inst[o->place[mi].inst].charge;
-	o->main_userns = o->inst[o->place[mi].inst].userns;
+	inst_charges(sc, o);
 
 	snprintf(o->cgroup, sizeof(o->cgroup), "%s", o->procs[mi].cgroup);
 	if (o->cgroup[0]) {
