@@ -50,7 +50,7 @@ T0=$(date +%s)
 # python3-apt (its apt module) to run the Ansible role for real
 # (python3-cffi-backend named: debootstrap does not resolve the virtual
 # python3-cffi-backend-api-* that python3-cryptography depends on)
-PKGS=systemd,systemd-sysv,dbus,udev,procps,redis-server,libnl-3-200,libnl-genl-3-200,libcap2,libjson-c5,libiniparser1,libsystemd0,libbpf1,libseccomp2,ansible-core,python3-apt,python3-cffi-backend
+PKGS=systemd,systemd-sysv,dbus,udev,procps,redis-server,libnl-3-200,libnl-genl-3-200,libcap2,libjson-c5,libiniparser1,libsystemd0,libbpf1,libseccomp2,libcgroup2,ansible-core,python3-apt,python3-cffi-backend
 
 say() { printf 'vm-systemd: %s\n' "$*" >&2; }
 die() { say "error: $*"; echo "0 passed, 1 failed"; exit 1; }
