@@ -91,10 +91,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liboc.a $(DEPDIR)/tests/unit/%.d
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/liboc.a $(LIBS) -lcmocka
 
 # small programs the CLI and VM tests run (forkers, allocators); no library
+# but libseccomp for one
 $(BUILD)/tests/helpers/%: SRCNAME = tests/helpers/$*
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(DEPDIR)/tests/helpers/%.d
 	@mkdir -p $(dir $@) $(DEPDIR)/tests/helpers
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(HELPER_LIBS)
+# the fault injector's seccomp filter (tests/helpers/sysfault.c)
+$(BUILD)/tests/helpers/sysfault: HELPER_LIBS = -lseccomp
 
 include $(wildcard $(DEPFILES))
 

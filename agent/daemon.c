@@ -295,6 +295,31 @@ static void sample_episodes(struct daemon *d)
 	}
 }
 
+/* learned.json (temp, fsync, rename, fsync) at most once in 5 s: a main
+ * that forks a thousand short-lived children a second must not cost two
+ * thousand fsyncs a second (the soak, bench/vm/60-bench-soak.sh: 2 per
+ * episode before).  An episode after a quiet spell is saved at once, the
+ * others by the first pass 5 s after the last save, or at exit (force). */
+#define LEARNED_SAVE_EVERY_MS 5000
+
+static void learned_save(struct daemon *d, bool force)
+{
+	uint64_t now = now_ms(CLOCK_MONOTONIC);
+	if (!d->learned_dirty ||
+	    (!force && d->learned_saved_ms && now - d->learned_saved_ms < LEARNED_SAVE_EVERY_MS))
+		return;
+	bool held = d->j.sd.lockfd >= 0;
+	int rc = held ? 0 : statedir_lock(&d->j.sd); /* one writer in the directory at a time */
+	if (rc == 0)
+		rc = learn_save_at(&d->j.sd, d->learned, d->nlearned);
+	if (!held)
+		statedir_unlock(&d->j.sd);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "saving %s/learned.json", d->c->state_dir);
+	d->learned_dirty = false; /* a failed save is retried with the next episode */
+	d->learned_saved_ms = now;
+}
+
 static void episode_end(struct daemon *d, size_t svc)
 {
 	struct cow_episode ce;
@@ -315,14 +340,8 @@ static void episode_end(struct daemon *d, size_t svc)
 		 ce.anon_at_fork_kb ? (double)(ce.anon_peak_kb - ce.anon_at_fork_kb) /
 					      (double)ce.anon_at_fork_kb
 				    : 0.0);
-	bool held = d->j.sd.lockfd >= 0;
-	int rc = held ? 0 : statedir_lock(&d->j.sd); /* one writer in the directory at a time */
-	if (rc == 0)
-		rc = learn_save_at(&d->j.sd, d->learned, d->nlearned);
-	if (!held)
-		statedir_unlock(&d->j.sd);
-	if (rc < 0)
-		log_errno(LOG_LVL_WARN, rc, "saving %s/learned.json", d->c->state_dir);
+	d->learned_dirty = true;
+	learned_save(d, false);
 }
 
 /* ---- applying ----------------------------------------------------------------- */
@@ -667,6 +686,7 @@ static void pass(struct daemon *d)
 	refusals_tick(d);
 	charges_observe(d, &s); /* smaps reads go to the reader thread */
 	fold_journal(d);
+	learned_save(d, false);
 	for (size_t i = 0; i < s.nsvc && i < d->pol.nsvc; i++)
 		if (s.svc[i].main_idx >= 0 && !d->ep[i].active)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
@@ -796,6 +816,8 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	if (d->j.sd.dfd >= 0)
+		learned_save(d, true);
 	if (d->pol.host.restore_on_exit && d->j.sd.dfd >= 0) {
 		struct restore_result rr = { 0 };
 		int rc = journal_relock(&d->j);
@@ -844,7 +866,8 @@ static void read_signals(struct daemon *d)
 
 /* The events the loop waits for, one poll slot each. */
 enum poll_slot {
-	SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, SLOT_REFUSALS, SLOT_SMAPS, NSLOTS
+	SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, SLOT_REFUSALS, SLOT_SMAPS, SLOT_READER,
+	NSLOTS
 };
 
 /* Exact charges landed: into the verdicts by a pass now, unless one ran
@@ -884,8 +907,8 @@ static void log_stopping(const struct daemon *d)
 		 d->stats.smaps_failed, d->stats.events_during_smaps,
 		 d->stats.max_latency_during_smaps_ns / 1000, d->stats.fork_shares);
 	/* the bounds a soak checks (issue 13 item 4) */
-	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries", d->tr.n,
-		 d->drift.n, d->j.n);
+	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries (%zu of "
+		 "processes)", d->tr.n, d->drift.n, journal_live(&d->j), d->j.nprocess);
 	log_info("workers: %" PRIu64 " /proc reads, %" PRIu64 " served from the cache (read every "
 		 "%d passes), %zu cached now; %" PRIu64 " oom_score_adj values the services set "
 		 "themselves left alone", d->wc.reads, d->wc.served, WORK_READ_EVERY, d->wc.n,
@@ -914,6 +937,9 @@ int cmd_run(const struct cli *c)
 		[SLOT_SAMPLE] = { .fd = d.sample_fd, .events = POLLIN },
 		[SLOT_REFUSALS] = { .fd = refusals_fd(&d), .events = POLLIN }, /* -1: ignored by poll */
 		[SLOT_SMAPS] = { .fd = charges_fd(&d), .events = POLLIN },
+		/* the reader's death between requests: POLLHUP (events 0: replies
+		 * are read by the request that asked for them) */
+		[SLOT_READER] = { .fd = privsep_fd(), .events = 0 },
 	};
 	int exit_code = EXIT_OK;
 	while (!d.stop) {
@@ -927,6 +953,11 @@ int cmd_run(const struct cli *c)
 				continue;
 			log_errno(LOG_LVL_ERR, errno, "poll");
 			break;
+		}
+		if (fds[SLOT_READER].revents & (POLLHUP | POLLERR)) {
+			log_err("privilege separation: the /proc reader closed its socket (it died)");
+			privsep_hangup();
+			continue;
 		}
 		if (fds[SLOT_SIGNAL].revents & POLLIN)
 			read_signals(&d);

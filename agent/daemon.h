@@ -38,6 +38,8 @@ struct daemon {
 	struct journal j;
 	struct svc_learning *learned;
 	size_t nlearned;
+	bool learned_dirty;         /* episodes learned since learned.json was saved */
+	uint64_t learned_saved_ms;  /* when it was (monotonic ms; 0: never) */
 	struct episode *ep;         /* one per policy service */
 	struct drift drift;
 	struct procconn *pc;

@@ -7,7 +7,8 @@
 # scenarios bench/vm/*.sh plus the VM tier's 30-redis-bgsave.sh, and the
 # kernel cache of $BUILD/vm.  All scenarios run in one boot.
 # Output: the run.sh transcript on stdout (INFO lines carry the figures).
-# Knobs: OC_BENCH_VM_N spawns per latency run (1000); OC_BENCH_VM_ONLY=1 leaves
+# Knobs: OC_BENCH_VM_N spawns per latency run (1000); OC_BENCH_VM_SOAK_N
+# matched processes of the enforcing soak (100000); OC_BENCH_VM_ONLY=1 leaves
 # out the Redis scenario; OC_BENCH_VM_DIR=DIR runs DIR/*.sh instead of the
 # scenarios (experiments); OC_BENCH_VM_SCEN names scenarios to run.
 set -eu
@@ -41,7 +42,8 @@ fi
 ln -sf "$CGR" "$BVM/tests/helpers/cgrulesengd"
 [ -e "$BVM/vm/kernel" ] || [ ! -d "$BUILD/vm/kernel" ] || ln -s "$BUILD/vm/kernel" "$BVM/vm/kernel"
 for s in "$TOP"/bench/vm/*.sh; do
-	sed "s/@N@/${OC_BENCH_VM_N:-1000}/" "$s" > "$BVM/scenarios/$(basename "$s")"
+	sed "s/@N@/${OC_BENCH_VM_N:-1000}/; s/@SOAK_N@/${OC_BENCH_VM_SOAK_N:-100000}/" "$s" \
+		> "$BVM/scenarios/$(basename "$s")"
 done
 [ -n "${OC_BENCH_VM_ONLY:-}" ] || cp "$TOP/tests/vm/scenarios/30-redis-bgsave.sh" "$BVM/scenarios/"
 [ -z "${OC_BENCH_VM_DIR:-}" ] || { rm -f "$BVM"/scenarios/*; cp "$OC_BENCH_VM_DIR"/*.sh "$BVM/scenarios/"; }

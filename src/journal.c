@@ -713,6 +713,14 @@ int journal_fold(struct journal *j, size_t max_bytes)
 	return journal_save(j);
 }
 
+size_t journal_live(const struct journal *j)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < j->n; i++)
+		n += !j->e[i].dropped;
+	return n;
+}
+
 void journal_close(struct journal *j)
 {
 	clear_entries(j);

@@ -105,6 +105,8 @@ int journal_save(struct journal *j);
  * (the daemon's periodic pass; never on the exec path). */
 int journal_fold(struct journal *j, size_t max_bytes);
 void journal_close(struct journal *j);
+/* Entries in force (n also counts dropped ones until the next compaction). */
+size_t journal_live(const struct journal *j);
 const char *journal_kind_name(enum jkind k); /* "sysctl", "oom_score_adj", ... */
 
 #endif

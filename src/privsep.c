@@ -309,6 +309,19 @@ bool privsep_lost(void)
 	return ch.lost;
 }
 
+int privsep_fd(void)
+{
+	return ch.fd;
+}
+
+void privsep_hangup(void)
+{
+	if (ch.fd < 0)
+		return;
+	reap();
+	ch.lost = true;
+}
+
 int privsep_open_pid(const struct roots *r, int pid, const char *name)
 {
 	if (op_of(name) != PS_OPEN)

@@ -39,6 +39,11 @@ pid_t privsep_reader_pid(void);
 /* The reader was started and has died (or hung and was killed): every call
  * now fails with -ECONNRESET; the daemon exits and is restarted. */
 bool privsep_lost(void);
+/* The daemon's end of the channel (-1 when not running), for its poll set
+ * with events 0: POLLHUP there means the reader died between requests;
+ * privsep_hangup() then marks the channel lost (the next loop turn exits). */
+int privsep_fd(void);
+void privsep_hangup(void);
 
 /* /proc/PID/<name> opened O_RDONLY|O_CLOEXEC; name is "maps", "smaps" or
  * "smaps_rollup".  A descriptor, or -errno (-ENOENT: the process is gone,

@@ -2,12 +2,14 @@
  * child execs PROG.  Load for the proc connector (netlink event loss, the
  * daemon's resync) in the unit and VM tiers.
  *
- *   forkstorm [-k K] [-j MAXKIDS] N [PROG [ARG...]]
+ *   forkstorm [-k K] [-j MAXKIDS] [-l MS] N [PROG [ARG...]]
  *
  *   N          forks in total (1..10,000,000)
  *   -k K       every Kth child execs PROG (needs PROG); default: none
  *   -j MAXKIDS children alive at once before the parent reaps (default 64;
  *              1 = fork, wait, fork...)
+ *   -l MS      children that do not exec live MS milliseconds (default 0):
+ *              long enough for a daemon to act on each one
  *
  * Children are reaped with waitpid() and their status checked.  On a
  * transient fork failure (EAGAIN: pid limit) the parent reaps one child and
@@ -27,14 +29,14 @@
 #include <unistd.h>
 
 struct storm {
-	unsigned long n, k, maxkids;
+	unsigned long n, k, maxkids, life_ms;
 	char **prog; /* argv for the exec'd children, or NULL */
 	unsigned long alive, forks, execs, failed;
 };
 
 static void usage(void)
 {
-	fputs("usage: forkstorm [-k K] [-j MAXKIDS] N [PROG [ARG...]]\n", stderr);
+	fputs("usage: forkstorm [-k K] [-j MAXKIDS] [-l MS] N [PROG [ARG...]]\n", stderr);
 }
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -92,6 +94,11 @@ static int fork_one(struct storm *s, int do_exec)
 			execvp(s->prog[0], s->prog);
 			_exit(127);
 		}
+		if (s->life_ms) {
+			struct timespec ts = { (time_t)(s->life_ms / 1000),
+					       (long)(s->life_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		_exit(0);
 	}
 	s->alive++;
@@ -114,7 +121,7 @@ int main(int argc, char **argv)
 	struct storm s = { .maxkids = 64 };
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+k:j:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+k:j:l:h")) != -1) {
 		switch (opt) {
 		case 'k':
 			if (parse_ulong(optarg, 1, 10000000, &s.k) < 0) {
@@ -125,6 +132,12 @@ int main(int argc, char **argv)
 		case 'j':
 			if (parse_ulong(optarg, 1, 4096, &s.maxkids) < 0) {
 				fprintf(stderr, "forkstorm: bad -j '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'l':
+			if (parse_ulong(optarg, 0, 60000, &s.life_ms) < 0) {
+				fprintf(stderr, "forkstorm: bad -l '%s'\n", optarg);
 				return 1;
 			}
 			break;

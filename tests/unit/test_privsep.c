@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,22 @@ static void reader_reads_for_the_daemon(void **state)
 	privsep_stop();
 	assert_false(privsep_lost());
 	assert_true(privsep_readlink_pid(&r, rooted, "exe", exe, sizeof(exe)) > 0);
+
+	/* the reader dies between requests: the daemon's poll sees POLLHUP on
+	 * privsep_fd() at once (no request needed), privsep_hangup() makes it lost */
+	assert_int_equal(privsep_start(&r), 0);
+	rd = privsep_reader_pid();
+	struct pollfd p = { .fd = privsep_fd(), .events = 0 };
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	kill(rd, SIGKILL);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_true(p.revents & POLLHUP);
+	privsep_hangup();
+	assert_true(privsep_lost());
+	assert_int_equal(privsep_fd(), -1);
+	assert_int_equal(privsep_open_pid(&r, rooted, "smaps"), -ECONNRESET);
+	privsep_stop();
 	stop(theirs);
 	stop(rooted);
 }

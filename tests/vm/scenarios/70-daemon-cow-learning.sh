@@ -136,6 +136,12 @@ for part in $PARTS; do
 	info "episode $ep: $wrote pages written (child stopped $(awk "BEGIN{print $s1 - $s0}") s, save $(awk "BEGIN{print $s2 - $s0}") s): daemon peak +$grow KiB over anon $atf KiB at fork ($dur ms); Redis rdb_last_cow_size $cowk KiB ($rlog): $pct%; memory.high $(kib "$high"), group memory.peak $(($(cat "$cgdir/memory.peak") / 1024)) KiB, memory.events high $hevents"
 done
 lj=$OCSTATE/learned.json
+# the daemon saves learned.json at most once in 5 s (the fsync bound)
+n=0
+until [ "$(jget -f "$lj" 'services/name=redis/episodes_total' 2>/dev/null)" = "$ep" ] || [ "$n" -ge 100 ]; do
+	n=$((n + 1))
+	nap 0.1
+done
 tot=$(jget -f "$lj" 'services/name=redis/episodes_total' 2>/dev/null)
 info "learned vs Redis rdb_last_cow_size, KiB:$pairs worst deviation $worst%; learned.json episodes_total ${tot:-none}; memory.high $(kib "$(cat "$cgdir/memory.high")") at the end"
 [ "$worst" -le 25 ] || fail "learned COW growth outside +-25% of Redis's rdb_last_cow_size:$pairs"
