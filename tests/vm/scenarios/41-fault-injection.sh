@@ -28,10 +28,6 @@ FI_FAULTS="KILL ENOSPC EROFS"
 
 need_oc
 [ -x /oc/bin/sysfault ] || fail "no sysfault helper in the guest (make build/tests/helpers/sysfault)"
-# +memory in the root's subtree_control before the snapshot, as systemd
-# hosts have it: `restore` does not take back a +memory it enabled there
-# yet (issue 12's part; found by this scenario's first run)
-echo +memory > /sys/fs/cgroup/cgroup.subtree_control || fail "cannot enable +memory in the root group"
 start_forker 32 ocfault || fail "service forker: $FK_ERR"
 SVC=$FK_PID
 start_forker 8 ocbystander || fail "bystander forker: $FK_ERR"
