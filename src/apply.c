@@ -92,6 +92,15 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 /* The process is pinned (ap_pin) from the identity check to the write, so
  * a pid reused in between (the journal save takes milliseconds) is never
  * written. */
+/* The value now is neither what the plan saw nor what it wants. */
+static bool oom_changed_meanwhile(const struct action *a, const char *cur, const char *want)
+{
+	int64_t now, seen;
+	if (parse_i64(cur, -1000, 1000, &now) < 0 || parse_i64(a->current, -1000, 1000, &seen) < 0)
+		return false; /* unreadable: the compare below reports it */
+	return now != seen && strcmp(cur, want) != 0;
+}
+
 static int apply_oom(const struct roots *r, const struct action *a, struct journal *j,
 		     struct apply_result *res)
 {
@@ -112,6 +121,11 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 	int stop = 0;
 	if (ap_target_read(&t, cur, sizeof(cur)) == -ESRCH) {
 		ap_set(res, AP_SKIPPED, 0, "process %d exited", a->pid);
+	} else if (oom_changed_meanwhile(a, cur, want)) {
+		/* the process set its own value since the plan read it (a
+		 * PostgreSQL backend right after fork): never written over */
+		ap_set(res, AP_SKIPPED, 0, "%s changed from %s to %s since it was read: left alone",
+		       t.name, a->current, cur);
 	} else if (ap_read_compare(&t, want, cur, sizeof(cur), res) == 0) {
 		int rc = ap_journal_pid(j, J_OOM_SCORE_ADJ, a->pid, a->start_time, cur);
 		if (rc == 0)

@@ -816,8 +816,9 @@ static int plan_service_oom(struct plan *p, const struct pol_service *ps, const 
 		const struct proc_info *pi = &o->procs[k];
 		enum proc_role r = o->place[k].role;
 		if (r == ROLE_CHILD) {
-			const struct proc_info *m = &o->procs[o->inst[o->place[k].inst].main];
-			if (oom_child_self_set(ps, pi->oom_score_adj, m->oom_score_adj)) {
+			const struct svc_inst *in = &o->inst[o->place[k].inst];
+			if (oom_child_self_set(ps, pi->oom_score_adj, o->procs[in->main].oom_score_adj,
+					       in->main_orig_adj)) {
 				first = first ? first : pi;
 				e->oom_self_set++;
 				continue;

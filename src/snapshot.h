@@ -36,6 +36,8 @@ struct svc_inst {
 	struct fork_charge charge; /* its main's fork charge: the estimate from the
 	                             snapshot, exact once fork_observe() read smaps */
 	uint64_t userns;          /* inode of its main's /proc/PID/ns/user, 0 = unknown */
+	int main_orig_adj;        /* the main's oom_score_adj before overcommitd wrote it
+	                             (journal; OOM_ORIG_UNKNOWN = INT32_MIN: not known) */
 };
 
 struct svc_place {

@@ -554,6 +554,24 @@ static void test_pid_vanished_skipped(void **st)
 	assert_int_equal(f->j.n, 1);
 }
 
+/* A process that set its own oom_score_adj after the plan read it (a
+ * PostgreSQL backend right after fork) keeps it: never written over. */
+static void test_own_value_since_read_left_alone(void **st)
+{
+	struct fx *f = *st;
+	putf(f, "proc/456/oom_score_adj", "0\n"); /* it wrote 0 itself */
+	a_oom(f, 456, START_456, "800");
+	snprintf(f->plan.act[0].current, sizeof(f->plan.act[0].current), "-500"); /* as planned */
+	a_oom(f, 123, START_123, "-500");
+	snprintf(f->plan.act[1].current, sizeof(f->plan.act[1].current), "0"); /* unchanged */
+	assert_int_equal(apply_plan(&f->r, &f->plan, &f->j, f->res), 0);
+	assert_status(f, 0, AP_SKIPPED);
+	assert_non_null(strstr(f->res[0].detail, "changed from -500 to 0 since it was read"));
+	assert_string_equal(getf(f, "proc/456/oom_score_adj"), "0\n");
+	assert_status(f, 1, AP_DONE);
+	assert_string_equal(getf(f, "proc/123/oom_score_adj"), "-500\n");
+}
+
 /* An older process's entry under the same pid is replaced, not kept: its
  * original would otherwise be "restored" onto the new process. */
 static void test_stale_pid_entry_replaced(void **st)
@@ -743,6 +761,7 @@ int main(void)
 		T(test_memory_page_rounding),
 		T(test_pid_reused_skipped),
 		T(test_pid_vanished_skipped),
+		T(test_own_value_since_read_left_alone),
 		T(test_stale_pid_entry_replaced),
 		T(test_partial_failure),
 		T(test_sysctl_missing_knob),
