@@ -452,6 +452,68 @@ static bool child_set_own(struct daemon *d, const struct tr_out *o, const struct
 	return true;
 }
 
+/* One write that gives a process back the oom_score_adj it held before
+ * overcommitd wrote it, when it still holds what overcommitd wrote. */
+static bool hand_back_one(struct daemon *d, const struct tproc *tp, int wrote, struct action *a)
+{
+	char key[24];
+	struct proc_info pi;
+	snprintf(key, sizeof(key), "%d", tp->pid);
+	const struct jentry *e = journal_find(&d->j, J_OOM_SCORE_ADJ, key);
+	if (!e || proc_read_opts(&d->c->roots, tp->pid, PROC_READ_STAT | PROC_READ_OOM, &pi) < 0 ||
+	    (e->start_time && e->start_time != pi.st.start_time) || pi.oom_score_adj != wrote)
+		return false; /* not ours, gone, or someone else's value by now */
+	memset(a, 0, sizeof(*a));
+	a->kind = ACT_OOM_SCORE_ADJ;
+	a->pid = tp->pid;
+	a->start_time = pi.st.start_time;
+	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", tp->pid, pi.st.comm);
+	snprintf(a->current, sizeof(a->current), "%d", pi.oom_score_adj);
+	snprintf(a->desired, sizeof(a->desired), "%s", e->original);
+	return true;
+}
+
+/* A service sets its own oom_score_adj for a role: what overcommitd wrote
+ * to its processes of that role goes back to the value each held before
+ * (the journal's original).  A child that set its own value before
+ * overcommitd's write - indistinguishable from an inherited one then -
+ * gets it back, and none keeps a value the service did not choose. */
+static void hand_back(struct daemon *d, const struct oom_yield *y)
+{
+	size_t svc = 0;
+	while (svc < d->pol.nsvc && d->pol.svc[svc].name != y->service)
+		svc++;
+	if (svc == d->pol.nsvc)
+		return;
+	const struct pol_service *ps = &d->pol.svc[svc];
+	const struct pol_int *want = y->role == ROLE_MAIN ? &ps->oom_score_adj : &ps->child_oom_score_adj;
+	struct plan p = { 0 };
+	p.act = calloc(d->tr.n ? d->tr.n : 1, sizeof(*p.act));
+	for (size_t i = 0; p.act && want->set && i < d->tr.n; i++) {
+		const struct tproc *tp = &d->tr.p[i];
+		struct action *a = &p.act[p.nact];
+		if (tp->svc != svc || tp->role != y->role || !hand_back_one(d, tp, (int)want->v, a))
+			continue;
+		a->policy = want->at;
+		a->service = ps->name;
+		snprintf(a->reason, sizeof(a->reason), "handed back: %s sets its own oom_score_adj "
+			 "for this role; the value it held before overcommitd wrote it", ps->name);
+		p.nact++;
+	}
+	size_t n = enforce_plan(d, &p);
+	if (p.nact)
+		log_info("%s: %zu of %zu value%s overcommitd wrote handed back", ps->name, n, p.nact,
+			 p.nact == 1 ? "" : "s");
+	plan_free(&p);
+}
+
+/* Roles yielded since the table held nyield0 of them: hand them back. */
+static void hand_back_new(struct daemon *d, size_t nyield0)
+{
+	for (size_t i = nyield0; i < d->drift.nyield; i++)
+		hand_back(d, &d->drift.yield[i]);
+}
+
 static void drop_oom_actions(struct plan *p)
 {
 	size_t k = 0;
@@ -471,8 +533,10 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 		plan_free(&p);
 		return;
 	}
+	size_t nyield0 = d->drift.nyield;
 	if (p.nact && child_set_own(d, o, pi))
 		drop_oom_actions(&p);
+	hand_back_new(d, nyield0);
 	drift_drop_yielded(&d->drift, &p);
 	if (enforce_plan(d, &p) > 0 && ev_ns) {
 		uint64_t lat = mono_ns() - ev_ns;
@@ -724,8 +788,10 @@ static void pass(struct daemon *d)
 	rc = plan_build(&d->pol, &s, est, &p);
 	free(est);
 	if (rc == 0) {
+		size_t nyield0 = d->drift.nyield;
 		drift_filter(&d->drift, &p, d->pol.host.reapply_on_drift, now_ms(CLOCK_MONOTONIC),
 			     log_drift, NULL);
+		hand_back_new(d, nyield0);
 		enforce_plan(d, &p);
 		if (d->c->metrics_file)
 			write_metrics(d, &s, &p);

@@ -48,13 +48,19 @@ static void worker(const char *value, const sigset_t *mask)
 		pause();
 }
 
+/* FILE.tmp, then rename: a reader never sees it empty */
 static int write_ready(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return -1;
 	fprintf(f, "%d\n", (int)getpid());
-	return fclose(f) == 0 ? 0 : -1;
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, path);
 }
 
 int main(int argc, char **argv)

@@ -284,6 +284,10 @@ else
 fi
 info uptime "$(uptime_s) s before removal; daemon $(prop overcommitd.service ActiveEnterTimestamp)"
 
+# ---------------------------------------------- OOMPolicy (issue 11)
+# shellcheck source=tests/vm/systemd/guest-oompolicy.sh
+. /oc/guest-oompolicy.sh
+
 # --------------------------------------------------------------- remove
 if apt-get remove -y overcommitd > "$OUT/remove.log" 2>&1; then
 	info remove "$(grep -i 'restor' "$OUT/remove.log" | oneline | cut -c 1-400)"

@@ -127,7 +127,8 @@ overlay() {
 	chmod -R 0755 "$st"
 	printf '#!/bin/sh\nexec /sbin/init "$@"\n' > "$st/init"
 	chmod 0755 "$st/init"
-	cp "$HERE/guest-test.sh" "$HERE/guest-ansible.sh" "$HERE/guest-refusal.sh" "$st/oc/"
+	cp "$HERE/guest-test.sh" "$HERE/guest-ansible.sh" "$HERE/guest-refusal.sh" \
+		"$HERE/guest-oompolicy.sh" "$st/oc/"
 	# the role and the test play (guest-ansible.sh)
 	mkdir -p "$st/oc/ansible"
 	cp -R "$TOP/packaging/ansible/roles" "$st/oc/ansible/"
