@@ -231,6 +231,46 @@ else
 	ok "# SKIP install branch: no $BUILD/pkg/overcommitd_*.deb (make deb), no apt, or overcommitd installed"
 fi
 
+# ---- 6b. metrics: a directory the daemon accepts ------------------------------
+# node_exporter's textfile directory belongs to its own user (prometheus on
+# Debian; uid 1000 here): the daemon refuses to write there.  The role makes
+# a root directory of its own, a unit drop-in that writes into it, and a
+# link in the textfile directory; the daemon accepts that directory.
+TF="$T/textfile"
+mkdir -p "$TF" && chown 1000:1000 "$TF" && chmod 0755 "$TF"
+MF="$T/metrics/overcommitd.prom"
+vars "" | python3 -c 'import json, sys; v = json.load(sys.stdin); v.update(overcommitd_metrics_file=sys.argv[1], overcommitd_metrics_link=sys.argv[2], overcommitd_unit_dropin_dir=sys.argv[3]); print(json.dumps(v))' \
+	"$MF" "$TF/overcommitd.prom" "$T/dropin" >"$T/vars.json"
+play metrics
+check "metrics: exit 0" [ $? -eq 0 ]
+check "metrics: its directory is root's, mode 0755" [ "$(stat -c '%u %a' "$T/metrics")" = "0 755" ]
+check "metrics: the unit drop-in runs the daemon with --metrics-file" \
+	grep -qx "ExecStart=$BIN run --metrics-file $MF" "$T/dropin/50-metrics.conf"
+check "metrics: the drop-in lets the unit write that directory" grep -qx "ReadWritePaths=$T/metrics" "$T/dropin/50-metrics.conf"
+check "metrics: a link in node_exporter's directory leads to the file" [ "$(readlink "$TF/overcommitd.prom")" = "$MF" ]
+if [ "$(id -u)" -eq 0 ]; then
+	for where in "$MF" "$TF/direct.prom"; do
+		"$BIN" run --policy-dir "$PD" --procfs "$H/proc" --sysfs "$H/sys" --cgroupfs "$H/cgroup" \
+			--state-dir "$T/mstate" --metrics-file "$where" >"$T/mdaemon.log" 2>&1 &
+		mp=$!
+		i=0
+		while [ "$i" -lt 50 ] && [ ! -s "$where" ] && ! grep -q 'refused' "$T/mdaemon.log"; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$mp" 2>/dev/null
+		wait "$mp"
+		cp "$T/mdaemon.log" "$T/mdaemon.$(basename "$where").log"
+	done
+	check "metrics: the daemon writes the file in the role's directory" grep -q '^overcommitd_' "$MF"
+	check "metrics: node_exporter reads it through the link" grep -q '^overcommitd_' "$TF/overcommitd.prom"
+	check "metrics: the textfile directory of uid 1000 itself is refused, with the reason" \
+		grep -q "metrics file $TF/direct.prom refused: .*owned by uid 1000" "$T/mdaemon.direct.prom.log"
+	check "metrics: nothing written there" [ ! -e "$TF/direct.prom" ]
+else
+	ok "# SKIP the daemon's proc connector needs root"
+fi
+
 # ---- 7. the fleet example: snapshot, fetch, what-if on the control node --------
 # (the role itself runs for real in the systemd guest: tests/vm/systemd)
 mkdir -p "$T/fleetpol" && chmod 0755 "$T/fleetpol"
