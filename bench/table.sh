@@ -59,7 +59,7 @@ if [ -s "$V" ] && grep -q 'spawnlat ' "$V"; then
 		[ -n "$fl" ] || continue
 		get() { echo "$fl" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 		row "1" "guest, $load: fsync-family calls by the daemon (tracefs hist trigger), beyond its start-up" \
-			"$(get extra) over $(get execs) execs, $(get hostwide) of them host-wide originals journaled once ($(get per_exec) per exec)" \
+			"$(get extra) over $(get execs) execs, $(get hostwide) host-wide originals journaled once (2 fsyncs each) in them; $(get per_exec) per exec" \
 			"start-up: $(get startup)" "" \
 			"0 per exec: $( [ "$(get unexplained)" -le 0 ] 2>/dev/null && echo met || echo "NOT met ($(get unexplained) beyond the host-wide ones)")"
 	done
