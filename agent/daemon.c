@@ -119,6 +119,7 @@ static void reload(struct daemon *d)
 	d->pol = np;
 	d->tr = nt;
 	drift_reset(&d->drift);
+	cand_clear(&d->cand);
 	d->need_full = true;
 	d->stats.reloads++;
 	log_info("reload: policy loaded (%zu file%s, %zu service%s)", d->pol.nfiles,
@@ -614,6 +615,31 @@ static void promote_orphans(struct daemon *d, int ppid)
 		sampler_arm(d);
 }
 
+/* A main beside a running instance of its service: a helper (`apache2 -t`,
+ * `apache2 -k graceful`) until it forks or lives CAND_SETTLE_MS
+ * (candidate.h).  True when held back. */
+static bool hold_candidate(struct daemon *d, const struct tr_out *o, const struct proc_info *pi)
+{
+	if (o->role != ROLE_MAIN || !tracker_other_main(&d->tr, o->svc, pi->pid) ||
+	    cand_add(&d->cand, pi->pid, pi->st.start_time, now_ms(CLOCK_MONOTONIC)) < 0)
+		return false;
+	log_debug("%s: pid %d (%s) beside a running instance: a main once it forks or lives "
+		  "%d ms", d->pol.svc[o->svc].name, pi->pid, pi->st.comm, CAND_SETTLE_MS);
+	return true;
+}
+
+/* A held-back candidate forked: it serves (daemonizing, starting workers). */
+static void confirm_candidate(struct daemon *d, int pid)
+{
+	const struct tproc *tp = tracker_find(&d->tr, pid);
+	struct proc_info pi;
+	if (!tp || tp->role != ROLE_MAIN || proc_read(&d->c->roots, pid, &pi) < 0)
+		return;
+	struct tr_out o = { .added = true, .svc = tp->svc, .role = ROLE_MAIN, .pid = pid,
+			    .inst = pid };
+	enforce_process(d, &o, &pi, 0);
+}
+
 static void on_event(const struct pc_event *ev, void *arg)
 {
 	struct daemon *d = arg;
@@ -635,9 +661,11 @@ static void on_event(const struct pc_event *ev, void *arg)
 		if (o.added) {
 			log_debug("%s: pid %d (%s) joined as %s", d->pol.svc[o.svc].name, pi.pid,
 				  pi.st.comm, role_name(o.role));
-			enforce_process(d, &o, &pi, ev->ts_ns);
-			/* joined (and enforced): apart while a smaps read runs */
-			charges_note_latency(d, mono_ns() - ev->ts_ns);
+			if (!hold_candidate(d, &o, &pi)) {
+				enforce_process(d, &o, &pi, ev->ts_ns);
+				/* joined (and enforced): apart while a smaps read runs */
+				charges_note_latency(d, mono_ns() - ev->ts_ns);
+			}
 		}
 		if (o.removed && o.episode_end)
 			episode_end(d, o.svc);
@@ -645,12 +673,18 @@ static void on_event(const struct pc_event *ev, void *arg)
 	case PC_FORK:
 		if (ev->pid == ev->tgid)
 			workcache_forget(&d->wc, ev->pid); /* the pid names a new process */
+		if (ev->pid == ev->tgid && cand_take(&d->cand, ev->ptgid))
+			confirm_candidate(d, ev->ptgid);
 		if (tracker_fork(&d->tr, ev->ptgid, ev->pid, ev->tgid, ev->ts_ns, &o) < 0) {
 			d->need_full = true;
 			return;
 		}
 		if (!o.added)
 			return;
+		if (o.episode_cancel) { /* a second worker: nothing to learn or judge */
+			d->ep[o.svc].active = false;
+			sampler_arm(d);
+		}
 		if (o.episode_start)
 			episode_start(d, o.svc, o.pid);
 		if (o.role == ROLE_CHILD) {
@@ -668,6 +702,8 @@ static void on_event(const struct pc_event *ev, void *arg)
 		}
 		return;
 	case PC_EXIT:
+		if (ev->pid == ev->tgid && cand_take(&d->cand, ev->pid))
+			log_debug("pid %d exited before it served: never a main", ev->pid);
 		tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
 		if (o.episode_end)
 			episode_end(d, o.svc);
@@ -792,6 +828,7 @@ static void pass(struct daemon *d)
 		drift_filter(&d->drift, &p, d->pol.host.reapply_on_drift, now_ms(CLOCK_MONOTONIC),
 			     log_drift, NULL);
 		hand_back_new(d, nyield0);
+		cand_filter_plan(&d->cand, &p, now_ms(CLOCK_MONOTONIC));
 		enforce_plan(d, &p);
 		if (d->c->metrics_file)
 			write_metrics(d, &s, &p);
@@ -934,6 +971,7 @@ static void teardown(struct daemon *d)
 	tracker_free(&d->tr);
 	workcache_free(&d->wc);
 	charge_cache_free(&d->charges);
+	cand_free(&d->cand);
 	journal_close(&d->j);
 	free(d->learned);
 	free(d->ep);

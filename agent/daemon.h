@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "candidate.h"
 #include "chargecache.h"
 #include "cli.h"
 #include "drift.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct workcache wc;        /* workers read every WORK_READ_EVERY passes */
 	struct smaps_reader *smaps;  /* the thread that reads smaps; NULL: none */
 	uint64_t last_pass_ms;       /* CLOCK_MONOTONIC of the last pass */
+	struct cand_list cand;      /* new mains beside a running instance, held back */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	uint64_t passes;

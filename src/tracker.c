@@ -177,6 +177,17 @@ int tracker_exec(struct tracker *t, const struct policy *pol, uid_t uid_min,
 	return 0;
 }
 
+/* Has the main ppid a live child besides pid?  A main with workers
+ * (PostgreSQL's auxiliary processes, prefork children) forks more of
+ * them, not snapshots. */
+static bool has_other_child(const struct tracker *t, int ppid, int pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].ppid == ppid && t->p[i].pid != pid && t->p[i].role == ROLE_CHILD)
+			return true;
+	return false;
+}
+
 int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tgid,
 		 uint64_t ts_ns, struct tr_out *out)
 {
@@ -206,7 +217,15 @@ int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tg
 	out->role = tp.role;
 	out->pid = child_pid;
 	out->inst = tp.inst;
-	if (tp.role == ROLE_CHILD && !s->ep_active) {
+	if (tp.role != ROLE_CHILD)
+		return 0;
+	if (s->ep_active && s->ep_inst == tp.inst) {
+		/* a second child of the main while the first runs: a pool of
+		 * long-lived workers (prefork, backends), not a snapshot fork;
+		 * nothing to learn from or to judge */
+		s->ep_active = false;
+		out->episode_cancel = true;
+	} else if (!s->ep_active && !has_other_child(t, parent_tgid, child_pid)) {
 		s->ep_active = true;
 		s->ep_child = child_pid;
 		s->ep_inst = tp.inst;
@@ -238,6 +257,14 @@ size_t tracker_pids(const struct tracker *t, int *buf, size_t cap)
 	for (size_t i = 0; i < n; i++)
 		buf[i] = t->p[i].pid;
 	return n;
+}
+
+bool tracker_other_main(const struct tracker *t, size_t svc, int pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].svc == svc && t->p[i].role == ROLE_MAIN && t->p[i].pid != pid)
+			return true;
+	return false;
 }
 
 size_t tracker_orphans(const struct tracker *t, int ppid, int *buf, size_t cap)

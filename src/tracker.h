@@ -47,8 +47,9 @@ struct tr_out {
 	bool removed;         /* a tracked process left */
 	bool episode_start;   /* `pid` is a new child of a main: episode begins */
 	bool episode_end;     /* `pid` was the episode's child: it ended */
-	bool episode_cancel;  /* the episode's child became a main (daemonized):
-	                         not a fork episode, nothing to learn */
+	bool episode_cancel;  /* not a fork episode, nothing to learn: its child
+	                         became a main (daemonized), or the main forked
+	                         a second child while it ran (workers) */
 	bool main_gone;       /* an instance's main exited */
 	bool orphans;         /* tracked processes had `pid` as parent: re-evaluate
 	                         them (tracker_orphans, tracker_promote) */
@@ -74,13 +75,18 @@ int tracker_load(struct tracker *t, const struct snapshot *s);
 int tracker_exec(struct tracker *t, const struct policy *pol, uid_t uid_min,
 		 const struct proc_info *pi, uint64_t ts_ns, struct tr_out *out);
 /* parent_tgid forked child_pid/child_tgid.  Threads (pid != tgid) are
- * ignored.  A child of a main becomes ROLE_CHILD (and starts an episode if
- * none runs), of another member ROLE_MEMBER. */
+ * ignored.  A child of a main becomes ROLE_CHILD, of another member
+ * ROLE_MEMBER.  A fork episode (a snapshot: Redis BGSAVE) starts when none
+ * runs and the main has no other child; a second child of the episode's
+ * main cancels it (a worker pool: prefork, PostgreSQL backends). */
 int tracker_fork(struct tracker *t, int parent_tgid, int child_pid, int child_tgid,
 		 uint64_t ts_ns, struct tr_out *out);
 /* pid exited.  Thread exits and exits older than the entry are ignored.
  * out->orphans: call tracker_orphans and re-evaluate each. */
 void tracker_exit(struct tracker *t, int pid, int tgid, uint64_t ts_ns, struct tr_out *out);
+/* Is a main of service svc tracked besides pid?  (A new main beside a
+ * running instance is a candidate first: candidate.h.) */
+bool tracker_other_main(const struct tracker *t, size_t svc, int pid);
 /* Tracked processes whose parent was ppid (ascending pids); the count. */
 size_t tracker_orphans(const struct tracker *t, int ppid, int *buf, size_t cap);
 /* An orphan that matches its service (the caller read /proc and checked

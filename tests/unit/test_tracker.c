@@ -70,20 +70,27 @@ static void exec_main_fork_child_exit(void **state)
 	assert_true(o.added);
 	assert_int_equal(o.role, ROLE_CHILD);
 	assert_true(o.episode_start);
-	/* a second fork during the episode: child, no new episode */
-	tracker_fork(&t, 60, 71, 71, 450, &o);
-	assert_int_equal(o.role, ROLE_CHILD);
-	assert_false(o.episode_start);
 	/* thread exit: ignored */
 	tracker_exit(&t, 62, 60, 460, &o);
 	assert_false(o.removed);
-	tracker_exit(&t, 71, 71, 470, &o);
-	assert_true(o.removed);
-	assert_false(o.episode_end);
 	tracker_exit(&t, 70, 70, 500, &o);
 	assert_true(o.removed);
 	assert_true(o.episode_end);
 	assert_int_equal(o.pid, 70);
+	/* a second fork during an episode: a worker pool, the episode is
+	 * cancelled (nothing to learn, no child to judge) */
+	tracker_fork(&t, 60, 70, 70, 510, &o);
+	assert_true(o.episode_start);
+	tracker_fork(&t, 60, 71, 71, 520, &o);
+	assert_int_equal(o.role, ROLE_CHILD);
+	assert_false(o.episode_start);
+	assert_true(o.episode_cancel);
+	assert_false(t.svc[0].ep_active);
+	tracker_exit(&t, 71, 71, 530, &o);
+	assert_true(o.removed);
+	assert_false(o.episode_end);
+	tracker_exit(&t, 70, 70, 540, &o);
+	assert_false(o.episode_end);
 	/* the next fork starts a new episode */
 	tracker_fork(&t, 60, 72, 72, 600, &o);
 	assert_true(o.episode_start);
@@ -166,6 +173,8 @@ static void second_instance_and_prefork(void **state)
 	assert_int_equal(o.role, ROLE_MAIN);
 	assert_int_equal(o.inst, 90);
 	assert_int_equal(tracker_find(&t, 60)->role, ROLE_MAIN);
+	assert_true(tracker_other_main(&t, 0, 90)); /* 60 runs beside it */
+	assert_false(tracker_other_main(&t, 1, 90));
 	/* each instance's fork is a child of its own main */
 	tracker_fork(&t, 90, 95, 95, 115, &o);
 	assert_int_equal(o.role, ROLE_CHILD);
@@ -179,12 +188,22 @@ static void second_instance_and_prefork(void **state)
 	assert_int_equal(o.role, ROLE_MAIN);
 	tracker_fork(&t, 300, 301, 301, 130, &o); /* backend: child of main */
 	assert_int_equal(o.role, ROLE_CHILD);
+	assert_true(o.episode_start); /* the first child: it may be a snapshot */
 	tracker_fork(&t, 301, 302, 302, 140, &o); /* grandchild: member */
 	assert_int_equal(o.role, ROLE_MEMBER);
 	assert_false(o.episode_start);
+	assert_false(o.episode_cancel);
+	tracker_fork(&t, 300, 303, 303, 150, &o); /* a second backend: workers */
+	assert_true(o.episode_cancel);
+	tracker_exit(&t, 303, 303, 160, &o);
+	tracker_fork(&t, 300, 304, 304, 170, &o); /* 301 lives: never an episode */
+	assert_int_equal(o.role, ROLE_CHILD);
+	assert_false(o.episode_start);
+	assert_false(o.episode_cancel);
+	assert_false(t.svc[1].ep_active);
 	int pids[8];
 	size_t n = tracker_pids(&t, pids, 8);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6);
 	for (size_t i = 1; i < n; i++)
 		assert_true(pids[i - 1] < pids[i]);
 	tracker_free(&t);
@@ -262,7 +281,12 @@ static void daemonizing_server_promoted(void **state)
 	assert_int_equal(re[0], 62);
 	assert_int_equal(tracker_find(&t, 62)->role, ROLE_CHILD);
 	assert_int_equal(tracker_find(&t, 62)->inst, 61);
-	/* the next fork of the promoted main is a real episode */
+	/* with 62 gone, the next fork of the promoted main is a real episode
+	 * (while 62 lived it would be a second worker's) */
+	tracker_fork(&t, 61, 64, 64, 125, &o);
+	assert_false(o.episode_start);
+	tracker_exit(&t, 64, 64, 126, &o);
+	tracker_exit(&t, 62, 62, 127, &o);
 	tracker_fork(&t, 61, 63, 63, 130, &o);
 	assert_true(o.episode_start);
 	assert_int_equal(t.svc[0].ep_inst, 61);
