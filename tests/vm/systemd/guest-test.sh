@@ -119,6 +119,12 @@ else
 fi
 check enabled "not enabled by the package" \
 	test "$(systemctl is-enabled overcommitd.service 2>/dev/null)" = enabled
+# OC_VM_ONLY=services (run.sh): the real services alone, then stop
+if [ -f /oc/only-services ]; then
+	# shellcheck source=tests/vm/systemd/guest-services.sh
+	. /oc/guest-services.sh
+	finish
+fi
 
 # installing with the shipped recommend-only policy writes nothing
 check recommend-only "installing changed vm sysctls: $VM0 -> $(vm_values)" \

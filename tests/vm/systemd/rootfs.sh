@@ -45,6 +45,12 @@ rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* 
 	"$root"/usr/share/locale/* "$root"/var/cache/apt/*.bin \
 	"$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_* \
 	"$root"/var/log/*.log "$root"/var/cache/debconf/*-old
+# PostgreSQL's JIT (llvmjit, its bitcode, libLLVM and the libz3 only it
+# uses: ~140 MiB): without llvmjit.so the server simply does not JIT
+# (jit_provider not found); locale sources (locale-gen ran already)
+rm -rf "$root"/usr/lib/postgresql/*/lib/bitcode "$root"/usr/lib/postgresql/*/lib/llvmjit* \
+	"$root"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$root"/usr/lib/x86_64-linux-gnu/libz3.so* \
+	"$root"/usr/share/i18n
 # dpkg -i of the test .deb must keep its docs (the redis example policy)
 mkdir -p "$root/usr/share/doc"
 

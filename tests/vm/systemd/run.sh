@@ -27,6 +27,7 @@
 #   OC_VM_HOST_TIMEOUT  seconds for the guest, boot included (default 1500: three Ansible runs under TCG)
 #   OC_VM_KERNEL, OC_VM_PVH   as for tests/vm/run.sh
 #   OC_VM_VERBOSE=1     print the guest journal tail even when all passed
+#   OC_VM_ONLY=services only the install and the real services (guest-services.sh)
 # Nothing here touches this machine's /proc/sys or cgroups; debootstrap
 # writes only under $BUILD/vm/systemd (its chroot may start no service).
 set -eu
@@ -51,6 +52,12 @@ T0=$(date +%s)
 # (python3-cffi-backend named: debootstrap does not resolve the virtual
 # python3-cffi-backend-api-* that python3-cryptography depends on)
 PKGS=systemd,systemd-sysv,dbus,udev,procps,redis-server,libnl-3-200,libnl-genl-3-200,libcap2,libjson-c5,libiniparser1,libsystemd0,libbpf1,libseccomp2,libcgroup2,ansible-core,python3-apt,python3-cffi-backend
+# OC_VM_ONLY=services: the real services of guest-services.sh too, in a base
+# of their own (+180 MiB, +110 s of debootstrap): postgresql-15 (pgbench is
+# in it), apache2 + libapache2-mod-php (which selects mpm_prefork) +
+# apache2-utils (ab), gunicorn (/usr/bin/gunicorn; pulls python3-gunicorn)
+[ "${OC_VM_ONLY:-}" != services ] ||
+	PKGS=$PKGS,postgresql-15,apache2,libapache2-mod-php,apache2-utils,gunicorn
 
 say() { printf 'vm-systemd: %s\n' "$*" >&2; }
 die() { say "error: $*"; echo "0 passed, 1 failed"; exit 1; }
@@ -128,7 +135,9 @@ overlay() {
 	printf '#!/bin/sh\nexec /sbin/init "$@"\n' > "$st/init"
 	chmod 0755 "$st/init"
 	cp "$HERE/guest-test.sh" "$HERE/guest-ansible.sh" "$HERE/guest-refusal.sh" \
-		"$HERE/guest-oompolicy.sh" "$st/oc/"
+		"$HERE/guest-oompolicy.sh" "$HERE/guest-services.sh" "$HERE/svcwatch.py" "$st/oc/"
+	# OC_VM_ONLY=services: install, then the real services alone
+	[ "${OC_VM_ONLY:-}" != services ] || : > "$st/oc/only-services"
 	# the role and the test play (guest-ansible.sh)
 	mkdir -p "$st/oc/ansible"
 	cp -R "$TOP/packaging/ansible/roles" "$st/oc/ansible/"
@@ -141,9 +150,14 @@ overlay() {
 	# the serial getty on the console hangs up the port (and the output);
 	# units a diskless guest nobody logs into does not need (seconds of
 	# boot each under TCG); timers that would run apt or scrubbers mid-test
+	# the services guest-services.sh starts itself, under the daemon
+	# (postgresql.service only pulls in postgresql@15-main; apache2 is
+	# unmasked there), and their timers
 	for m in serial-getty@ttyS0.service getty@tty1.service e2scrub_reap.service \
 		systemd-logind.service apt-daily.timer \
-		apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer; do
+		apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \
+		postgresql.service apache2.service apache-htcacheclean.service \
+		phpsessionclean.timer; do
 		ln -s /dev/null "$u/$m"
 	done
 	# a fixed machine-id: no first-boot units
