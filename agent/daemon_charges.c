@@ -99,6 +99,9 @@ void charges_note_fork(struct daemon *d, int ppid, const struct proc_info *child
 {
 	struct proc_info parent = { 0 };
 	unsigned flags;
+	/* a child already exiting shows no VmData at all (its mm is gone) */
+	if (child->st.state == 'Z' || child->st.state == 'X' || child->status.vm_size_kb == 0)
+		return;
 	/* read after its VmData: still set now, so it was then */
 	if (proc_read_flags(&d->c->roots, child->pid, &flags) < 0 ||
 	    !(flags & PROC_PF_FORKNOEXEC))

@@ -24,7 +24,8 @@ row "---" "---" "---" "---" "---" "---"
 # 1. latency, host
 L=$R/latency.txt
 if [ -s "$L" ]; then
-	for load in quiet storm; do
+	for load in quiet storm smaps; do
+		grep -q "^spawnlat ocd-$load " "$L" || continue
 		o50=$(pick "$L" "spawnlat ocd-$load" p50_us); o99=$(pick "$L" "spawnlat ocd-$load" p99_us)
 		f50=$(pick "$L" "spawnlat floor-$load" p50_us); f99=$(pick "$L" "spawnlat floor-$load" p99_us)
 		om=$(grep "^spawnlat ocd-$load " "$L" | tr ' ' '\n' | sed -n 's/^missed=//p' | awk '{s+=$1} END{print s+0}')
@@ -183,8 +184,12 @@ if [ -s "$S" ]; then
 	for part in latency storm; do
 		n=$(grep "^$part smaps reads" "$S" | awk '{s+=$4} END{print s+0}')
 		k=$(grep -c "^$part smaps reads" "$S")
-		[ "$k" -gt 0 ] && row "7" "smaps reads by the daemon during the $part runs ($k daemon runs)" "$n" "" "" \
-			"none on the exec path: read on the periodic pass only"
+		us=$(grep "^$part smaps reads" "$S" | sed 's/.*(\([0-9]*\) us for.*/\1/' | awk '{s+=$1} END{print s+0}')
+		j=$(grep "^$part smaps reads" "$S" | sed 's/.* \([0-9]*\) execs joined.*/\1/' | awk '{s+=$1} END{print s+0}')
+		jm=$(grep "^$part smaps reads" "$S" | sed 's/.*(max \([0-9]*\) us).*/\1/' | sort -n | tail -n 1)
+		[ "$k" -gt 0 ] && row "7" "smaps reads by the daemon during the $part runs ($k daemon runs): reads / their time / execs joined during one (worst)" \
+			"$n / $(ms "$us") / $j ($(ms "${jm:-0}"))" "" "" \
+			"none on the exec path: on the reader thread, the loop never waits"
 	done
 fi
 [ -s "$V" ] || echo "guest part: not run"

@@ -8,8 +8,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+#define SMAPS_READER_NICE 10
 
 struct req_msg {
 	int fd;
@@ -61,6 +64,9 @@ static void *run(void *arg)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* the page walk competes for CPU with the loop and the services: this
+	 * thread yields to them (nice 10; best-effort, it reads either way) */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), SMAPS_READER_NICE);
 	while (xfer(sr->req[0], &m, sizeof(m), false) == 1) {
 		if (atomic_load(&sr->stopping)) {
 			close(m.fd); /* read-only */

@@ -7,8 +7,11 @@
  *
  *   forker [OPTIONS] once    allocate, fork once, print the result, exit
  *   forker [OPTIONS] hold    allocate, then wait: every SIGUSR1 forks once and
- *                            writes the result to the -o file; SIGTERM,
- *                            SIGINT or SIGHUP end it (exit 0)
+ *                            writes the result to the -o file; SIGUSR2
+ *                            madvise(MADV_DOFORK)s the memory (a -D region
+ *                            is charged by forks again, VmData unchanged)
+ *                            and writes "dofork ok" there; SIGTERM, SIGINT
+ *                            or SIGHUP end it (exit 0)
  * Options:
  *   -m MIB    private anonymous memory to map and touch (default 0)
  *   -n COMM   process name (prctl PR_SET_NAME, 15 chars) for match_comm
@@ -30,6 +33,8 @@
  *   -K N      N separate mappings of -m MiB each, PROT_NONE gaps between
  *             (no merging into one VMA); with -t none is touched
  *   -t        do not touch the memory
+ *   -L MS     the forked child lives MS milliseconds (a BGSAVE child, a
+ *             worker: long enough for an observer to read it) before exiting
  *
  * Result line: "fork ok", "fork ENOMEM" or "fork error: <strerror>".
  * Exit codes: 0 fork ok (once) / clean stop (hold); 1 usage or I/O error;
@@ -51,6 +56,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { EX_OK = 0, EX_ERR = 1, EX_FORK_ENOMEM = 2, EX_ALLOC = 3, EX_FORK_OTHER = 4 };
@@ -58,7 +64,7 @@ enum { EX_OK = 0, EX_ERR = 1, EX_FORK_ENOMEM = 2, EX_ALLOC = 3, EX_FORK_OTHER = 
 static void usage(void)
 {
 	fputs("usage: forker [-m MIB] [-n COMM] [-r READYFILE] [-o RESULTFILE] [-u UID] [-N] [-D] [-R] [-U] "
-	      "[-K N] [-t] once|hold\n",
+	      "[-K N] [-t] [-L MS] once|hold\n",
 	      stderr);
 }
 
@@ -131,13 +137,20 @@ static int write_file_atomic(const char *path, const char *text)
 
 /* Fork once; the child exits at once.  Returns 0 ok, else the fork errno.
  * Fills line with the result line (without newline). */
+static unsigned long child_ms; /* -L: the child lives this long */
+
 static int fork_once(char *line, size_t linesz)
 {
 	pid_t pid = fork();
 	int st;
 
-	if (pid == 0)
+	if (pid == 0) {
+		if (child_ms) {
+			struct timespec ts = { (time_t)(child_ms / 1000), (long)(child_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		_exit(0);
+	}
 	if (pid < 0) {
 		int e = errno;
 		if (e == ENOMEM)
@@ -159,6 +172,9 @@ static int fork_once(char *line, size_t linesz)
 /* One private anonymous mapping of len bytes; with gap, inside a PROT_NONE
  * reservation one page larger, so that two of them never merge into one
  * VMA.  Returns 0 or the errno of the failing call. */
+static unsigned char *pieces_at[4096]; /* for SIGUSR2's MADV_DOFORK */
+static size_t npieces, piece_len;
+
 static int map_piece(size_t len, int gap, int noreserve, int dontfork, int readonly, int notouch)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -180,6 +196,8 @@ static int map_piece(size_t len, int gap, int noreserve, int dontfork, int reado
 	}
 	if (p == MAP_FAILED)
 		return errno;
+	pieces_at[npieces++] = p;
+	piece_len = len;
 	for (size_t off = 0; !notouch && off < len; off += (size_t)pg)
 		p[off] = (unsigned char)(off >> 12 | 1);
 	if (dontfork && madvise(p, len, MADV_DONTFORK) < 0)
@@ -204,7 +222,7 @@ int main(int argc, char **argv)
 	unsigned long pieces = 1;
 	char line[128];
 
-	while ((opt = getopt(argc, argv, "m:n:r:o:u:NDRUK:th")) != -1) {
+	while ((opt = getopt(argc, argv, "m:n:r:o:u:NDRUK:tL:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_ulong(optarg, 1UL << 30, &mib) < 0) {
@@ -243,6 +261,12 @@ int main(int argc, char **argv)
 		case 't':
 			notouch = 1;
 			break;
+		case 'L':
+			if (parse_ulong(optarg, 600000, &child_ms) < 0) {
+				fprintf(stderr, "forker: bad -L '%s'\n", optarg);
+				return EX_ERR;
+			}
+			break;
 		case 'K':
 			if (parse_ulong(optarg, 4096, &pieces) < 0 || pieces == 0) {
 				fprintf(stderr, "forker: bad -K '%s'\n", optarg);
@@ -280,6 +304,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
@@ -329,9 +354,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "forker: sigwait: %s\n", strerror(rc));
 			return EX_ERR;
 		}
-		if (sig != SIGUSR1)
+		if (sig != SIGUSR1 && sig != SIGUSR2)
 			return EX_OK;
-		(void)fork_once(line, sizeof line);
+		if (sig == SIGUSR2) {
+			snprintf(line, sizeof line, "dofork ok");
+			for (size_t k = 0; k < npieces; k++)
+				if (madvise(pieces_at[k], piece_len, MADV_DOFORK) < 0)
+					snprintf(line, sizeof line, "dofork error: %s", strerror(errno));
+		} else {
+			(void)fork_once(line, sizeof line);
+		}
 		char out[sizeof line + 1];
 		snprintf(out, sizeof out, "%s\n", line);
 		if (write_file_atomic(result, out) < 0) {

@@ -5,7 +5,12 @@
 #   (a) a MAP_NORESERVE arena made under mode 1, host switched to 2: the
 #       fork is charged almost nothing (dup_mmap: ac only; do_mmap honours
 #       MAP_NORESERVE outside mode 2); recommend names the mode-switch gap
-#   (b) a MADV_DONTFORK region: accounted, never charged by fork (dc)
+#   (b) a MADV_DONTFORK region: accounted, never charged by fork (dc);
+#       (b2) the daemon takes the DONTFORK share from fork events (parent's
+#       VmData - child's): after smaps was read, MADV_DOFORK makes the
+#       region charged again with VmData unchanged (no smaps re-read for 10
+#       minutes); only the next fork event tells, and the daemon's verdict
+#       (metrics) must follow the kernel's ENOMEM
 #   (c) an accounted region made read-only after being touched: out of
 #       VmData, still charged (VM_ACCOUNT survives mprotect)
 #   (d) root in a user namespace pays the admin reserve (cap_capable against
@@ -25,6 +30,7 @@ policy 25-rules.ini <<'POL'
 [host]
 overcommit = auto
 enforce = no
+interval = 1
 
 [service ocfa]
 match_comm = ocfa
@@ -79,6 +85,57 @@ stop_forker
 start_forker 400 ocfb -D || fail "(b) forker: $FK_ERR"
 strict_at "$MARG"
 judge "(b) MADV_DONTFORK 400 MiB, +40 MiB" ocfb fits
+loose 0
+stop_forker
+
+# (b2) the daemon: the DONTFORK share from its fork events
+loose 1
+start_forker 400 ocfb -D -L 1000 || fail "(b2) forker: $FK_ERR"
+mkdir -p /run/ocm
+chmod 0755 /run/ocm
+OCD_ARGS="-v --metrics-file /run/ocm/oc.prom" ocd_start
+ocd_wait "fork charge of pid $FK_PID \(first sighting\): read" 60 ||
+	{ ocd_dump; fail "(b2) the daemon did not read the forker's smaps"; }
+fork_now ocfb
+[ "$FORK_RES" = "fork ok" ] || fail "(b2) fork under mode 1: $FORK_RES"
+ocd_wait "pid $FK_PID forked [0-9]+: [0-9]+ KiB of VmData not copied" 30 ||
+	{ ocd_dump; fail "(b2) no DONTFORK share from the fork event"; }
+share=$(sed -n "s/.*pid $FK_PID forked [0-9]*: \([0-9]*\) KiB of VmData not copied.*/\1/p" "$OCD_LOG" | tail -n 1)
+# the child may have grown a page or two before the daemon read it
+[ "$share" -le 409600 ] && [ "$share" -ge $((409600 - 1024)) ] ||
+	fail "(b2) fork event DONTFORK share $share KiB, smaps says 409600 KiB"
+info "(b2) fork event: DONTFORK share $share KiB (smaps: 409600 KiB)"
+prom() { sed -n "s/^$1{service=\"ocfb\"} //p" /run/ocm/oc.prom; }
+shares() { sed -n 's/^overcommitd_fork_dontfork_shares_total //p' /run/ocm/oc.prom; }
+rm -f /tmp/fk.ocfb.result
+kill -USR2 "$FK_PID"
+wait_file /tmp/fk.ocfb.result 30 || fail "(b2) forker did not answer SIGUSR2"
+read -r _r < /tmp/fk.ocfb.result
+[ "$_r" = "dofork ok" ] || fail "(b2) MADV_DOFORK: $_r"
+s0=$(shares)
+fork_now ocfb
+[ "$FORK_RES" = "fork ok" ] || fail "(b2) fork under mode 1 after MADV_DOFORK: $FORK_RES"
+_n=50
+until [ "$(shares)" -gt "${s0:-0}" ] 2>/dev/null; do
+	[ "$_n" -gt 0 ] || { ocd_dump; fail "(b2) the second fork event gave no share (metrics)"; }
+	_n=$((_n - 1))
+	nap 0.1
+done
+strict_at $((-MARG))
+[ "$_need" -gt 409600 ] || fail "(b2) the exact charge $_need kB does not hold the 400 MiB again"
+# two passes (interval 1 s) under the new mode
+nap 2.5
+fits=$(prom overcommitd_service_fork_fits)
+need=$(($(prom overcommitd_service_fork_need_bytes) / 1024))
+fork_now ocfb
+case $FORK_RES in "fork ok") J_KERNEL=fits ;; "fork ENOMEM") J_KERNEL=fails ;; *) J_KERNEL="$FORK_RES" ;; esac
+J_VERDICT=$([ "$fits" = 1 ] && echo fits || echo fails)
+if [ "$J_VERDICT" = "$J_KERNEL" ]; then J_AGREE=$((J_AGREE + 1)); _v=agree; else J_HARD=$((J_HARD + 1)); _v=DISAGREE; fi
+[ "$J_KERNEL" = fails ] || _v="$_v (kernel did not do the expected fails: point misplaced)"
+echo "(b2) daemon, MADV_DOFORK after the smaps read, -40 MiB | overcommitd (daemon): $J_VERDICT need=$need kB (fork-event share) | kernel: $FORK_RES | $_v" >> "$J_TABLE"
+log "(b2) daemon verdict $J_VERDICT, need $need kB (exact $_need kB), kernel '$FORK_RES': $_v"
+[ "$need" -ge $((_need - 1024)) ] || fail "(b2) the daemon's need $need kB misses the re-charged region (exact $_need kB)"
+ocd_stop
 loose 0
 stop_forker
 
