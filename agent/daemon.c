@@ -1048,6 +1048,36 @@ static void log_stopping(const struct daemon *d)
 		 d->drift.oom_conflicts_total);
 }
 
+/* What one poll() woke up for, in a fixed order: signals first. */
+static void dispatch(struct daemon *d, const struct pollfd *fds)
+{
+	if (fds[SLOT_SIGNAL].revents & POLLIN)
+		read_signals(d);
+	if (fds[SLOT_PROCCONN].revents & POLLIN)
+		on_procconn(d);
+	if (fds[SLOT_REFUSALS].revents & POLLIN)
+		refusals_drain(d);
+	if (fds[SLOT_SMAPS].revents & POLLIN)
+		on_smaps(d);
+	if (fds[SLOT_SAMPLE].revents & POLLIN) {
+		drain_timer(d->sample_fd);
+		sample_episodes(d);
+	}
+	if (fds[SLOT_TICK].revents & POLLIN) {
+		drain_timer(d->tick_fd);
+		pass(d);
+		if (d->watchdog)
+			sd_notify(0, "WATCHDOG=1");
+	}
+	if (d->reload) {
+		d->reload = false;
+		sd_notify(0, "RELOADING=1");
+		reload(d);
+		pass(d);
+		sd_notify(0, "READY=1");
+	}
+}
+
 int cmd_run(const struct cli *c)
 {
 	struct daemon d = { .c = c, .sig_fd = -1, .tick_fd = -1, .sample_fd = -1 };
@@ -1092,31 +1122,7 @@ int cmd_run(const struct cli *c)
 			privsep_hangup();
 			continue;
 		}
-		if (fds[SLOT_SIGNAL].revents & POLLIN)
-			read_signals(&d);
-		if (fds[SLOT_PROCCONN].revents & POLLIN)
-			on_procconn(&d);
-		if (fds[SLOT_REFUSALS].revents & POLLIN)
-			refusals_drain(&d);
-		if (fds[SLOT_SMAPS].revents & POLLIN)
-			on_smaps(&d);
-		if (fds[SLOT_SAMPLE].revents & POLLIN) {
-			drain_timer(d.sample_fd);
-			sample_episodes(&d);
-		}
-		if (fds[SLOT_TICK].revents & POLLIN) {
-			drain_timer(d.tick_fd);
-			pass(&d);
-			if (d.watchdog)
-				sd_notify(0, "WATCHDOG=1");
-		}
-		if (d.reload) {
-			d.reload = false;
-			sd_notify(0, "RELOADING=1");
-			reload(&d);
-			pass(&d);
-			sd_notify(0, "READY=1");
-		}
+		dispatch(&d, fds);
 	}
 	sd_notify(0, "STOPPING=1");
 	log_stopping(&d);
