@@ -104,11 +104,14 @@ static void test_record_persists_and_round_trips(void **st)
 	/* hostile text survives JSON escaping */
 	assert_int_equal(journal_record(&j, J_MEMORY_HIGH, "/a \"b\"\\c\n/d", "max", 0, 0), 0);
 	assert_int_equal(journal_record(&j, J_CGROUP_CREATE, "/overcommitd/redis", "", 0, 0), 0);
+	assert_int_equal(journal_record(&j, J_CGROUP_SUBTREE, "/", "cpu pids", 0, 0), 0);
 	journal_close(&j);
 
 	struct journal k;
 	assert_int_equal(journal_open(t->state, BOOT, 0, &k), 0);
-	assert_int_equal(k.n, 4);
+	assert_int_equal(k.n, 5);
+	assert_string_equal(journal_find(&k, J_CGROUP_SUBTREE, "/")->original, "cpu pids");
+	assert_string_equal(journal_kind_name(J_CGROUP_SUBTREE), "cgroup_subtree");
 	const struct jentry *e = journal_find(&k, J_SYSCTL, "vm.overcommit_kbytes");
 	assert_non_null(e);
 	assert_string_equal(e->original, "0");
@@ -127,7 +130,7 @@ static void test_record_persists_and_round_trips(void **st)
 	assert_string_equal(e->original, "");
 	/* sequence continues after a reload */
 	assert_int_equal(journal_record(&k, J_SYSCTL, "vm.overcommit_memory", "0", 0, 0), 0);
-	assert_int_equal(journal_find(&k, J_SYSCTL, "vm.overcommit_memory")->seq, 5);
+	assert_int_equal(journal_find(&k, J_SYSCTL, "vm.overcommit_memory")->seq, 6);
 	journal_close(&k);
 }
 
