@@ -280,9 +280,10 @@ else
 		test "$(prop overcommitd.service NRestarts)" = 1
 fi
 # the daemon's own warnings and errors (not systemd's about the unit), but
-# for the bad policy above
+# for the bad policy above and the refusal guest-refusal.sh asked for
 journalctl -q -o cat _SYSTEMD_UNIT=overcommitd.service -p warning |
-	grep -v -e '70-bad.ini' -e 'reload: policy refused' > "$OUT/warnings"
+	grep -v -e '70-bad.ini' -e 'reload: policy refused' \
+		-e "^mmap of python3 (pid ${rf_pid:-none}) refused: " > "$OUT/warnings"
 if [ -s "$OUT/warnings" ]; then
 	fail daemon-warnings "$(wc -l < "$OUT/warnings") line(s): $(head -n 3 "$OUT/warnings" | oneline)"
 else
