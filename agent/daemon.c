@@ -282,6 +282,23 @@ static void place_child(struct daemon *d, size_t svc, const struct proc_info *ch
 	plan_free(&p);
 }
 
+/* An episode cancelled (a second child of the main: a worker pool; or its
+ * child was the real server of a daemonizing start): that child is no
+ * disposable save child, so it leaves the leaf's memory.high. */
+static void cancel_episode(struct daemon *d, size_t svc)
+{
+	struct episode *e = &d->ep[svc];
+	struct proc_info pi;
+	struct plan p = { 0 };
+	e->active = false;
+	if (!e->fork_cgroup[0] || proc_read(&d->c->roots, e->child, &pi) < 0 ||
+	    pi.st.start_time != e->child_start)
+		return; /* never placed, or gone: nothing to move */
+	if (childgroup_return_plan(&d->pol.svc[svc], &pi, &p) == 0 && p.nact > 0)
+		enforce_plan(d, &p);
+	plan_free(&p);
+}
+
 static void sample_episodes(struct daemon *d)
 {
 	struct episode_host h;
@@ -598,7 +615,7 @@ static void promote_orphans(struct daemon *d, int ppid)
 				    &nre, &o) < 0)
 			continue;
 		if (o.episode_cancel)
-			d->ep[o.svc].active = false; /* a daemonizing fork: nothing to learn */
+			cancel_episode(d, o.svc); /* a daemonizing fork: nothing to learn */
 		log_info("%s: pid %d (%s) is the main of an instance now (its parent %d exited); "
 			 "%zu child%s",
 			 d->pol.svc[o.svc].name, pi.pid, pi.st.comm, ppid, nre, nre == 1 ? "" : "ren");
@@ -682,7 +699,7 @@ static void on_event(const struct pc_event *ev, void *arg)
 		if (!o.added)
 			return;
 		if (o.episode_cancel) { /* a second worker: nothing to learn or judge */
-			d->ep[o.svc].active = false;
+			cancel_episode(d, o.svc);
 			sampler_arm(d);
 		}
 		if (o.episode_start)

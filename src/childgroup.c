@@ -59,3 +59,27 @@ int childgroup_plan(const struct pol_service *ps, const struct proc_info *child,
 		 kb / 1024, ps->name);
 	return 0;
 }
+
+int childgroup_return_plan(const struct pol_service *ps, const struct proc_info *child,
+			   struct plan *out)
+{
+	char own[PROC_PATH_MAX];
+	policy_service_cgroup(ps, own, sizeof(own));
+	if (!childgroup_is(child->cgroup, own))
+		return 0;
+	const struct origin *at = ps->cgroup.at.line ? &ps->cgroup.at : &ps->at;
+	struct action *a = plan_action_new(out, ACT_CGROUP_ATTACH, at, ps->name);
+	if (!a)
+		return -ENOMEM;
+	a->pid = child->pid;
+	a->start_time = child->st.start_time;
+	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", child->pid, child->st.comm);
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", own);
+	snprintf(a->current, sizeof(a->current), "%s", child->cgroup);
+	snprintf(a->desired, sizeof(a->desired), "%s", own);
+	snprintf(a->reason, sizeof(a->reason),
+		 "not a disposable fork child of %s after all (a worker pool or a daemonizing "
+		 "start): back into the service's group, out of the leaf's memory.high",
+		 ps->name);
+	return 0;
+}

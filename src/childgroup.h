@@ -32,4 +32,11 @@ bool childgroup_is(const char *cg, const char *svc_cgroup);
 int childgroup_plan(const struct pol_service *ps, const struct proc_info *child, const char *in,
 		    uint64_t budget_kb, struct plan *out);
 
+/* The action that moves child back from the leaf into ps's group when its
+ * episode is cancelled (it was no disposable save child: the first worker of
+ * a pool, or the real server of a daemonizing start, now a main).  Nothing
+ * unless child is in the leaf of the policy's group.  0 or -ENOMEM. */
+int childgroup_return_plan(const struct pol_service *ps, const struct proc_info *child,
+			   struct plan *out);
+
 #endif

@@ -91,6 +91,33 @@ static void test_plan_not_ours(void **st)
 	plan_free(&p);
 }
 
+/* a cancelled episode: its child leaves the leaf, and only the leaf */
+static void test_return_plan(void **st)
+{
+	(void)st;
+	struct pol_service ps = svc();
+	struct proc_info pi = child();
+	struct plan p = { 0 };
+	/* the policy names no group: the default /overcommitd/<name> */
+	snprintf(pi.cgroup, sizeof(pi.cgroup), "/overcommitd/redis.fork");
+	assert_int_equal(childgroup_return_plan(&ps, &pi, &p), 0);
+	assert_int_equal(p.nact, 1);
+	assert_int_equal(p.act[0].kind, ACT_CGROUP_ATTACH);
+	assert_int_equal(p.act[0].pid, 4242);
+	assert_int_equal(p.act[0].start_time, 777);
+	assert_string_equal(p.act[0].cgroup, "/overcommitd/redis");
+	assert_string_equal(p.act[0].current, "/overcommitd/redis.fork");
+	plan_free(&p);
+	const char *elsewhere[] = { "/overcommitd/redis", "/overcommitd/other.fork",
+				    "/system.slice/redis-server.service", "" };
+	for (size_t i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++) {
+		snprintf(pi.cgroup, sizeof(pi.cgroup), "%s", elsewhere[i]);
+		assert_int_equal(childgroup_return_plan(&ps, &pi, &p), 0);
+		assert_int_equal(p.nact, 0);
+	}
+	plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +125,7 @@ int main(void)
 		cmocka_unit_test(test_is),
 		cmocka_unit_test(test_plan_own_group),
 		cmocka_unit_test(test_plan_not_ours),
+		cmocka_unit_test(test_return_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
