@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proc.h"
 #include "timedwrite.h"
@@ -283,12 +284,21 @@ int cgb_move_all(const struct cgb *b, const char *from, const char *to, size_t *
 
 int cgb_remove(const struct cgb *b, const char *group)
 {
-	(void)b;
+	char dir[PATH_BUF];
 	struct cgroup *cg = lib_group(group, NULL, NULL);
 	if (!cg)
 		return -ENOMEM;
 	int rc = cgb_errno(cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_EMPTY_ONLY));
 	cgroup_free(&cg);
+	/* Measured (v2 guest, a restore cut short by ENOSPC at its first rmdir):
+	 * libcgroup 2.0.2 returned 0 for "/overcommitd" while its child group
+	 * was still there and the directory stayed; it counts an rmdir ENOENT
+	 * of the path it builds as success.  So the directory decides: one
+	 * that is still there is removed by hand, or the group is reported
+	 * busy and its journal entry kept. */
+	if (rc == 0 && group_file(b, group, NULL, dir, sizeof(dir)) == 0 && dir_exists(dir) &&
+	    rmdir(dir) < 0 && errno != ENOENT)
+		rc = -errno;
 	return rc;
 }
 
