@@ -90,6 +90,20 @@ POL
 		nap 0.1
 	done
 
+	# a group someone else made inside ours keeps both of ours: restore
+	# fails for them and keeps their entries (libcgroup 2.0.2 said 0 for the
+	# parent and its entry was lost), and the next restore removes them
+	mkdir "$grp/foreign" || fail "mkdir $grp/foreign"
+	oc restore
+	[ "$OC_RC" != 0 ] || fail "restore with a foreign child group exit 0"
+	[ -d "$grp" ] && [ -d "$CGROOT/overcommitd" ] || fail "restore removed a non-empty group"
+	nleft=$(grep -o '"cgroup_create"' "$OCSTATE/journal.json" | wc -l)
+	[ "$nleft" = 2 ] || fail "$nleft cgroup_create entries kept after the busy restore, want 2"
+	rmdir "$grp/foreign"
+	oc apply
+	[ "$OC_RC" = 0 ] || fail "apply after the busy restore exit $OC_RC"
+	echo "$LPID" > "$grp/cgroup.procs" 2>/dev/null || echo "$LPID" > "$grp/tasks"
+
 	read -r t2 _ < /proc/uptime
 	oc restore
 	read -r t3 _ < /proc/uptime
