@@ -20,6 +20,24 @@ bool childgroup_is(const char *cg, const char *svc_cgroup)
 	return n > 1 && strncmp(cg, svc_cgroup, n) == 0 && strcmp(cg + n, CHILDGROUP_SUFFIX) == 0;
 }
 
+/* Move child (identity: pid + start time) from `from` into `to`; the
+ * caller writes the reason.  NULL: out of memory. */
+static struct action *attach_action(struct plan *out, const struct pol_service *ps,
+				    const struct proc_info *child, const char *from, const char *to)
+{
+	const struct origin *at = ps->cgroup.at.line ? &ps->cgroup.at : &ps->at;
+	struct action *a = plan_action_new(out, ACT_CGROUP_ATTACH, at, ps->name);
+	if (!a)
+		return NULL;
+	a->pid = child->pid;
+	a->start_time = child->st.start_time;
+	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", child->pid, child->st.comm);
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", to);
+	snprintf(a->current, sizeof(a->current), "%s", from);
+	snprintf(a->desired, sizeof(a->desired), "%s", to);
+	return a;
+}
+
 int childgroup_plan(const struct pol_service *ps, const struct proc_info *child, const char *in,
 		    uint64_t budget_kb, struct plan *out)
 {
@@ -31,15 +49,9 @@ int childgroup_plan(const struct pol_service *ps, const struct proc_info *child,
 	if (rc < 0)
 		return rc;
 	const struct origin *at = ps->cgroup.at.line ? &ps->cgroup.at : &ps->at;
-	struct action *a = plan_action_new(out, ACT_CGROUP_ATTACH, at, ps->name);
+	struct action *a = attach_action(out, ps, child, in, leaf);
 	if (!a)
 		return -ENOMEM;
-	a->pid = child->pid;
-	a->start_time = child->st.start_time;
-	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", child->pid, child->st.comm);
-	snprintf(a->cgroup, sizeof(a->cgroup), "%s", leaf);
-	snprintf(a->current, sizeof(a->current), "%s", in);
-	snprintf(a->desired, sizeof(a->desired), "%s", leaf);
 	snprintf(a->reason, sizeof(a->reason),
 		 "fork child of %s: in a leaf of its own, what it allocates is charged and "
 		 "throttled there, never in the main's group", ps->name);
@@ -67,16 +79,9 @@ int childgroup_return_plan(const struct pol_service *ps, const struct proc_info 
 	policy_service_cgroup(ps, own, sizeof(own));
 	if (!childgroup_is(child->cgroup, own))
 		return 0;
-	const struct origin *at = ps->cgroup.at.line ? &ps->cgroup.at : &ps->at;
-	struct action *a = plan_action_new(out, ACT_CGROUP_ATTACH, at, ps->name);
+	struct action *a = attach_action(out, ps, child, child->cgroup, own);
 	if (!a)
 		return -ENOMEM;
-	a->pid = child->pid;
-	a->start_time = child->st.start_time;
-	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", child->pid, child->st.comm);
-	snprintf(a->cgroup, sizeof(a->cgroup), "%s", own);
-	snprintf(a->current, sizeof(a->current), "%s", child->cgroup);
-	snprintf(a->desired, sizeof(a->desired), "%s", own);
 	snprintf(a->reason, sizeof(a->reason),
 		 "not a disposable fork child of %s after all (a worker pool or a daemonizing "
 		 "start): back into the service's group, out of the leaf's memory.high",
