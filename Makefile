@@ -109,10 +109,14 @@ check: $(BUILD)/overcommitd $(TEST_BIN) $(HELPER_BIN)
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*.h) $(BUILD)/bpf/refusal.skel.h
-	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -DOVERCOMMITD_VERSION='"$(VERSION)"' -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/bpf $(INI_CFLAGS) $(PKG_CFLAGS) \
-	  -o $@ $< $(LIB_SRC) $(LIBS)
+# the library is compiled once (coverage-instrumented) for every target
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DOVERCOMMITD_VERSION='"$(VERSION)"' -g -O1 -Isrc -I$(BUILD)/bpf $(INI_CFLAGS) $(PKG_CFLAGS)
+FUZZ_OBJ := $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+$(FUZZ_OBJ): build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/bpf/refusal.skel.h
+	@mkdir -p build-fuzz/obj
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+$(FUZZ_BIN): build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	  n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \

@@ -44,7 +44,7 @@ stage unit+cli make -j"$JOBS" check
 stage sanitizers make -j"$JOBS" SANITIZE=1 check
 stage cppcheck make cppcheck
 stage packaging make pkg-check
-stage fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+stage fuzz make -j"$JOBS" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 wait "$prep"
 prc=$?
 stage vm-prepare sh -c 'cat build/vm-prepare.log; exit "$1"' sh "$prc"
