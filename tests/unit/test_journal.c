@@ -439,7 +439,9 @@ static double load_drop_save(struct tmp *t, int n)
 	fputs("]}\n", f);
 	assert_int_equal(fclose(f), 0);
 	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* CPU time: the fsync of the save and other processes' load do not
+	 * count, the work that is O(n) or O(n^2) does */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
 	struct journal j;
 	assert_int_equal(journal_open(t->state, BOOT, 0, &j), 0);
 	assert_int_equal(j.n, (size_t)n);
@@ -449,7 +451,7 @@ static double load_drop_save(struct tmp *t, int n)
 		assert_int_equal(journal_drop(&j, J_OOM_SCORE_ADJ, key), 0);
 	}
 	assert_int_equal(journal_save(&j), 0);
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	assert_int_equal(j.n, (size_t)n / 2);
 	assert_non_null(journal_find(&j, J_OOM_SCORE_ADJ, "2"));
 	assert_null(journal_find(&j, J_OOM_SCORE_ADJ, "1"));
@@ -467,7 +469,13 @@ static void test_load_linear(void **st)
 	snprintf(parent, sizeof(parent), "%s/state", t->dir);
 	assert_int_equal(mkdir(parent, 0700), 0);
 	assert_int_equal(mkdir(t->state, 0700), 0);
-	double small = load_drop_save(t, 4096), big = load_drop_save(t, 32768);
+	/* the best of three each: a stall of the machine is not the journal's */
+	double small = 1e9, big = 1e9;
+	for (int r = 0; r < 3; r++) {
+		double s4 = load_drop_save(t, 4096), s32 = load_drop_save(t, 32768);
+		small = s4 < small ? s4 : small;
+		big = s32 < big ? s32 : big;
+	}
 	print_message("load + drop half + save: 4,096 entries %.3f s, 32,768 %.3f s (x%.1f)\n",
 		      small, big, big / small);
 	assert_true(big / small < 24.0);
