@@ -292,8 +292,9 @@ int cgb_remove(const struct cgb *b, const char *group)
 	cgroup_free(&cg);
 	/* Measured (v2 guest, a restore cut short by ENOSPC at its first rmdir):
 	 * libcgroup 2.0.2 returned 0 for "/overcommitd" while its child group
-	 * was still there and the directory stayed; it counts an rmdir ENOENT
-	 * of the path it builds as success.  So the directory decides: one
+	 * was still there and the directory stayed (its source counts an rmdir
+	 * ENOENT of the path it builds as success; which path it built was not
+	 * traced).  So the directory decides: one
 	 * that is still there is removed by hand, or the group is reported
 	 * busy and its journal entry kept. */
 	if (rc == 0 && group_file(b, group, NULL, dir, sizeof(dir)) == 0 && dir_exists(dir) &&
