@@ -49,5 +49,9 @@ int cli_load_policy(const char *const *paths, size_t n, struct policy *pol);
 struct learn_estimate *cli_learned_for(const struct svc_learning *all, size_t n,
 				       const struct policy *pol, const struct snapshot *snap,
 				       uint64_t now);
+/* Each snapshot service's workers' lifetime growth from learned records
+ * (exited workers the daemon saw; it alone sees the live ones). */
+void cli_learned_workers(const struct svc_learning *all, size_t n, const struct policy *pol,
+			 struct snapshot *snap);
 
 #endif

@@ -47,12 +47,13 @@ struct session {
 	struct refusal_book *refusals; /* the daemon's, cited in the plan's risks */
 };
 
-/* What the daemon learned about each service's fork episodes (read-only
- * here), so one-shot commands size auto limits as the daemon does and
- * `recommend` does not report the daemon's values as drift.  NULL: nothing
- * learned (the planner then uses the default for every service). */
+/* What the daemon learned about each service's fork episodes and its
+ * workers' lifetime growth (read-only here), so one-shot commands size
+ * auto limits as the daemon does and `recommend` does not report the
+ * daemon's values as drift.  NULL: no episode learned (the planner then
+ * uses the default for every service). */
 static struct learn_estimate *learned_estimates(const struct cli *c, const struct policy *pol,
-						const struct snapshot *snap)
+						struct snapshot *snap)
 {
 	struct svc_learning *all = NULL;
 	size_t n = 0;
@@ -61,9 +62,21 @@ static struct learn_estimate *learned_estimates(const struct cli *c, const struc
 		free(all);
 		return NULL;
 	}
+	cli_learned_workers(all, n, pol, snap);
 	struct learn_estimate *est = cli_learned_for(all, n, pol, snap, (uint64_t)time(NULL));
 	free(all);
 	return est;
+}
+
+void cli_learned_workers(const struct svc_learning *all, size_t n, const struct policy *pol,
+			 struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nsvc; i++) {
+		struct svc_obs *o = &snap->svc[i];
+		const struct svc_learning *l = learn_find(all, n, pol->svc[o->policy_idx].name);
+		if (l)
+			o->worker_growth_kb = wg_estimate(&l->workers, NULL, &o->worker_growth_n);
+	}
 }
 
 struct learn_estimate *cli_learned_for(const struct svc_learning *all, size_t n,

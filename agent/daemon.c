@@ -91,6 +91,18 @@ static int episodes_reset(struct daemon *d, size_t nsvc)
 }
 
 /* SIGHUP: a bad policy is logged, every problem, and the old one stays. */
+
+/* Each service's workers' lifetime growth as learned.json has it (the
+ * workcache starts empty at start and at every reload). */
+static void seed_workers(struct daemon *d)
+{
+	for (size_t i = 0; i < d->pol.nsvc; i++) {
+		const struct svc_learning *l = learn_find(d->learned, d->nlearned, d->pol.svc[i].name);
+		if (l)
+			workcache_seed(&d->wc, i, &l->workers);
+	}
+}
+
 static void reload(struct daemon *d)
 {
 	struct policy np;
@@ -118,6 +130,7 @@ static void reload(struct daemon *d)
 	policy_free(&d->pol);
 	d->pol = np;
 	d->tr = nt;
+	seed_workers(d);
 	drift_reset(&d->drift);
 	cand_clear(&d->cand);
 	d->need_full = true;
@@ -336,6 +349,23 @@ static void learned_save(struct daemon *d, bool force)
 		log_errno(LOG_LVL_WARN, rc, "saving %s/learned.json", d->c->state_dir);
 	d->learned_dirty = false; /* a failed save is retried with the next episode */
 	d->learned_saved_ms = now;
+}
+
+/* A worker exited: what its service's workers taught so far goes to
+ * learned.json with the next pass's save (no fsync on the event path). */
+static void learned_worker(struct daemon *d, int pid)
+{
+	size_t svc;
+	if (!workcache_exit(&d->wc, pid, &svc) || svc >= d->pol.nsvc)
+		return;
+	const char *name = d->pol.svc[svc].name;
+	struct svc_learning *l = learn_get(&d->learned, &d->nlearned, name);
+	if (!l) {
+		log_errno(LOG_LVL_WARN, errno, "learning for %s", name);
+		return;
+	}
+	l->workers = *workcache_learned(&d->wc, svc);
+	d->learned_dirty = true;
 }
 
 static void episode_end(struct daemon *d, size_t svc)
@@ -725,7 +755,7 @@ static void on_event(const struct pc_event *ev, void *arg)
 		if (o.episode_end)
 			episode_end(d, o.svc);
 		if (o.removed) {
-			workcache_exit(&d->wc, o.pid); /* a worker's lifetime growth is learned */
+			learned_worker(d, o.pid); /* a worker's lifetime growth is learned */
 			forget_process(d, o.pid);
 		}
 		if (o.orphans)
@@ -929,6 +959,7 @@ static int setup(struct daemon *d)
 	if (tracker_init(&d->tr, d->pol.nsvc) < 0 || episodes_reset(d, d->pol.nsvc) < 0 ||
 	    workcache_init(&d->wc, d->pol.nsvc) < 0)
 		return -ENOMEM;
+	seed_workers(d);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

@@ -185,6 +185,7 @@ static int plan_one(struct whatif *w, const char *file)
 		hostsnap_free(&hs);
 		return rc;
 	}
+	cli_learned_workers(hs.learned, hs.nlearned, &w->pol, &snap);
 	struct learn_estimate *est = cli_learned_for(hs.learned, hs.nlearned, &w->pol, &snap,
 						     hs.taken_at);
 	rc = plan_build(&w->pol, &snap, est, &plan);

@@ -2,6 +2,7 @@
 #include "jsonval.h"
 
 #include <errno.h>
+#include <string.h>
 
 int jsonval_u64(struct json_object *o, const char *name, uint64_t max, uint64_t *out)
 {
@@ -33,4 +34,19 @@ void jsonval_put(struct json_object *o, const char *name, struct json_object *v,
 		return;
 	}
 	*rc = jsonval_add(o, name, v);
+}
+
+bool jsonval_only_keys(struct json_object *o, const char *const *keys, size_t nkeys)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return false;
+	json_object_object_foreach(o, k, val) {
+		(void)val;
+		bool known = false;
+		for (size_t i = 0; i < nkeys && !known; i++)
+			known = strcmp(k, keys[i]) == 0;
+		if (!known)
+			return false;
+	}
+	return true;
 }

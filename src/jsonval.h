@@ -5,10 +5,16 @@
 #define OVERCOMMITD_JSONVAL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Member name of o: a non-negative JSON integer <= max. */
 int jsonval_u64(struct json_object *o, const char *name, uint64_t max, uint64_t *out);
+
+/* o is an object and every member of it is one of keys[] (a file we
+ * wrote never has others). */
+bool jsonval_only_keys(struct json_object *o, const char *const *keys, size_t nkeys);
 
 /* Add v to o as name; a NULL v (an allocation that failed) never becomes a
  * JSON null: -ENOMEM.  v is released when it cannot be added. */

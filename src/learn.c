@@ -1,7 +1,9 @@
 /* learn.c - COW learning (see learn.h): a ring of fork episodes per service,
  * a decaying weighted median of their growth, and STATE_DIR/learned.json:
- * {"version":1,"services":[{"name","episodes_total","episodes":[{"start_s",
- * "anon_at_fork_kb","anon_peak_kb","duration_ms"}, ... oldest first]}]}. */
+ * {"version":2,"services":[{"name","episodes_total","episodes":[{"start_s",
+ * "anon_at_fork_kb","anon_peak_kb","duration_ms"}, ... oldest first],
+ * "workers":{...} (workgrowth.h; only when something was learned)}]}.
+ * Version 1 (no "workers") is still read; it is written as version 2. */
 #include "learn.h"
 
 #include <errno.h>
@@ -19,7 +21,8 @@
 #include "util.h"
 
 #define LEARN_FILE "learned.json"
-#define LEARN_VERSION 1
+#define LEARN_VERSION 2
+#define LEARN_VERSION_OLDEST 1 /* before the workers' growth was kept */
 #define LEARN_MAX_BYTES (8u << 20)     /* 1024 services x 16 episodes, pretty */
 #define LEARN_MAX_AGE_HALF_LIVES 8
 #define NAME_SIZE sizeof(((struct svc_learning *)NULL)->name)
@@ -161,29 +164,16 @@ struct svc_learning *learn_get(struct svc_learning **arr, size_t *n, const char 
 
 /* ---- parsing ---- */
 
-/* Every member of o must be one of keys[] (a file we wrote never has others). */
-static bool only_keys(struct json_object *o, const char *const *keys, size_t nkeys)
-{
-	json_object_object_foreach(o, k, val) {
-		(void)val;
-		bool known = false;
-		for (size_t i = 0; i < nkeys && !known; i++)
-			known = strcmp(k, keys[i]) == 0;
-		if (!known)
-			return false;
-	}
-	return true;
-}
-
 static const char *const episode_keys[] = { "start_s", "anon_at_fork_kb", "anon_peak_kb",
 					    "duration_ms" };
-static const char *const service_keys[] = { "name", "episodes_total", "episodes" };
+static const char *const service_keys_v1[] = { "name", "episodes_total", "episodes" };
+static const char *const service_keys[] = { "name", "episodes_total", "episodes", "workers" };
 static const char *const root_keys[] = { "version", "services" };
 
 static int parse_episode(struct json_object *o, struct cow_episode *e)
 {
 	if (!json_object_is_type(o, json_type_object) ||
-	    !only_keys(o, episode_keys, ARRAY_SIZE(episode_keys)))
+	    !jsonval_only_keys(o, episode_keys, ARRAY_SIZE(episode_keys)))
 		return -EINVAL;
 	if (jsonval_u64(o, "start_s", LEARN_MAX_VALUE, &e->start_s) < 0 ||
 	    jsonval_u64(o, "anon_at_fork_kb", LEARN_MAX_VALUE, &e->anon_at_fork_kb) < 0 ||
@@ -193,12 +183,16 @@ static int parse_episode(struct json_object *o, struct cow_episode *e)
 	return 0;
 }
 
-static int parse_service(struct json_object *o, struct svc_learning *l)
+static int parse_service(struct json_object *o, int64_t version, struct svc_learning *l)
 {
-	struct json_object *name, *eps;
+	struct json_object *name, *eps, *workers;
 	memset(l, 0, sizeof(*l));
-	if (!json_object_is_type(o, json_type_object) ||
-	    !only_keys(o, service_keys, ARRAY_SIZE(service_keys)))
+	bool known = version == 1 ? jsonval_only_keys(o, service_keys_v1, ARRAY_SIZE(service_keys_v1))
+				  : jsonval_only_keys(o, service_keys, ARRAY_SIZE(service_keys));
+	if (!known)
+		return -EINVAL;
+	if (json_object_object_get_ex(o, "workers", &workers) &&
+	    wg_from_json(workers, &l->workers) < 0)
 		return -EINVAL;
 	if (!json_object_object_get_ex(o, "name", &name) ||
 	    !json_object_is_type(name, json_type_string))
@@ -233,9 +227,11 @@ static int parse_root(struct json_object *root, struct svc_learning **out, size_
 {
 	struct json_object *ver, *svcs;
 	if (!json_object_is_type(root, json_type_object) ||
-	    !only_keys(root, root_keys, ARRAY_SIZE(root_keys)) ||
+	    !jsonval_only_keys(root, root_keys, ARRAY_SIZE(root_keys)) ||
 	    !json_object_object_get_ex(root, "version", &ver) ||
-	    !json_object_is_type(ver, json_type_int) || json_object_get_int64(ver) != LEARN_VERSION ||
+	    !json_object_is_type(ver, json_type_int) ||
+	    json_object_get_int64(ver) < LEARN_VERSION_OLDEST ||
+	    json_object_get_int64(ver) > LEARN_VERSION ||
 	    !json_object_object_get_ex(root, "services", &svcs) ||
 	    !json_object_is_type(svcs, json_type_array))
 		return -EINVAL;
@@ -248,7 +244,8 @@ static int parse_root(struct json_object *root, struct svc_learning **out, size_
 	if (!a)
 		return -ENOMEM;
 	for (size_t i = 0; i < count; i++) {
-		int rc = parse_service(json_object_array_get_idx(svcs, i), &a[i]);
+		int rc = parse_service(json_object_array_get_idx(svcs, i),
+				       json_object_get_int64(ver), &a[i]);
 		for (size_t j = 0; rc == 0 && j < i; j++)
 			if (strcmp(a[j].name, a[i].name) == 0)
 				rc = -EINVAL; /* which record is the true one? */
@@ -330,6 +327,8 @@ static struct json_object *format_service(const struct svc_learning *l)
 		json_object_put(eps);
 	for (size_t i = 0; rc == 0 && i < ring_len(l); i++)
 		rc = append(arr, format_episode(ring_at(l, i)));
+	if (rc == 0 && !wg_empty(&l->workers))
+		rc = jsonval_add(o, "workers", wg_to_json(&l->workers));
 	if (rc < 0) {
 		json_object_put(o);
 		return NULL;
@@ -346,7 +345,8 @@ static int check_records(const struct svc_learning *l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (!name_valid(l[i].name, strnlen(l[i].name, sizeof(l[i].name))) ||
 		    l[i].n > LEARN_WINDOW || l[i].head >= LEARN_WINDOW ||
-		    l[i].episodes_total < l[i].n || l[i].episodes_total > INT64_MAX)
+		    l[i].episodes_total < l[i].n || l[i].episodes_total > INT64_MAX ||
+		    !wg_valid(&l[i].workers))
 			return -EINVAL;
 		for (size_t k = 0; k < l[i].n; k++)
 			if (!episode_valid(&l[i].ep[k]))
@@ -398,12 +398,20 @@ int learn_format(const struct svc_learning *l, size_t n, char **json)
 
 /* ---- files ---- */
 
-struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_t n,
-					   const char *name, uint64_t now_s)
+const struct svc_learning *learn_find(const struct svc_learning *all, size_t n, const char *name)
 {
 	for (size_t k = 0; k < n; k++)
 		if (strcmp(all[k].name, name) == 0)
-			return learn_estimate(&all[k], now_s, LEARN_HALF_LIFE_S);
+			return &all[k];
+	return NULL;
+}
+
+struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_t n,
+					   const char *name, uint64_t now_s)
+{
+	const struct svc_learning *l = learn_find(all, n, name);
+	if (l)
+		return learn_estimate(l, now_s, LEARN_HALF_LIFE_S);
 	return (struct learn_estimate){ .learning = true, .growth = LEARN_DEFAULT_GROWTH };
 }
 

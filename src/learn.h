@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "statedir.h"
+#include "workgrowth.h"
 
 /* Episodes lose half their weight per week: a service that changed its
  * write pattern is relearned within days, not months. */
@@ -27,6 +28,7 @@ struct svc_learning {
 	struct cow_episode ep[LEARN_WINDOW]; /* ring, newest at (head-1) */
 	size_t n, head;
 	uint64_t episodes_total;
+	struct worker_growth workers; /* long-lived workers' lifetime growth (workgrowth.h) */
 };
 
 struct learn_estimate {
@@ -64,6 +66,9 @@ struct learn_estimate learn_estimate(const struct svc_learning *l, uint64_t now_
  * learning, when it has none), with the standard half-life. */
 struct learn_estimate learn_estimate_named(const struct svc_learning *all, size_t n,
 					   const char *name, uint64_t now_s);
+
+/* The record called name among n, or NULL. */
+const struct svc_learning *learn_find(const struct svc_learning *all, size_t n, const char *name);
 
 /* Persist/restore all services' learning as JSON in STATE_DIR/learned.json
  * (atomic replace).  learn_load: missing file -> *n = 0; corrupt -> -EINVAL

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smapsroll.h"
+
 int workcache_init(struct workcache *wc, size_t nsvc)
 {
 	memset(wc, 0, sizeof(*wc));
@@ -128,17 +130,16 @@ static bool store(struct workcache *wc, struct wentry *e, const struct proc_info
 	return true;
 }
 
-static void learn_exit(struct workcache *wc, const struct wentry *e)
+static bool learn_exit(struct workcache *wc, const struct wentry *e)
 {
 	if (e->svc >= wc->nsvc || e->main)
-		return;
-	struct wgrowth *g = &wc->svc[e->svc];
+		return false;
+	struct worker_growth *g = &wc->svc[e->svc];
 	uint64_t rss = e->status.rss_anon_kb;
-	g->ring[g->head] = rss > e->rss_birth_kb ? rss - e->rss_birth_kb : 0;
-	g->head = (g->head + 1) % WORK_RING;
-	if (g->n < WORK_RING)
-		g->n++;
-	g->exited++;
+	wg_ring_add(&g->rss, rss > e->rss_birth_kb ? rss - e->rss_birth_kb : 0);
+	if (e->sampled && e->priv_read)
+		wg_ring_add(&g->priv, e->priv_kb);
+	return true;
 }
 
 struct rank {
@@ -199,6 +200,7 @@ static int update_service(struct workcache *wc, const struct svc_obs *o, uint64_
 				e->seen = mark;
 			e->svc = o->policy_idx;
 			e->main = is_main;
+			e->child = o->place[k].role == ROLE_CHILD;
 			continue;
 		}
 		if (*nadd == *cap) {
@@ -213,7 +215,8 @@ static int update_service(struct workcache *wc, const struct svc_obs *o, uint64_
 		}
 		struct wentry *ne = &(*add)[*nadd];
 		*ne = (struct wentry){ .pid = p->pid, .svc = o->policy_idx, .seen = mark,
-				       .rss_birth_kb = p->status.rss_anon_kb, .main = is_main };
+				       .rss_birth_kb = p->status.rss_anon_kb, .main = is_main,
+				       .child = o->place[k].role == ROLE_CHILD };
 		*nadd += store(wc, ne, p);
 	}
 	free(hot);
@@ -260,6 +263,56 @@ static int update(struct workcache *wc, const struct snapshot *s)
 	return rc;
 }
 
+/* One sample's Private_Dirty; a failed read (gone, not ours to read, no
+ * smaps_rollup before Linux 4.14) waits its turn like a good one. */
+static void read_private(struct workcache *wc, const struct roots *r, struct wentry *e)
+{
+	struct smaps_rollup sr;
+	e->priv_tried = true;
+	e->priv_pass = wc->pass;
+	if (smaps_rollup_read(r, e->pid, &sr) < 0)
+		return;
+	e->priv_kb = sr.private_dirty_kb;
+	e->priv_read = true;
+	wc->cow_reads++;
+}
+
+/* Keep WORK_COW_SAMPLES children of each service sampled (the lowest pids
+ * not sampled yet fill a slot an exited one left) and read the one due:
+ * one per service and WORK_COW_PER_PASS in all per pass. */
+static int sample_cow(struct workcache *wc, const struct roots *r)
+{
+	size_t *nsamp = calloc(wc->nsvc ? wc->nsvc : 1, sizeof(*nsamp));
+	bool *read = calloc(wc->nsvc ? wc->nsvc : 1, sizeof(*read));
+	if (!nsamp || !read) {
+		free(nsamp);
+		free(read);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < wc->n; i++)
+		if (wc->e[i].sampled && wc->e[i].svc < wc->nsvc)
+			nsamp[wc->e[i].svc]++;
+	size_t reads = 0;
+	for (size_t i = 0; i < wc->n && reads < WORK_COW_PER_PASS; i++) {
+		struct wentry *e = &wc->e[i];
+		if (e->svc >= wc->nsvc || !e->child)
+			continue;
+		if (!e->sampled && nsamp[e->svc] < WORK_COW_SAMPLES) {
+			e->sampled = true;
+			nsamp[e->svc]++;
+		}
+		if (!e->sampled || read[e->svc] ||
+		    (e->priv_tried && wc->pass - e->priv_pass < WORK_COW_EVERY))
+			continue;
+		read[e->svc] = true;
+		reads++;
+		read_private(wc, r, e);
+	}
+	free(nsamp);
+	free(read);
+	return 0;
+}
+
 int workcache_observe(struct workcache *wc, const struct roots *r, const struct policy *pol,
 		      const int *pids, size_t npids, struct snapshot *s)
 {
@@ -270,7 +323,8 @@ int workcache_observe(struct workcache *wc, const struct roots *r, const struct 
 	int rc = snapshot_observe(&ws.src, pol, pids, npids, s);
 	if (rc < 0)
 		return rc;
-	(void)update(wc, s); /* out of memory: those are read live again */
+	if (update(wc, s) == 0) /* out of memory: those are read live again */
+		(void)sample_cow(wc, r); /* out of memory: no sample this pass */
 	for (size_t i = 0; i < s->nsvc; i++)
 		s->svc[i].worker_growth_kb =
 			workcache_growth_kb(wc, s->svc[i].policy_idx, &s->svc[i].worker_growth_n);
@@ -292,13 +346,15 @@ void workcache_stale(struct workcache *wc, int pid)
 		e->stale = true;
 }
 
-void workcache_exit(struct workcache *wc, int pid)
+bool workcache_exit(struct workcache *wc, int pid, size_t *svc)
 {
 	struct wentry *e = find(wc, pid);
 	if (!e)
-		return;
-	learn_exit(wc, e);
+		return false;
+	*svc = e->svc;
+	bool learned = learn_exit(wc, e);
 	drop_at(wc, e);
+	return learned;
 }
 
 void workcache_forget(struct workcache *wc, int pid)
@@ -308,31 +364,38 @@ void workcache_forget(struct workcache *wc, int pid)
 		drop_at(wc, e);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 uint64_t workcache_growth_kb(const struct workcache *wc, size_t svc, size_t *nlearned)
 {
 	*nlearned = 0;
 	if (svc >= wc->nsvc)
 		return 0;
-	const struct wgrowth *g = &wc->svc[svc];
-	uint64_t v[WORK_RING], p90 = 0, sum = 0, live = 0;
-	memcpy(v, g->ring, g->n * sizeof(*v));
-	qsort(v, g->n, sizeof(*v), cmp_u64);
-	if (g->n)
-		p90 = v[(g->n - 1) * 9 / 10];
+	struct worker_live live = { 0 };
+	uint64_t rss_sum = 0, priv_sum = 0;
 	for (size_t i = 0; i < wc->n; i++) {
 		const struct wentry *e = &wc->e[i];
 		if (e->svc != svc || e->main)
 			continue;
-		live++;
-		sum += e->status.rss_anon_kb > e->rss_birth_kb ? e->status.rss_anon_kb - e->rss_birth_kb : 0;
+		live.nrss++;
+		rss_sum += e->status.rss_anon_kb > e->rss_birth_kb
+				   ? e->status.rss_anon_kb - e->rss_birth_kb
+				   : 0;
+		if (e->sampled && e->priv_read) {
+			live.npriv++;
+			priv_sum += e->priv_kb;
+		}
 	}
-	*nlearned = (size_t)(live + (g->exited < WORK_RING ? g->exited : WORK_RING));
-	uint64_t mean = live ? sum / live : 0;
-	return mean > p90 ? mean : p90;
+	live.rss_mean_kb = live.nrss ? rss_sum / live.nrss : 0;
+	live.priv_mean_kb = live.npriv ? priv_sum / live.npriv : 0;
+	return wg_estimate(&wc->svc[svc], &live, nlearned);
+}
+
+const struct worker_growth *workcache_learned(const struct workcache *wc, size_t svc)
+{
+	return svc < wc->nsvc ? &wc->svc[svc] : NULL;
+}
+
+void workcache_seed(struct workcache *wc, size_t svc, const struct worker_growth *older)
+{
+	if (svc < wc->nsvc)
+		wg_merge(&wc->svc[svc], older);
 }

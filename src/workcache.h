@@ -11,10 +11,15 @@
  * the cache, a value the daemon writes marks it stale (re-read next pass).
  *
  * The same reads learn a worker's private growth over its life, cheaply:
- * RssAnon (/proc/PID/status) at its first read and at each later one, never
- * smaps.  RssAnon counts pages the worker faulted in after fork (new heap,
- * GC arenas) but not a COW copy of a page it already mapped: the planner
- * adds the group's view (anon the mains do not map) for that part. */
+ * RssAnon (/proc/PID/status) at its first read and at each later one.
+ * RssAnon counts pages the worker faulted in after fork (new heap, GC
+ * arenas) but not a COW copy of a page it already mapped (it was in its
+ * RssAnon from the fork on).  For that, WORK_COW_SAMPLES children of a
+ * service's mains are sampled: their /proc/PID/smaps_rollup Private_Dirty
+ * is read every WORK_COW_EVERY passes at most, one read per service per
+ * pass, WORK_COW_PER_PASS on the whole host - in the periodic pass, never on
+ * an event.  What exited workers reached is kept (workgrowth.h) and
+ * persisted by the daemon in learned.json. */
 #ifndef OVERCOMMITD_WORKCACHE_H
 #define OVERCOMMITD_WORKCACHE_H
 
@@ -25,11 +30,14 @@
 #include "proc.h"
 #include "roots.h"
 #include "snapshot.h"
+#include "workgrowth.h"
 
 #define WORK_READ_EVERY 8   /* a worker's /proc files are read every 8th pass */
 #define WORK_HOT_MAINS 64   /* the largest mains of a service read every pass (the
                                fork headroom covers up to concurrent_forks = 64) */
-#define WORK_RING 32        /* exited workers' lifetime growth kept per service */
+#define WORK_COW_SAMPLES 4  /* children per service whose smaps_rollup is read */
+#define WORK_COW_EVERY 8    /* a sample is read again after 8 passes at the earliest */
+#define WORK_COW_PER_PASS 4 /* smaps_rollup reads per pass, all services together */
 #define WORK_POOL_MAX 1024  /* distinct exe/cmdline/cgroup strings kept */
 
 struct wentry {
@@ -43,12 +51,12 @@ struct wentry {
 	uint16_t exe, cmdline, cgroup; /* indexes into the string pool (0: "") */
 	uint64_t rss_birth_kb;  /* RssAnon at its first read */
 	bool main;              /* a (small) main: no lifetime growth learned from it */
-};
-
-struct wgrowth {            /* one service's exited workers */
-	uint64_t ring[WORK_RING];
-	size_t n, head;
-	uint64_t exited;
+	bool child;             /* a child of a main: may be a COW sample */
+	bool sampled;           /* one of its service's WORK_COW_SAMPLES */
+	bool priv_read;         /* priv_kb holds a reading */
+	uint64_t priv_kb;       /* Private_Dirty at its last smaps_rollup read */
+	uint64_t priv_pass;     /* the pass of the last attempt (priv_tried) */
+	bool priv_tried;
 };
 
 struct workcache {
@@ -56,10 +64,11 @@ struct workcache {
 	size_t n, cap;
 	char **pool;
 	size_t npool;
-	struct wgrowth *svc;    /* per policy service */
+	struct worker_growth *svc; /* per policy service: exited workers' growth */
 	size_t nsvc;
 	uint64_t pass;
 	uint64_t reads, served; /* processes read from /proc, served from the cache */
+	uint64_t cow_reads;     /* smaps_rollup reads of samples */
 };
 
 int workcache_init(struct workcache *wc, size_t nsvc);
@@ -76,14 +85,19 @@ int workcache_observe(struct workcache *wc, const struct roots *r, const struct 
 
 /* overcommitd wrote to it: read it again next pass */
 void workcache_stale(struct workcache *wc, int pid);
-/* it exited: its lifetime growth is learned, the entry dropped */
-void workcache_exit(struct workcache *wc, int pid);
+/* it exited: its lifetime growth is learned (true, *svc says for which
+ * service: the daemon persists it), the entry dropped */
+bool workcache_exit(struct workcache *wc, int pid, size_t *svc);
 /* it exec'd, or the pid names a new process: dropped, nothing learned */
 void workcache_forget(struct workcache *wc, int pid);
 
-/* The private growth one worker of service svc reaches over its life: the
- * 90th percentile of the exited workers' (RssAnon at its last read minus at
- * its first), or the mean of the live ones when larger; 0 = none known. */
+/* The private growth one worker of service svc reaches over its life:
+ * wg_estimate of the exited workers and the live ones; 0 = none known. */
 uint64_t workcache_growth_kb(const struct workcache *wc, size_t svc, size_t *nlearned);
+/* What service svc's exited workers taught (NULL for an unknown svc). */
+const struct worker_growth *workcache_learned(const struct workcache *wc, size_t svc);
+/* Put what was learned before (learned.json) in front of what was learned
+ * since (wg_merge). */
+void workcache_seed(struct workcache *wc, size_t svc, const struct worker_growth *older);
 
 #endif

@@ -129,6 +129,62 @@ chown 1000:1000 "$S/learned.json"
 check "learned.json of uid 1000: refused with a clear message" grep -q 'learned.json refused: .*owned by uid 1000' "$T/learn.err"
 rm -f "$S/learned.json"
 
+# ---- issue 11 item 2: workers' lifetime growth from learned.json ----------------
+# the daemon persists what exited workers reached; the one-shot commands
+# size memory_high = auto and report the per-worker figures from it (the
+# fixture's redis has one child: pid 101)
+sed 's/^memory_high = off$/memory_high = auto/' "$T/pol/60-redis.ini" >"$T/pol/61.tmp"
+mv "$T/pol/61.tmp" "$T/pol/60-redis.ini"
+chmod 0644 "$T/pol/60-redis.ini"
+fresh
+mkdir -p "$S"
+chmod 0700 "$S"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/wk0.json" 2>/dev/null
+cat >"$S/learned.json" <<'JSON'
+{"version":2,"services":[{"name":"redis","episodes_total":0,"episodes":[],"workers":{
+ "rss_growth":{"total":3,"kb":[100,200,300]},
+ "private_dirty":{"total":2,"kb":[51200,49000]}}}]}
+JSON
+chmod 0600 "$S/learned.json"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/wk.json" 2>"$T/wk.err"
+# shellcheck disable=SC2086
+"$BIN" status $P $R >"$T/wk.txt" 2>&1
+svc='[s for s in d["services"] if s["name"] == "redis"][0]'
+mh='[a["desired"] for a in d["actions"] if a["kind"] == "memory_high"][0]'
+check "learned workers: recommend's worker_growth_kb is the learned p90 (49000)" \
+	[ "$(jq_py "$T/wk.json" "$svc[\"worker_growth_kb\"]")" = 49000 ]
+check "learned workers: learned from 3 exited workers" \
+	[ "$(jq_py "$T/wk.json" "$svc[\"worker_growth_learned_from\"]")" = 3 ]
+check "without learned.json: no worker growth" \
+	[ "$(jq_py "$T/wk0.json" "$svc[\"worker_growth_kb\"]")" = 0 ]
+check "learned workers: memory_high = auto grows by the workers' room x 1.25 (60 MiB)" \
+	[ $(($(jq_py "$T/wk.json" "$mh") - $(jq_py "$T/wk0.json" "$mh"))) = 62914560 ]
+check "learned workers: status reports the lifetime growth" \
+	grep -q "48 MiB over a worker's life (learned from 3 workers)" "$T/wk.txt"
+# an old learned.json (version 1, before workers were kept) still loads
+echo '{"version":1,"services":[{"name":"redis","episodes_total":0,"episodes":[]}]}' >"$S/learned.json"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/wk1.json" 2>"$T/wk1.err"
+check "learned.json version 1: read without a warning" [ ! -s "$T/wk1.err" ]
+check "learned.json version 1: no worker growth" \
+	[ "$(jq_py "$T/wk1.json" "$svc[\"worker_growth_kb\"]")" = 0 ]
+# a corrupt one: refused (said), nothing used, the file left as it is
+echo '{"version":2,"services":[{"name":"redis","episodes_total":0,"episodes":[],"workers":{}}]}' >"$S/learned.json"
+cp "$S/learned.json" "$T/corrupt.json"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/wkc.json" 2>"$T/wkc.err"
+check "learned.json with a bad workers member: said, not used" \
+	grep -q 'learned.json unusable' "$T/wkc.err"
+check "learned.json with a bad workers member: no worker growth used" \
+	[ "$(jq_py "$T/wkc.json" "$svc[\"worker_growth_kb\"]")" = 0 ]
+check "learned.json with a bad workers member: left as it is" cmp -s "$S/learned.json" "$T/corrupt.json"
+rm -f "$S/learned.json"
+sed 's/^memory_high = auto$/memory_high = off/' "$T/pol/60-redis.ini" >"$T/pol/61.tmp"
+mv "$T/pol/61.tmp" "$T/pol/60-redis.ini"
+chmod 0644 "$T/pol/60-redis.ini"
+
 # ---- items 6, 10: planted temp-file symlinks and kill -9 leftovers ----------------
 fresh
 mkdir -p "$S"

@@ -15,7 +15,10 @@ static void check_record(const struct svc_learning *l)
 {
 	size_t len = strnlen(l->name, sizeof(l->name));
 	if (len == 0 || len == sizeof(l->name) || l->n > LEARN_WINDOW ||
-	    l->head >= LEARN_WINDOW || l->episodes_total < l->n)
+	    l->head >= LEARN_WINDOW || l->episodes_total < l->n || !wg_valid(&l->workers))
+		abort();
+	size_t nl;
+	if (wg_estimate(&l->workers, NULL, &nl) > WG_MAX_KB || nl > WG_RING)
 		abort();
 	struct learn_estimate e = learn_estimate(l, 1700000000, 3600);
 	if (!isfinite(e.growth) || e.growth < 0 || e.episodes > l->n ||

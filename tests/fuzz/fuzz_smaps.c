@@ -1,6 +1,7 @@
 /* fuzz_smaps.c - libFuzzer target: /proc/PID/smaps and maps parsers, the
  * cpulist, user namespace link and SELinux parsers (what the fork verdict
- * reads).  The smaps parser takes a length: no NUL needed. */
+ * reads) and smaps_rollup's (the sampled workers' Private_Dirty).  The
+ * smaps parsers take a length: no NUL needed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "adminreserve.h"
 #include "commitslack.h"
 #include "forkcharge.h"
+#include "smapsroll.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,6 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct maps_estimate m;
 	(void)smaps_charge_parse((const char *)data, size, &c);
 	(void)maps_estimate_parse((const char *)data, size, &m);
+	struct smaps_rollup sr;
+	if (smaps_rollup_parse((const char *)data, size, &sr) == 0 &&
+	    (sr.rss_kb > ((uint64_t)1 << 40) || sr.private_dirty_kb > ((uint64_t)1 << 40)))
+		abort();
 
 	char *buf = malloc(size + 1);
 	if (!buf)

@@ -246,6 +246,11 @@ static void test_get_bounded(void **st)
 #define SVC(name, total, eps) \
 	"{\"name\":" name ",\"episodes_total\":" total ",\"episodes\":[" eps "]}"
 #define DOC(svcs) "{\"version\":1,\"services\":[" svcs "]}"
+#define V2(svcs) "{\"version\":2,\"services\":[" svcs "]}"
+#define SVCW(name, total, eps, workers)                                                   \
+	"{\"name\":" name ",\"episodes_total\":" total ",\"episodes\":[" eps "],\"workers\":" \
+	workers "}"
+#define WKOK "{\"rss_growth\":{\"total\":0,\"kb\":[]},\"private_dirty\":{\"total\":0,\"kb\":[]}"
 
 static const char *const bad_docs[] = {
 	"",
@@ -255,7 +260,26 @@ static const char *const bad_docs[] = {
 	"{}",
 	"{\"version\":1}",
 	"{\"services\":[]}",
-	"{\"version\":2,\"services\":[]}",
+	"{\"version\":3,\"services\":[]}",
+	"{\"version\":0,\"services\":[]}",
+	/* workers: only in version 2, strict */
+	DOC(SVCW("\"redis\"", "1", EP1, "{}")),
+	V2(SVCW("\"redis\"", "1", EP1, "null")),
+	V2(SVCW("\"redis\"", "1", EP1, "{}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":0,\"kb\":[]}}")),
+	V2(SVCW("\"redis\"", "1", EP1, WKOK ",\"x\":1}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":1,\"kb\":[1,2]},"
+		      "\"private_dirty\":{\"total\":0,\"kb\":[]}}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":2,\"kb\":[1,-2]},"
+		      "\"private_dirty\":{\"total\":0,\"kb\":[]}}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":1,\"kb\":[1099511627777]},"
+		      "\"private_dirty\":{\"total\":0,\"kb\":[]}}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":1,\"kb\":[\"1\"]},"
+		      "\"private_dirty\":{\"total\":0,\"kb\":[]}}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":1,\"kb\":[1],\"n\":1},"
+		      "\"private_dirty\":{\"total\":0,\"kb\":[]}}")),
+	V2(SVCW("\"redis\"", "1", EP1, "{\"rss_growth\":{\"total\":1,\"kb\":{}},"
+		      "\"private_dirty\":{\"total\":0,\"kb\":[]}}")),
 	"{\"version\":\"1\",\"services\":[]}",
 	"{\"version\":1.0,\"services\":[]}",
 	"{\"version\":1,\"services\":{}}",
@@ -493,6 +517,14 @@ static void assert_same(const struct svc_learning *a, const struct svc_learning 
 	assert_true(ea.growth == eb.growth);
 	assert_int_equal(ea.episodes, eb.episodes);
 	assert_int_equal(ea.peak_kb, eb.peak_kb);
+	const struct growth_ring *ra[] = { &a->workers.rss, &a->workers.priv };
+	const struct growth_ring *rb[] = { &b->workers.rss, &b->workers.priv };
+	for (size_t k = 0; k < 2; k++) {
+		assert_int_equal(ra[k]->total, rb[k]->total);
+		assert_int_equal(wg_ring_len(ra[k]), wg_ring_len(rb[k]));
+		for (size_t i = 0; i < wg_ring_len(ra[k]); i++)
+			assert_int_equal(wg_ring_at(ra[k], i), wg_ring_at(rb[k], i));
+	}
 }
 
 /* redis with a wrapped ring, postgres with three, an empty one */
@@ -512,7 +544,12 @@ static size_t sample(struct svc_learning **arr)
 		struct cow_episode e = { NOW - i, 50000, 40000 + i, LEARN_MAX_VALUE };
 		learn_add(p, &e);
 	}
-	assert_non_null(learn_get(arr, &n, "idle"));
+	for (uint64_t i = 0; i < WG_RING + 5; i++) /* wrapped: the newest 32 kept */
+		wg_ring_add(&r->workers.rss, 1000 * i);
+	wg_ring_add(&r->workers.priv, 32768);
+	struct svc_learning *w = learn_get(arr, &n, "idle");
+	assert_non_null(w);
+	wg_ring_add(&w->workers.priv, WG_MAX_KB); /* workers only, no episode */
 	assert_non_null(learn_get(arr, &n, "odd\t\xff\x7f\x01"));
 	return n;
 }
@@ -555,7 +592,8 @@ static void test_format_parse(void **st)
 	size_t n = sample(&arr);
 	char *doc;
 	assert_int_equal(learn_format(arr, n, &doc), 0);
-	assert_non_null(strstr(doc, "\"version\":1"));
+	assert_non_null(strstr(doc, "\"version\":2"));
+	assert_non_null(strstr(doc, "\"workers\""));
 	struct svc_learning *back;
 	size_t nb;
 	assert_int_equal(learn_parse(doc, &back, &nb), 0);
@@ -565,6 +603,51 @@ static void test_format_parse(void **st)
 	free(doc);
 	free(back);
 	free(arr);
+}
+
+/* A learned.json of version 1 (before workers were kept) still loads:
+ * same episodes, no worker growth.  Saved again it becomes version 2. */
+static void test_parse_version1(void **st)
+{
+	(void)st;
+	struct svc_learning *out;
+	size_t n;
+	assert_int_equal(learn_parse(DOC(SVC("\"redis\"", "3", EP1)), &out, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].n, 1);
+	assert_int_equal(out[0].episodes_total, 3);
+	assert_true(wg_empty(&out[0].workers));
+	char *doc;
+	assert_int_equal(learn_format(out, n, &doc), 0);
+	assert_non_null(strstr(doc, "\"version\":2"));
+	assert_null(strstr(doc, "\"workers\"")); /* nothing learned: not written */
+	free(doc);
+	free(out);
+}
+
+static void test_parse_workers(void **st)
+{
+	(void)st;
+	struct svc_learning *out;
+	size_t n;
+	assert_int_equal(learn_parse(V2(SVCW("\"gunicorn\"", "0", "",
+					     "{\"rss_growth\":{\"total\":40,\"kb\":[10,20,30]},"
+					     "\"private_dirty\":{\"total\":2,\"kb\":[32768,30000]}}")),
+				     &out, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].workers.rss.total, 40);
+	assert_int_equal(wg_ring_len(&out[0].workers.rss), 3);
+	assert_int_equal(wg_ring_at(&out[0].workers.rss, 0), 10);
+	assert_int_equal(wg_ring_at(&out[0].workers.priv, 1), 30000);
+	size_t nl;
+	/* p90 of 2 private readings is the lower ((n-1)*9/10), above the RssAnon one */
+	assert_int_equal(wg_estimate(&out[0].workers, NULL, &nl), 30000);
+	assert_int_equal(nl, 3);
+	free(out);
+	assert_int_equal(learn_parse(V2(SVCW("\"g\"", "0", "", WKOK "}")), &out, &n), 0);
+	assert_true(wg_empty(&out[0].workers));
+	free(out);
 }
 
 static void test_load_missing(void **st)
@@ -663,6 +746,8 @@ int main(void)
 		cmocka_unit_test(test_parse_keeps_newest),
 		cmocka_unit_test(test_parse_too_many_services),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_parse_version1),
+		cmocka_unit_test(test_parse_workers),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_corrupt_untouched, setup, teardown),

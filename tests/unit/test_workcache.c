@@ -1,6 +1,7 @@
 /* test_workcache.c - workers read every WORK_READ_EVERY passes, mains every
  * pass; what a worker wrote shows within that many passes; a worker's
- * lifetime growth (RssAnon since its first read) is learned at its exit. */
+ * lifetime growth (RssAnon since its first read) is learned at its exit;
+ * copy-on-write un-sharing is seen through a few sampled workers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,7 +105,8 @@ static void prefork_pass_cost_and_growth(void **state)
 	assert_int_equal(s.svc[0].worker_growth_kb, 4096 / NWORK);
 	snapshot_free(&s);
 	/* 105 exits: its lifetime growth is learned */
-	workcache_exit(&wc, 105);
+	size_t svc;
+	workcache_exit(&wc, 105, &svc);
 	size_t n;
 	assert_int_equal(workcache_growth_kb(&wc, 0, &n), 4096);
 	assert_int_equal(n, NWORK);
@@ -115,6 +117,87 @@ static void prefork_pass_cost_and_growth(void **state)
 	assert_int_equal(workcache_observe(&wc, &r, &pol, pids, NWORK + 1, &s), 0);
 	assert_int_equal(wc.served, served);
 	snapshot_free(&s);
+	workcache_free(&wc);
+	policy_free(&pol);
+	tt_rm(t);
+}
+
+static void set_rollup(const char *t, int pid, unsigned priv_kb)
+{
+	char rel[64], buf[512];
+	snprintf(rel, sizeof(rel), "proc/%d/smaps_rollup", pid);
+	snprintf(buf, sizeof(buf),
+		 "55d0c0000000-7ffc00000000 ---p 00000000 00:00 0    [rollup]\n"
+		 "Rss:               70000 kB\nPss:               40000 kB\n"
+		 "Shared_Dirty:      %u kB\nPrivate_Dirty:     %u kB\nAnonymous:         65536 kB\n",
+		 65536 - priv_kb, priv_kb);
+	tt_write(t, rel, buf);
+}
+
+/* Copy-on-write un-sharing: worker 101 writes 32 MiB it inherited, its
+ * RssAnon does not move, its Private_Dirty does.  Only the sampled workers'
+ * smaps_rollup is read (one per pass for the service); 108 is never. */
+static void cow_unsharing_sampled(void **state)
+{
+	(void)state;
+	enum { NW = 8 };
+	char *t = tt_make();
+	struct roots r = roots_of(t);
+	tt_add_host(t, "memory\n");
+	struct tt_proc main = { 100, "pf", 1, 5, 0, NULL, 70000 };
+	tt_add_proc(t, &main);
+	int pids[NW + 1] = { 100 };
+	for (int i = 0; i < NW; i++) {
+		struct tt_proc w = { 101 + i, "pf", 100, 6, 0, NULL, 70000 };
+		tt_add_proc(t, &w);
+		set_rss(t, 101 + i, 65536);
+		set_rollup(t, 101 + i, 0);
+		pids[i + 1] = 101 + i;
+	}
+	set_rollup(t, 108, 999999); /* read it and the estimate shows it */
+	struct policy pol;
+	load(&pol);
+	struct workcache wc;
+	assert_int_equal(workcache_init(&wc, 1), 0);
+	struct snapshot s;
+	assert_int_equal(workcache_observe(&wc, &r, &pol, NULL, 0, &s), 0);
+	snapshot_free(&s);
+	set_rollup(t, 101, 32768);
+	for (int pass = 0; pass < 2 * WORK_COW_EVERY; pass++) {
+		uint64_t before = wc.cow_reads;
+		assert_int_equal(workcache_observe(&wc, &r, &pol, pids, NW + 1, &s), 0);
+		assert_true(wc.cow_reads - before <= 1); /* one per service per pass */
+		assert_true(s.svc[0].worker_growth_kb < 999999);
+		snapshot_free(&s);
+	}
+	size_t sampled = 0;
+	for (size_t i = 0; i < wc.n; i++)
+		sampled += wc.e[i].sampled;
+	assert_int_equal(sampled, WORK_COW_SAMPLES);
+	/* each sample read at least twice in 2 x WORK_COW_EVERY passes, at most 3 times */
+	assert_in_range(wc.cow_reads, 2 * WORK_COW_SAMPLES, 3 * WORK_COW_SAMPLES);
+	size_t n, svc = 9;
+	/* live: the samples' mean Private_Dirty (32 MiB over 4) beats RssAnon's 0 */
+	assert_int_equal(workcache_growth_kb(&wc, 0, &n), 32768 / WORK_COW_SAMPLES);
+	assert_true(workcache_exit(&wc, 101, &svc));
+	assert_int_equal(svc, 0);
+	assert_int_equal(workcache_learned(&wc, 0)->priv.total, 1);
+	assert_int_equal(workcache_learned(&wc, 0)->rss.total, 1);
+	assert_int_equal(workcache_growth_kb(&wc, 0, &n), 32768); /* what 101 reached */
+	/* learned.json's record of earlier workers goes in front */
+	struct worker_growth older = { 0 };
+	wg_ring_add(&older.priv, 40000);
+	workcache_seed(&wc, 0, &older);
+	assert_int_equal(workcache_learned(&wc, 0)->priv.total, 2);
+	assert_int_equal(wg_ring_at(&workcache_learned(&wc, 0)->priv, 0), 40000);
+	/* the next pass fills the freed sample slot */
+	pids[1] = 100; /* 101 is gone from the tracked set */
+	assert_int_equal(workcache_observe(&wc, &r, &pol, pids + 1, NW, &s), 0);
+	snapshot_free(&s);
+	sampled = 0;
+	for (size_t i = 0; i < wc.n; i++)
+		sampled += wc.e[i].sampled;
+	assert_int_equal(sampled, WORK_COW_SAMPLES);
 	workcache_free(&wc);
 	policy_free(&pol);
 	tt_rm(t);
@@ -163,6 +246,7 @@ static void many_mains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(prefork_pass_cost_and_growth),
+					    cmocka_unit_test(cow_unsharing_sampled),
 					    cmocka_unit_test(many_mains) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
