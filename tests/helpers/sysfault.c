@@ -16,7 +16,7 @@
  *     write, create, truncate or append flag, close only of a descriptor
  *     open for writing (every other NAME counts every call).
  *     -c only counts them: "sysfault: count NAME N" per name on stderr.
- *     SIGTERM and SIGINT to sysfault are passed on to PROGRAM.
+ *     SIGTERM, SIGINT and SIGHUP to sysfault are passed on to PROGRAM.
  *     stderr gets "sysfault: fired NAME #K in pid P: ACTION" when it
  *     happened, "sysfault: not reached: N calls" if not (N < K).
  *     Exit: PROGRAM's status (128 + signal when killed); 125 on usage or
@@ -119,8 +119,9 @@ struct run {
 	unsigned long k, seen, count[MAX_NR];
 	int err, only_write, all_procs, count_only, fired, exec_seen, status;
 	int nrs[64], nnr;
-	pid_t tasks[MAX_TASKS];
+	pid_t tasks[MAX_TASKS], tgids[MAX_TASKS]; /* tgid 0: not read yet */
 	int ntasks;
+	unsigned long stops; /* seccomp stops, counted or not: the cost */
 };
 
 /* NAMES into r->nrs; -1 on an unknown name. */
@@ -138,6 +139,28 @@ static int parse_names(struct run *r, char *names)
 	return r->nnr ? 0 : -1;
 }
 
+/* The rules for one call.  Under -w an open stops only with a write,
+ * create, truncate or append flag (one rule per flag, ORed by libseccomp):
+ * a program reading /proc opens thousands of files read-only, and every
+ * stop is two context switches, slow under TCG. */
+static int add_rules(scmp_filter_ctx ctx, const struct run *r, int nr)
+{
+	static const unsigned long long bits[][2] = {
+		{ O_ACCMODE, O_WRONLY }, { O_ACCMODE, O_RDWR }, { O_ACCMODE, O_ACCMODE },
+		{ O_CREAT, O_CREAT }, { O_TRUNC, O_TRUNC }, { O_APPEND, O_APPEND },
+	};
+	unsigned arg = nr == nr_openat ? 2 : 1;
+	if (!r->only_write || (nr != nr_open && nr != nr_openat))
+		return seccomp_rule_add(ctx, SCMP_ACT_TRACE(1), nr, 0);
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		int rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(1), nr, 1,
+					  SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, bits[i][0], bits[i][1]));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* In the child: traced, stopped until the parent is ready, then the
  * filter (RET_TRACE for the chosen calls only) and the program. */
 static _Noreturn void run_child(const struct run *r, char **argv)
@@ -147,7 +170,7 @@ static _Noreturn void run_child(const struct run *r, char **argv)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = ctx ? seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) : -ENOMEM;
 	for (int i = 0; rc == 0 && i < r->nnr; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(1), r->nrs[i], 0);
+		rc = add_rules(ctx, r, r->nrs[i]);
 	if (rc < 0 || seccomp_load(ctx) < 0) {
 		fprintf(stderr, "sysfault: cannot load the seccomp filter\n");
 		_exit(125);
@@ -164,18 +187,47 @@ static int new_task(struct run *r, pid_t tid)
 	for (int i = 0; i < r->ntasks; i++)
 		if (r->tasks[i] == tid)
 			return 0;
-	if (r->ntasks < MAX_TASKS)
+	if (r->ntasks < MAX_TASKS) {
+		r->tgids[r->ntasks] = 0;
 		r->tasks[r->ntasks++] = tid;
+	}
 	return 1;
+}
+
+/* The task's process, read from /proc once per task (a stop must be
+ * cheap: the program's other process, the daemon's reader, stops too). */
+static pid_t task_tgid(struct run *r, pid_t tid)
+{
+	for (int i = 0; i < r->ntasks; i++) {
+		if (r->tasks[i] != tid)
+			continue;
+		if (r->tgids[i] <= 0)
+			r->tgids[i] = tgid_of(tid);
+		return r->tgids[i];
+	}
+	return tgid_of(tid);
+}
+
+/* A task is gone: forget it (its tid may come back as another task). */
+static void gone_task(struct run *r, pid_t tid)
+{
+	for (int i = 0; i < r->ntasks; i++) {
+		if (r->tasks[i] == tid) {
+			r->tasks[i] = r->tasks[--r->ntasks];
+			r->tgids[i] = r->tgids[r->ntasks];
+			return;
+		}
+	}
 }
 
 /* A seccomp stop of task tid: count it, act on the K-th. */
 static void on_call(struct run *r, pid_t tid)
 {
 	struct user_regs_struct regs;
+	r->stops++;
 	if (!r->exec_seen || r->fired || ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
 		return;
-	pid_t tg = tgid_of(tid);
+	pid_t tg = task_tgid(r, tid);
 	long nr = (long)regs.orig_rax;
 	if ((!r->all_procs && tg != child) || nr < 0 || nr >= MAX_NR)
 		return;
@@ -209,6 +261,7 @@ static void trace_loop(struct run *r)
 		if (t < 0)
 			return; /* ECHILD: every tracee is gone */
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			gone_task(r, t);
 			if (t == child)
 				r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			continue;
@@ -252,6 +305,7 @@ static void report(const struct run *r)
 			free(name);
 		}
 		fprintf(stderr, "sysfault: count total %lu\n", total);
+		fprintf(stderr, "sysfault: stops %lu\n", r->stops);
 	} else if (!r->fired) {
 		fprintf(stderr, "sysfault: not reached: %lu calls\n", r->seen);
 	}
@@ -308,6 +362,7 @@ int main(int argc, char **argv)
 		return 125;
 	signal(SIGTERM, forward);
 	signal(SIGINT, forward);
+	signal(SIGHUP, forward);
 	ptrace(PTRACE_CONT, child, NULL, NULL);
 	trace_loop(&r);
 	report(&r);

@@ -25,6 +25,8 @@
 #   OC_VM_KERNEL    use this bzImage instead of the Debian package
 #   OC_VM_VERBOSE=1 print each guest console log as well
 #   OC_VM_SCENARIO_DIR  scenarios from another directory (experiments)
+#   OC_VM_WORK      initramfs and logs there instead of $BUILD/vm (guests
+#                   booted in parallel from one build: bench/faults.sh)
 #   OC_VM_HOST_TIMEOUT  seconds per boot (default: the scenarios' budgets + 90)
 #   OC_VM_PVH=0     boot the bzImage, not the unpacked vmlinux (PVH entry)
 #   OC_VM_ICOUNT=N  guest clock = instructions x 2^N ns (qemu -icount shift=N,
@@ -62,8 +64,9 @@ done
 . "$HERE/kernel.sh"
 
 # ------------------------------------------------------------- initramfs
-STAGE=$VMDIR/initramfs
-INITRD=$VMDIR/initramfs.cpio
+VMWORK=${OC_VM_WORK:-$VMDIR}
+STAGE=$VMWORK/initramfs
+INITRD=$VMWORK/initramfs.cpio
 
 # copy_bin SRC DEST: the binary plus every shared library ldd names (incl. the
 # dynamic loader), each at the path ldd prints.
@@ -175,7 +178,7 @@ else
 fi
 
 # ------------------------------------------------------------------ boot
-LOGDIR=$VMDIR/logs
+LOGDIR=$VMWORK/logs
 PASSED=0
 FAILED=0
 SUMMARY=$LOGDIR/summary.txt

@@ -23,12 +23,19 @@
 
 FI_LEVEL=ci
 FI_CI_PICKS=2
+FI_CMDS="apply restore daemon"
+FI_SHARD=0/1
+FI_BPF=yes
 FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock
 FI_FAULTS="KILL ENOSPC EROFS"
 
 need_oc
+# FI_BPF=no (the full level): a tmpfs over /sys/kernel/btf, so the daemon
+# runs without its commit refusal capture, whose BPF load is ~10 s of each
+# start-up under TCG; it is no write-class call (the counts show it)
+[ "$FI_BPF" = yes ] || mount -t tmpfs fi-nobtf /sys/kernel/btf || fail "cannot hide /sys/kernel/btf"
 [ -x /oc/bin/sysfault ] || fail "no sysfault helper in the guest (make build/tests/helpers/sysfault)"
-start_forker 32 ocfault || fail "service forker: $FK_ERR"
+start_forker 32 ocfault -L 1000 || fail "service forker: $FK_ERR"
 SVC=$FK_PID
 start_forker 8 ocbystander || fail "bystander forker: $FK_ERR"
 BYST=$FK_PID
@@ -64,17 +71,51 @@ fi_snap() {
 fi_snap /tmp/fi.boot
 log "boot snapshot: $(wc -l < /tmp/fi.boot) values in $(wc -l < /tmp/fi.files) files"
 
+# fi_reset WHAT: (full level: keep going after a failure) the guest put
+# back to the boot snapshot by hand (processes into their groups, groups
+# overcommitd made removed, every value written back, the state thrown
+# away); fail if even that does not bring it back
+fi_reset() {
+	for p in $FI_PIDS; do
+		sed -n "s|^/proc/$p/cgroup: 0::\(.*\)|\1|p" /tmp/fi.boot > /tmp/fi.cg
+		read -r cg < /tmp/fi.cg && echo "$p" > "/sys/fs/cgroup${cg%/}/cgroup.procs" 2>/dev/null
+	done
+	find /sys/fs/cgroup -mindepth 1 -type d | sort -r | while read -r d; do
+		grep -q "^$d/[^/]*: " /tmp/fi.boot && continue
+		while read -r p; do echo "$p" > /sys/fs/cgroup/cgroup.procs; done < "$d/cgroup.procs"
+		rmdir "$d"
+	done
+	fi_snap /tmp/fi.now
+	diff /tmp/fi.boot /tmp/fi.now | sed -n 's/^-\(\/[^:]*\): \(.*\)/\1 \2/p' |
+		while read -r f v; do echo "$v" > "$f"; done 2>/dev/null
+	rm -rf "$OCSTATE"
+	fi_snap /tmp/fi.now
+	cmp -s /tmp/fi.boot /tmp/fi.now ||
+		fail "$1, then a reset by hand: still not the boot values: $(diff /tmp/fi.boot /tmp/fi.now | grep '^[-+]/' | head -n 6 | tr '\n' ';')"
+}
+
+# fi_bad WHAT: a failed check; ci: the scenario fails; full: remembered
+# (FI_BAD), the guest reset by hand, the next run goes on
+FI_BAD=0
+fi_bad() {
+	[ "$FI_LEVEL" = full ] || fail "$1"
+	FI_BAD=$((FI_BAD + 1))
+	log "BAD $1"
+	echo "BAD $1" >> /tmp/fi.bad
+	fi_reset "$1"
+}
+
 # fi_back WHAT: a plain restore, then the snapshot must equal the boot one
 FI_RUNS=0
 fi_back() {
+	FI_RUNS=$((FI_RUNS + 1))
 	$A restore > /tmp/fi.rest 2>&1
 	_rc=$?
-	[ "$_rc" = 0 ] || fail "$1: the plain restore after it exit $_rc: $(head -c 400 /tmp/fi.rest)"
+	[ "$_rc" = 0 ] || { fi_bad "$1: the plain restore after it exit $_rc: $(head -c 400 /tmp/fi.rest | tr '\n' ' ')"; return; }
 	fi_snap /tmp/fi.now
 	cmp -s /tmp/fi.boot /tmp/fi.now ||
-		fail "$1: not back to the originals after restore: $(diff /tmp/fi.boot /tmp/fi.now | grep '^[-+]/' | head -n 6 | tr '\n' ';')"
-	[ -z "$(ls "$OCSTATE" 2>/dev/null | grep tmp)" ] || fail "$1: a temp file stayed: $(ls "$OCSTATE")"
-	FI_RUNS=$((FI_RUNS + 1))
+		{ fi_bad "$1: not back to the originals after restore: $(diff /tmp/fi.boot /tmp/fi.now | grep '^[-+]/' | head -n 6 | tr '\n' ';')"; return; }
+	[ -z "$(ls "$OCSTATE" 2>/dev/null | grep tmp)" ] || fi_bad "$1: a temp file stayed: $(ls "$OCSTATE")"
 }
 
 # fi_count CMD: the number of write-class calls of one plain run (FI_N)
@@ -83,7 +124,7 @@ fi_count() {
 	sysfault -c -w "$FI_CALLS" $A "$1" > /dev/null 2> /tmp/fi.cnt
 	FI_N=$(sed -n 's/^sysfault: count total //p' /tmp/fi.cnt)
 	[ "${FI_N:-0}" -gt 0 ] || fail "counting $1's calls: $(tail -n 3 /tmp/fi.cnt)"
-	info "$1: $FI_N write-class calls ($(grep -v ' 0$' /tmp/fi.cnt | sed -n 's/^sysfault: count \([a-z0-9]*\) \([0-9]*\)$/\1 \2/p' | grep -v total | tr '\n' ',' | sed 's/,$//'))"
+	info "$1: $FI_N write-class calls ($(grep -v ' 0$' /tmp/fi.cnt | sed -n 's/^sysfault: count \([a-z0-9]*\) \([0-9]*\)$/\1 \2/p' | grep -v total | tr '\n' ',' | sed 's/,$//'); $(sed -n 's/^sysfault: stops //p' /tmp/fi.cnt) stops)"
 	fi_back "plain $1"
 }
 
@@ -98,50 +139,80 @@ fi_one() {
 	fi_back "$1 with $3 at call #$2 ($_at, exit $_rc)"
 }
 
-# fi_picks N F: the call numbers to try for the F-th fault (0..2)
-fi_picks() {
+# fi_plan N [FIRST]: the runs, "K:FAULT" one a line.  full: every call
+# number of this guest's share (FI_SHARD=J/JOBS: K mod JOBS = J) x every
+# fault, K outermost (a level cut short has covered a prefix); ci:
+# FI_CI_PICKS numbers per fault spread over 1..N, each fault at others
+# (FIRST: only the first of them)
+fi_plan() {
 	if [ "$FI_LEVEL" = full ]; then
-		seq 1 "$1"
+		seq 1 "$1" | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
+			$1 % a[2] == a[1] { for (i = 1; i <= nf; i++) print $1 ":" fl[i] }'
 	else
-		awk -v n="$1" -v f="$2" -v p="$FI_CI_PICKS" 'BEGIN {
-			for (i = 0; i < p; i++) { k = int((i + (f + 1) / 4) * n / p) + 1; if (k > n) k = n; print k } }' |
-			uniq
+		awk -v n="$1" -v f="$FI_FAULTS" -v p="$FI_CI_PICKS" -v first="${2:-}" 'BEGIN {
+			nf = split(f, fl, " ")
+			for (j = 0; j < nf; j++) {
+				last = 0
+				for (i = 0; i < p; i++) {
+					k = int((i + (j + 1) / 4) * n / p) + 1; if (k > n) k = n
+					if (k != last) print k ":" fl[j + 1]
+					last = k
+					if (first != "") break
+				}
+			} }'
 	fi
 }
 
-read -r t0 _ < /proc/uptime
-for cmd in apply restore; do
-	fi_count "$cmd"
-	n=$FI_N
-	f=0
-	for fault in $FI_FAULTS; do
-		for k in $(fi_picks "$n" "$f"); do fi_one "$cmd" "$k" "$fault"; done
-		f=$((f + 1))
-	done
-done
-read -r t1 _ < /proc/uptime
-info "apply and restore: $FI_RUNS runs, every one back to the $(wc -l < /tmp/fi.boot) boot values ($(awk "BEGIN{print $t1 - $t0}") s)"
+# fi_sum CMD T0 RUNS0 [EXTRA]: the command's runs, failures and seconds
+fi_sum() {
+	read -r _t1 _ < /proc/uptime
+	info "$1: $((FI_RUNS - $3)) runs ($((FI_BAD - ${5:-0})) not back to the originals${4:+; $4}) in $(awk "BEGIN{print $_t1 - $2}") s, shard ${FI_SHARD:-0/1}"
+}
 
-# --- the daemon's writes: start-up pass, a second matched process (oom,
-# group, journal.pids line), its exit (drop line), SIGTERM with
-# restore_on_exit.  fi_daemon SYSFAULT-ARGS...: one such run under sysfault.
-fi_daemon() {
-	rm -f /tmp/fi.f2.ready
-	sysfault "$@" $OC run -v --policy-dir "$POL" --state-dir "$OCSTATE" > /tmp/fi.dlog 2>&1 &
-	_sf=$!
-	_n=300
-	until grep -q 'running: ' /tmp/fi.dlog || ! kill -0 "$_sf" 2>/dev/null; do
-		[ "$_n" -gt 0 ] || fail "daemon under sysfault $*: neither running nor gone after 30 s"
+for cmd in apply restore; do
+	case " $FI_CMDS " in *" $cmd "*) ;; *) continue ;; esac
+	read -r t0 _ < /proc/uptime
+	runs0=$FI_RUNS bad0=$FI_BAD
+	fi_count "$cmd"
+	for kf in $(fi_plan "$FI_N"); do fi_one "$cmd" "${kf%%:*}" "${kf#*:}"; done
+	fi_sum "$cmd" "$t0" "$runs0" "" "$bad0"
+done
+
+# --- the daemon's writes over one scripted run: start-up (the first pass
+# enforces on the service: sysctls, oom_score_adj, group, journal), a fork
+# episode of the service's main (its child into a leaf group, learned.json),
+# SIGHUP (reload and a pass), SIGTERM with restore_on_exit.  Each step
+# waits for the daemon's log line that ends it (not a fixed sleep),
+# bounded, and is skipped once the daemon is gone (a SIGKILL at call K).
+# fi_dwait PATTERN TENTHS: until the daemon log has PATTERN; 1 when the
+# daemon is gone or TENTHS x 0.1 s passed
+fi_dwait() {
+	_n=$2
+	until grep -q "$1" /tmp/fi.dlog; do
+		kill -0 "$_sf" 2>/dev/null && [ "$_n" -gt 0 ] || return 1
 		_n=$((_n - 1))
 		nap 0.1
 	done
-	forker -n ocfault -r /tmp/fi.f2.ready -o /tmp/fi.f2.out hold > /dev/null 2>&1 &
-	_f2=$!
-	wait_file /tmp/fi.f2.ready 10 || fail "second ocfault forker not ready"
-	nap 1.5
-	kill -TERM "$_f2"
-	wait "$_f2"
-	nap 1.5
+}
+# fi_daemon SYSFAULT-ARGS...: one such run under sysfault, its output in
+# /tmp/fi.dlog (and in /tmp/fi.dlogt each line stamped with the uptime)
+fi_daemon() {
+	rm -f /tmp/fk.ocfault.result /tmp/fi.dfifo /tmp/fi.dlog
+	mkfifo /tmp/fi.dfifo
+	while IFS= read -r _l; do
+		read -r _up _ < /proc/uptime
+		echo "$_l"
+		echo "$_up $_l" >&7
+	done < /tmp/fi.dfifo > /tmp/fi.dlog 7> /tmp/fi.dlogt &
+	_st=$!
+	sysfault "$@" $OC run -v --policy-dir "$POL" --state-dir "$OCSTATE" > /tmp/fi.dfifo 2>&1 &
+	_sf=$!
+	if fi_dwait 'running: ' 300; then
+		kill -USR1 "$SVC"
+		wait_file /tmp/fk.ocfault.result 10 || fail "the service's fork (SIGUSR1) gave no result"
+		fi_dwait 'fork episode of' 30
+	fi
+	kill -HUP "$_sf" 2>/dev/null && fi_dwait 'reload: ' 50
 	kill -TERM "$_sf" 2>/dev/null
 	_n=300
 	while kill -0 "$_sf" 2>/dev/null; do
@@ -151,35 +222,39 @@ fi_daemon() {
 	done
 	wait "$_sf"
 	FI_DRC=$?
+	wait "$_st"
 }
-read -r t0 _ < /proc/uptime
-fi_daemon -c -w "$FI_CALLS"
-grep -q 'running: ' /tmp/fi.dlog || { sed 's/^/  dlog| /' /tmp/fi.dlog; fail "the plain daemon run did not start: $(grep -v '^sysfault' /tmp/fi.dlog | tail -n 4 | tr '\n' ';')"; }
-n=$(sed -n 's/^sysfault: count total //p' /tmp/fi.dlog)
-[ "${n:-0}" -gt 0 ] || fail "counting the daemon's calls: $(grep sysfault /tmp/fi.dlog | tail -n 3)"
-info "daemon: $n write-class calls ($(sed -n 's/^sysfault: count \([a-z0-9]*\) \([1-9][0-9]*\)$/\1 \2/p' /tmp/fi.dlog | grep -v total | tr '\n' ',' | sed 's/,$//'))"
-fi_back "plain daemon run"
-runs0=$FI_RUNS FI_MISSED=0
-# full: every call number once, the fault rotating (k mod 3); ci: one call
-# number per fault
-if [ "$FI_LEVEL" = full ]; then
-	plan=$(seq 1 "$n" | awk -v f="$FI_FAULTS" '{ split(f, a, " "); print $1 ":" a[$1 % 3 + 1] }')
-else
-	plan=$(f=0; for fault in $FI_FAULTS; do echo "$(fi_picks "$n" "$f" | head -n 1):$fault"; f=$((f + 1)); done)
+if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
+	read -r t0 _ < /proc/uptime
+	runs0=$FI_RUNS bad0=$FI_BAD
+	fi_daemon -c -w "$FI_CALLS"
+	grep -q 'running: ' /tmp/fi.dlog || { sed 's/^/  dlog| /' /tmp/fi.dlog; fail "the plain daemon run did not start: $(grep -v '^sysfault' /tmp/fi.dlog | tail -n 4 | tr '\n' ';')"; }
+	for step in 'fork episode of' 'reload: policy loaded' 'restore_on_exit: '; do
+		grep -q "$step" /tmp/fi.dlog || { sed 's/^/  dlog| /' /tmp/fi.dlog; fail "the plain daemon run has no '$step' line"; }
+	done
+	n=$(sed -n 's/^sysfault: count total //p' /tmp/fi.dlog)
+	[ "${n:-0}" -gt 0 ] || fail "counting the daemon's calls: $(grep sysfault /tmp/fi.dlog | tail -n 3)"
+	info "daemon: $n write-class calls ($(sed -n 's/^sysfault: count \([a-z0-9]*\) \([1-9][0-9]*\)$/\1 \2/p' /tmp/fi.dlog | grep -v total | tr '\n' ',' | sed 's/,$//'); $(sed -n 's/^sysfault: stops //p' /tmp/fi.dlog) stops)"
+	sed 's/^/  dlog| /' /tmp/fi.dlogt
+	fi_back "plain daemon run"
+	FI_MISSED=0
+	# a daemon run varies (timers, event order): the full level tries 10%
+	# more call numbers than the plain run made; past a run's end is counted
+	[ "$FI_LEVEL" != full ] || n=$((n + n / 10 + 1))
+	for kf in $(fi_plan "$n" first); do
+		k=${kf%%:*} fault=${kf#*:}
+		{
+			fi_daemon -w "$FI_CALLS" "$k" "$fault"
+			at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.dlog)
+			[ -n "$at" ] || { log "daemon, $fault at #$k: not reached: $(grep -v '^sysfault: count' /tmp/fi.dlog | tail -n 3 | tr '\n' ';')"; FI_MISSED=$((FI_MISSED + 1)); fi_back "daemon, $fault at #$k (not reached)"; continue; }
+			log "daemon, $fault at #$k ($at): exit $FI_DRC; $(grep -E 'overcommitd: .*(error|space|Read-only)' /tmp/fi.dlog | head -n 2 | tr '\n' ' ' | cut -c1-200)"
+			fi_back "daemon with $fault at call #$k ($at, exit $FI_DRC)"
+		}
+	done
+	fi_sum daemon "$t0" "$runs0" "$FI_MISSED call numbers past their run's end" "$bad0"
 fi
-for kf in $plan; do
-	k=${kf%%:*} fault=${kf#*:}
-	{
-		fi_daemon -w "$FI_CALLS" "$k" "$fault"
-		at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.dlog)
-		# a daemon run varies (timers, event order): past the end is not a failure
-		[ -n "$at" ] || { log "daemon, $fault at #$k: not reached: $(grep -v '^sysfault: count' /tmp/fi.dlog | tail -n 3 | tr '\n' ';')"; FI_MISSED=$((FI_MISSED + 1)); continue; }
-		log "daemon, $fault at #$k ($at): exit $FI_DRC; $(grep -E 'overcommitd: .*(error|space|Read-only)' /tmp/fi.dlog | head -n 2 | tr '\n' ' ' | cut -c1-200)"
-		fi_back "daemon with $fault at call #$k ($at, exit $FI_DRC)"
-	}
-done
-read -r t1 _ < /proc/uptime
-info "daemon: $((FI_RUNS - runs0)) injected runs ($FI_MISSED call numbers not reached in their run), every one back to the boot values ($(awk "BEGIN{print $t1 - $t0}") s)"
+[ "$FI_BAD" = 0 ] || fail "$FI_BAD runs not back to the originals: $(head -n 3 /tmp/fi.bad | tr '\n' ';')"
+[ "$FI_LEVEL" != full ] || pass
 
 # --- the privilege-separated reader dies: the daemon exits 1 at once (it
 # polls the reader's socket for a hang-up), whether or not it was asking
