@@ -268,8 +268,8 @@ static int update(struct workcache *wc, const struct snapshot *s)
 static void read_private(struct workcache *wc, const struct roots *r, struct wentry *e)
 {
 	struct smaps_rollup sr;
-	e->priv_tried = true;
 	e->priv_pass = wc->pass;
+	e->priv_gap = e->priv_gap * 2 < WORK_COW_EVERY ? e->priv_gap * 2 : WORK_COW_EVERY;
 	if (smaps_rollup_read(r, e->pid, &sr) < 0)
 		return;
 	e->priv_kb = sr.private_dirty_kb;
@@ -279,7 +279,8 @@ static void read_private(struct workcache *wc, const struct roots *r, struct wen
 
 /* Keep WORK_COW_SAMPLES children of each service sampled (the lowest pids
  * not sampled yet fill a slot an exited one left) and read the one due:
- * one per service and WORK_COW_PER_PASS in all per pass. */
+ * one per service and WORK_COW_PER_PASS in all per pass.  Not at once: just
+ * after its fork a worker has made nothing private yet. */
 static int sample_cow(struct workcache *wc, const struct roots *r)
 {
 	size_t *nsamp = calloc(wc->nsvc ? wc->nsvc : 1, sizeof(*nsamp));
@@ -299,10 +300,12 @@ static int sample_cow(struct workcache *wc, const struct roots *r)
 			continue;
 		if (!e->sampled && nsamp[e->svc] < WORK_COW_SAMPLES) {
 			e->sampled = true;
+			e->priv_pass = wc->pass;
+			e->priv_gap = 1;
 			nsamp[e->svc]++;
+			continue;
 		}
-		if (!e->sampled || read[e->svc] ||
-		    (e->priv_tried && wc->pass - e->priv_pass < WORK_COW_EVERY))
+		if (!e->sampled || read[e->svc] || wc->pass - e->priv_pass < e->priv_gap)
 			continue;
 		read[e->svc] = true;
 		reads++;

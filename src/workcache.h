@@ -16,9 +16,10 @@
  * arenas) but not a COW copy of a page it already mapped (it was in its
  * RssAnon from the fork on).  For that, WORK_COW_SAMPLES children of a
  * service's mains are sampled: their /proc/PID/smaps_rollup Private_Dirty
- * is read every WORK_COW_EVERY passes at most, one read per service per
- * pass, WORK_COW_PER_PASS on the whole host - in the periodic pass, never on
- * an event.  What exited workers reached is kept (workgrowth.h) and
+ * is read 1, 2, 4, ... passes after the sample was taken and then every
+ * WORK_COW_EVERY passes (a short-lived worker is still read near its end),
+ * one read per service per pass, WORK_COW_PER_PASS on the whole host - in
+ * the periodic pass, never on an event.  What exited workers reached is kept (workgrowth.h) and
  * persisted by the daemon in learned.json. */
 #ifndef OVERCOMMITD_WORKCACHE_H
 #define OVERCOMMITD_WORKCACHE_H
@@ -36,7 +37,7 @@
 #define WORK_HOT_MAINS 64   /* the largest mains of a service read every pass (the
                                fork headroom covers up to concurrent_forks = 64) */
 #define WORK_COW_SAMPLES 4  /* children per service whose smaps_rollup is read */
-#define WORK_COW_EVERY 8    /* a sample is read again after 8 passes at the earliest */
+#define WORK_COW_EVERY 8    /* a sample's reads come 1, 2, 4, then 8 passes apart */
 #define WORK_COW_PER_PASS 4 /* smaps_rollup reads per pass, all services together */
 #define WORK_POOL_MAX 1024  /* distinct exe/cmdline/cgroup strings kept */
 
@@ -55,8 +56,8 @@ struct wentry {
 	bool sampled;           /* one of its service's WORK_COW_SAMPLES */
 	bool priv_read;         /* priv_kb holds a reading */
 	uint64_t priv_kb;       /* Private_Dirty at its last smaps_rollup read */
-	uint64_t priv_pass;     /* the pass of the last attempt (priv_tried) */
-	bool priv_tried;
+	uint64_t priv_pass;     /* the pass it was sampled or last read */
+	uint64_t priv_gap;      /* passes until its next read */
 };
 
 struct workcache {
