@@ -19,6 +19,7 @@
 #   FI_FAULTS  which faults (default "KILL ENOSPC EROFS")
 #   FI_BPF     yes: the daemon loads its refusal capture (BPF, ~10 s a start
 #              under TCG); default no (no write-class call of its own)
+#   FI_TAG     guest J works in $BUILD/vm/faults.$FI_TAG$J (levels at once)
 #   OC_VM_SMP, OC_VM_MEM as for tests/vm/run.sh
 set -eu
 BUILD=${BUILD:-build}
@@ -40,7 +41,7 @@ while [ "$j" -lt "$JOBS" ]; do
 		"$TOP/tests/vm/scenarios/41-fault-injection.sh" > "$D/s$j/41-fault-injection.sh"
 	grep -q '^FI_LEVEL=full$' "$D/s$j/41-fault-injection.sh" ||
 		{ echo "bench/faults.sh: FI_LEVEL line not found" >&2; exit 1; }
-	OC_VM_WORK=$BUILD/vm/faults.$j OC_VM_SCENARIO_DIR=$D/s$j BUILD=$BUILD \
+	OC_VM_WORK=$BUILD/vm/faults.${FI_TAG:-}$j OC_VM_SCENARIO_DIR=$D/s$j BUILD=$BUILD \
 		nice -n 19 sh "$TOP/tests/vm/run.sh" fault-injection > "$D/out.$j" 2>&1 &
 	echo "$!" > "$D/pid.$j"
 	j=$((j + 1))
@@ -49,9 +50,9 @@ rc=0
 j=0
 while [ "$j" -lt "$JOBS" ]; do
 	wait "$(cat "$D/pid.$j")" || rc=1
-	echo "--- guest $j/$JOBS (console: $BUILD/vm/faults.$j/logs)"
+	echo "--- guest $j/$JOBS (console: $BUILD/vm/faults.${FI_TAG:-}$j/logs)"
 	grep -E '^(  INFO|PASS|FAIL|vm: boot)' "$D/out.$j" || tail -n 20 "$D/out.$j"
-	grep -h '^\[fault-injection\] BAD' "$BUILD/vm/faults.$j/logs/41-fault-injection.console.log" || true
+	grep -h '^\[fault-injection\] BAD' "$BUILD/vm/faults.${FI_TAG:-}$j/logs/41-fault-injection.console.log" || true
 	j=$((j + 1))
 done
 echo "faults: $(($(date +%s) - t0)) s wall; host: $(uptime)"

@@ -122,6 +122,7 @@ struct run {
 	pid_t tasks[MAX_TASKS], tgids[MAX_TASKS]; /* tgid 0: not read yet */
 	int ntasks;
 	unsigned long stops; /* seccomp stops, counted or not: the cost */
+	long opts;           /* the ptrace options */
 };
 
 /* NAMES into r->nrs; -1 on an unknown name. */
@@ -225,11 +226,13 @@ static void on_call(struct run *r, pid_t tid)
 {
 	struct user_regs_struct regs;
 	r->stops++;
-	if (!r->exec_seen || r->fired || ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
+	if (!r->exec_seen || r->fired)
 		return;
 	pid_t tg = task_tgid(r, tid);
+	if ((!r->all_procs && tg != child) || ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
+		return;
 	long nr = (long)regs.orig_rax;
-	if ((!r->all_procs && tg != child) || nr < 0 || nr >= MAX_NR)
+	if (nr < 0 || nr >= MAX_NR)
 		return;
 	if (r->only_write && !write_class(tid, &regs))
 		return;
@@ -251,6 +254,16 @@ static void on_call(struct run *r, pid_t tid)
 		perror("sysfault: PTRACE_SETREGS");
 }
 
+/* A process PROGRAM forked (the daemon's /proc reader): not counted, so
+ * its filter is suspended (CONFIG_CHECKPOINT_RESTORE): it makes no more
+ * stops, which cost most of a daemon run under TCG.  This suspends its
+ * own seccomp sandbox as well; sysfault tests the writes, not the
+ * sandbox.  Where the kernel refuses, it just stops as before. */
+static void other_process(const struct run *r, pid_t t)
+{
+	ptrace(PTRACE_SETOPTIONS, t, NULL, (void *)(r->opts | PTRACE_O_SUSPEND_SECCOMP));
+}
+
 static void trace_loop(struct run *r)
 {
 	for (;;) {
@@ -270,6 +283,8 @@ static void trace_loop(struct run *r)
 			continue;
 		int sig = WSTOPSIG(st), ev = st >> 16, deliver = 0;
 		int fresh = new_task(r, t);
+		if (fresh && sig == SIGSTOP && !r->all_procs && task_tgid(r, t) != child)
+			other_process(r, t);
 		if (ev == PTRACE_EVENT_SECCOMP)
 			on_call(r, t);
 		else if (ev == PTRACE_EVENT_EXEC && t == child)
@@ -356,9 +371,9 @@ int main(int argc, char **argv)
 	if (waitpid(child, &st, 0) != child || !WIFSTOPPED(st))
 		return 125;
 	new_task(&r, child);
-	long o = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+	r.opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 		 PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
-	if (ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)o) < 0)
+	if (ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)r.opts) < 0)
 		return 125;
 	signal(SIGTERM, forward);
 	signal(SIGINT, forward);
