@@ -781,6 +781,21 @@ static bool process_alive(int pid, uint64_t start, const void *arg)
 	return rc < 0 ? rc != -ENOENT : now == start; /* an unreadable one stays */
 }
 
+/* After lost events (and every full scan): the journal entries of processes
+ * whose exit events never came go too, or every loss would leave them for
+ * good (issue 13 item 4: bounded however many processes come and go). */
+static void forget_exited(struct daemon *d)
+{
+	int rc = journal_relock(&d->j);
+	if (rc == 0)
+		rc = apply_forget_exited(&d->c->roots, &d->j);
+	journal_unlock(&d->j);
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "state journal: dropping the entries of exited processes");
+	else if (rc > 0)
+		log_info("state journal: %d entries of processes that exited unseen dropped", rc);
+}
+
 static int observe(struct daemon *d, struct snapshot *s)
 {
 	const struct roots *r = &d->c->roots;
@@ -794,6 +809,7 @@ static int observe(struct daemon *d, struct snapshot *s)
 		d->stats.full_scans++;
 		/* exits the proc connector lost: their drift entries go now */
 		drift_prune(&d->drift, process_alive, r);
+		forget_exited(d);
 		return tracker_load(&d->tr, s);
 	}
 	int *pids = calloc(d->tr.n ? d->tr.n : 1, sizeof(*pids));
@@ -818,6 +834,9 @@ static void write_metrics(struct daemon *d, const struct snapshot *s, const stru
 		.smaps_read_ns_total = d->stats.smaps_ns,
 		.events_during_smaps_total = d->stats.events_during_smaps,
 		.fork_shares_total = d->stats.fork_shares,
+		.tracked = d->tr.n,
+		.drift_entries = d->drift.n,
+		.journal_entries = journal_live(&d->j),
 	};
 	struct report_in in = { .mode = RPT_STATUS, .pol = &d->pol, .snap = s, .plan = p,
 				.counters = &pc, .refusals = refusals_book(d) };

@@ -49,6 +49,12 @@ int restore_all(const struct roots *r, struct journal *j, struct restore_result 
  * pid now belongs to another process (pid + start time), in memory; the
  * next record or journal_save persists it.  Returns how many. */
 size_t apply_prune_exited(const struct roots *r, struct journal *j);
+/* The daemon's variant after lost proc connector events (their exits never
+ * came): each entry of a process that is gone or whose pid was reused is
+ * forgotten through a journal.pids line (journal_forget, no rewrite).  The
+ * caller holds the journal's lock.  The count forgotten, or the -errno of
+ * the first append that failed (the rest wait for the next resync). */
+int apply_forget_exited(const struct roots *r, struct journal *j);
 
 /* The cgroup a pid is in now (v2 path), for journaling attach. */
 /* End a service's disposable fork child (DESIGN invariant 10): sig sent

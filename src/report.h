@@ -28,6 +28,10 @@ struct prom_counters {
 	uint64_t smaps_read_ns_total;    /* the time those reads took */
 	uint64_t events_during_smaps_total; /* exec/fork events enforced while one ran */
 	uint64_t fork_shares_total;      /* DONTFORK shares taken from fork events */
+	/* gauges: the daemon's tables, bounded however many processes go by */
+	uint64_t tracked;                /* processes it tracks now */
+	uint64_t drift_entries;          /* written values it watches for drift */
+	uint64_t journal_entries;        /* live journal entries (originals to restore) */
 };
 
 struct report_in {

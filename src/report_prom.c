@@ -448,6 +448,12 @@ static void counters(FILE *out, const struct prom_counters *c)
 		  "Execs that joined a service (and were enforced) while a smaps read was running." },
 		{ "overcommitd_fork_dontfork_shares_total", "counter",
 		  "Fork events whose parent minus child VmData gave a DONTFORK share." },
+		{ "overcommitd_tracked_processes", "gauge",
+		  "Processes the daemon tracks (matched ones and their children)." },
+		{ "overcommitd_drift_entries", "gauge",
+		  "Values the daemon wrote and watches for drift." },
+		{ "overcommitd_journal_entries", "gauge",
+		  "Live journal entries: originals a restore would put back." },
 	};
 	single(out, &f[0], u64v(c->events_total));
 	single(out, &f[1], u64v(c->applied_total));
@@ -458,6 +464,9 @@ static void counters(FILE *out, const struct prom_counters *c)
 	single(out, &f[6], f64v((double)c->smaps_read_ns_total / 1e9));
 	single(out, &f[7], u64v(c->events_during_smaps_total));
 	single(out, &f[8], u64v(c->fork_shares_total));
+	single(out, &f[9], u64v(c->tracked));
+	single(out, &f[10], u64v(c->drift_entries));
+	single(out, &f[11], u64v(c->journal_entries));
 }
 
 /* Refusals of the kernel's commit check the daemon's capture saw (issue

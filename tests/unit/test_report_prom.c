@@ -370,7 +370,8 @@ static void daemon_counters(void **state)
 	struct world w;
 	world_init(&w);
 	struct prom_counters c = { .events_total = 20000, .applied_total = 7, .failed_total = 1,
-				   .resyncs_total = 2, .episodes_total = UINT64_MAX };
+				   .resyncs_total = 2, .episodes_total = UINT64_MAX,
+				   .tracked = 65, .drift_entries = 3, .journal_entries = 66 };
 	w.in.counters = &c;
 	char *out = render_checked(&w.in);
 	EXPECT(out, "# TYPE overcommitd_proc_events_total counter");
@@ -379,6 +380,10 @@ static void daemon_counters(void **state)
 	EXPECT(out, "overcommitd_daemon_actions_failed_total 1");
 	EXPECT(out, "overcommitd_resyncs_total 2");
 	EXPECT(out, "overcommitd_cow_episodes_total 18446744073709551615");
+	EXPECT(out, "# TYPE overcommitd_tracked_processes gauge");
+	EXPECT(out, "overcommitd_tracked_processes 65");
+	EXPECT(out, "overcommitd_drift_entries 3");
+	EXPECT(out, "overcommitd_journal_entries 66");
 	free(out);
 }
 
