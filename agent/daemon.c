@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "daemon_charges.h"
 #include "daemon_refusal.h"
+#include "daemon_scope.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -291,6 +292,8 @@ static void place_child(struct daemon *d, size_t svc, const struct proc_info *ch
 		childgroup_path(e->cgroup, e->fork_cgroup, sizeof(e->fork_cgroup));
 		if (enforce_plan(d, &p) > 0)
 			d->stats.children_placed++;
+	} else {
+		scope_consider(d, svc); /* a unit's group: systemd's to split */
 	}
 	plan_free(&p);
 }
@@ -303,6 +306,7 @@ static void cancel_episode(struct daemon *d, size_t svc)
 	struct episode *e = &d->ep[svc];
 	struct proc_info pi;
 	struct plan p = { 0 };
+	scope_cancel(d, svc);
 	e->active = false;
 	if (!e->fork_cgroup[0] || proc_read(&d->c->roots, e->child, &pi) < 0 ||
 	    pi.st.start_time != e->child_start)
@@ -323,6 +327,8 @@ static void sample_episodes(struct daemon *d)
 			continue;
 		episode_sample(e, m.anon / 1024 + leaf_anon_kb(d, i));
 		judge_child(d, i, &m, have_host ? &h : NULL);
+		if (e->unit[0] && e->scope == EP_SCOPE_NONE && !e->child_stopped)
+			scope_sample(d, i, child_budget_kb(d, i, e, &m));
 	}
 }
 
@@ -875,6 +881,8 @@ static void pass(struct daemon *d)
 		return;
 	}
 	d->cgroup2 = s.cgroup2;
+	d->cg_v2 = s.cg_hier == CG_HIER_V2;
+	scope_tick(d);
 	d->uid_min = s.uid_min;
 	d->last_pass_ms = now_ms(CLOCK_MONOTONIC);
 	refusals_tick(d);
@@ -1015,6 +1023,7 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	scope_stop(d); /* its answers still find the episodes */
 	if (d->j.sd.dfd >= 0)
 		learned_save(d, true);
 	if (d->pol.host.restore_on_exit && d->j.sd.dfd >= 0) {
@@ -1067,7 +1076,7 @@ static void read_signals(struct daemon *d)
 /* The events the loop waits for, one poll slot each. */
 enum poll_slot {
 	SLOT_SIGNAL, SLOT_PROCCONN, SLOT_TICK, SLOT_SAMPLE, SLOT_REFUSALS, SLOT_SMAPS, SLOT_READER,
-	NSLOTS
+	SLOT_BUS, NSLOTS
 };
 
 /* Exact charges landed: into the verdicts by a pass now, unless one ran
@@ -1097,12 +1106,13 @@ static void log_stopping(const struct daemon *d)
 {
 	log_info("stopping: %" PRIu64 " events, %" PRIu64 " resyncs, %" PRIu64 " applied, %" PRIu64
 		 " failed, %" PRIu64 " episodes, %" PRIu64 " fork children stopped (%" PRIu64
-		 " placed in their leaf), max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
+		 " placed in their leaf or scope, %" PRIu64 " in a scope), max exec->enforced %" PRIu64 " us, smaps reads %" PRIu64
 		 " (%" PRIu64 " us for %" PRIu64 " MiB) on the reader thread, %" PRIu64
 		 " unreadable; %" PRIu64 " execs joined during a read (max %" PRIu64 " us); %" PRIu64
 		 " fork shares",
 		 d->stats.events, d->stats.resyncs, d->stats.applied, d->stats.failed, d->stats.episodes,
-		 d->stats.children_stopped, d->stats.children_placed, d->stats.max_latency_ns / 1000,
+		 d->stats.children_stopped, d->stats.children_placed, d->stats.children_scoped,
+		 d->stats.max_latency_ns / 1000,
 		 d->stats.smaps_reads, d->stats.smaps_ns / 1000, d->stats.smaps_vm_kb / 1024,
 		 d->stats.smaps_failed, d->stats.events_during_smaps,
 		 d->stats.max_latency_during_smaps_ns / 1000, d->stats.fork_shares);
@@ -1178,7 +1188,9 @@ int cmd_run(const struct cli *c)
 			exit_code = EXIT_ERR;
 			break;
 		}
-		if (poll(fds, NSLOTS, -1) < 0) {
+		int timeout = -1;
+		scope_pollfd(&d, &fds[SLOT_BUS], &timeout); /* systemd's answers */
+		if (poll(fds, NSLOTS, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_errno(LOG_LVL_ERR, errno, "poll");
@@ -1190,6 +1202,7 @@ int cmd_run(const struct cli *c)
 			continue;
 		}
 		dispatch(&d, fds);
+		scope_dispatch(&d);
 	}
 	sd_notify(0, "STOPPING=1");
 	log_stopping(&d);

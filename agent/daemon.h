@@ -27,9 +27,12 @@ struct daemon_stats {
 	uint64_t fork_shares;                  /* DONTFORK shares from fork events */
 	uint64_t children_placed;   /* fork children moved into their own leaf group */
 	uint64_t children_stopped;  /* fork children ended so their main never pays */
+	uint64_t children_scoped;   /* fork children in a transient scope (systemd) */
 };
 
 struct rf_daemon; /* daemon_refusal.c */
+struct sdscope_bus; /* sdscope.c */
+struct scope_back; /* daemon_scope.c */
 struct smaps_reader; /* smapsreader.c */
 
 struct daemon {
@@ -52,6 +55,12 @@ struct daemon {
 	struct cand_list cand;      /* new mains beside a running instance, held back */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
+	bool cg_v2;                 /* the memory controller is on cgroup v2 */
+	/* fork children's transient scopes under systemd units (daemon_scope.c) */
+	struct sdscope_bus *bus;    /* NULL until the first scope is asked for */
+	struct scope_back *back;    /* cancelled children to move back */
+	size_t nback;
+	bool scope_warned;          /* a failure was logged (once) */
 	uint64_t passes;
 	uid_t uid_min;              /* login.defs UID_MIN: who may be acted on (trust.h) */
 	struct daemon_stats stats;

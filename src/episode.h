@@ -23,7 +23,12 @@ struct episode {
 	uint64_t over_ms;           /* monotonic ms the budget was first passed; 0 = not */
 	uint64_t child_start;       /* the child's start time (identity); 0 = unknown */
 	bool child_stopped;         /* overcommitd ended the child already */
+	/* under a systemd unit: the child's transient scope (sdscope.h) */
+	char unit[PROC_PATH_MAX];   /* the service's unit ("" = no scope wanted) */
+	unsigned char scope;        /* EP_SCOPE_*: where its request stands */
 };
+
+enum { EP_SCOPE_NONE, EP_SCOPE_PENDING, EP_SCOPE_PLACED, EP_SCOPE_FAILED };
 
 /* Why a fork child must go now, the main never (DESIGN invariant 10). */
 enum episode_verdict {

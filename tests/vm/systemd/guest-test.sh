@@ -125,6 +125,12 @@ if [ -f /oc/only-services ]; then
 	. /oc/guest-services.sh
 	finish
 fi
+# OC_VM_ONLY=scope (run.sh): the fork child's transient scope alone
+if [ -f /oc/only-scope ]; then
+	# shellcheck source=tests/vm/systemd/guest-scope.sh
+	. /oc/guest-scope.sh
+	finish
+fi
 
 # installing with the shipped recommend-only policy writes nothing
 check recommend-only "installing changed vm sysctls: $VM0 -> $(vm_values)" \
@@ -290,6 +296,10 @@ else
 	pass daemon-warnings
 fi
 info uptime "$(uptime_s) s before removal; daemon $(prop overcommitd.service ActiveEnterTimestamp)"
+
+# ------------------------------ the fork child's scope (issue 12 item 1)
+# shellcheck source=tests/vm/systemd/guest-scope.sh
+. /oc/guest-scope.sh
 
 # ---------------------------------------------- OOMPolicy (issue 11)
 # shellcheck source=tests/vm/systemd/guest-oompolicy.sh

@@ -28,6 +28,7 @@
 #   OC_VM_KERNEL, OC_VM_PVH   as for tests/vm/run.sh
 #   OC_VM_VERBOSE=1     print the guest journal tail even when all passed
 #   OC_VM_ONLY=services only the install and the real services (guest-services.sh)
+#   OC_VM_ONLY=scope    only the install and the fork child's scope (guest-scope.sh)
 # Nothing here touches this machine's /proc/sys or cgroups; debootstrap
 # writes only under $BUILD/vm/systemd (its chroot may start no service).
 set -eu
@@ -135,9 +136,12 @@ overlay() {
 	printf '#!/bin/sh\nexec /sbin/init "$@"\n' > "$st/init"
 	chmod 0755 "$st/init"
 	cp "$HERE/guest-test.sh" "$HERE/guest-ansible.sh" "$HERE/guest-refusal.sh" \
-		"$HERE/guest-oompolicy.sh" "$HERE/guest-services.sh" "$HERE/svcwatch.py" "$st/oc/"
+		"$HERE/guest-oompolicy.sh" "$HERE/guest-services.sh" "$HERE/svcwatch.py" \
+		"$HERE/guest-scope.sh" "$st/oc/"
 	# OC_VM_ONLY=services: install, then the real services alone
 	[ "${OC_VM_ONLY:-}" != services ] || : > "$st/oc/only-services"
+	# OC_VM_ONLY=scope: install, then the fork child's scope alone
+	[ "${OC_VM_ONLY:-}" != scope ] || : > "$st/oc/only-scope"
 	# the role and the test play (guest-ansible.sh)
 	mkdir -p "$st/oc/ansible"
 	cp -R "$TOP/packaging/ansible/roles" "$st/oc/ansible/"
