@@ -131,12 +131,14 @@ static int add_group(struct hostsnap *hs, size_t *cap, const char *path, const s
 	return 0;
 }
 
-/* Depth-first over the cgroup2 tree: every group with memory figures. */
+/* Depth-first over the memory controller's tree (v2, or v1's memory/):
+ * every group with memory figures, by its path in /proc/PID/cgroup. */
 static int walk_groups(const struct roots *r, struct hostsnap *hs, size_t *cap, const char *path,
 		       int depth)
 {
-	char dir[PATH_MAX];
-	if (path_join(dir, sizeof(dir), r->cgroupfs, path) < 0)
+	char rel[PATH_MAX], dir[PATH_MAX];
+	if (cg_group_rel(hs->hier, path, rel, sizeof(rel)) < 0 ||
+	    path_join(dir, sizeof(dir), r->cgroupfs, rel) < 0)
 		return 0; /* too long to read: not recorded */
 	DIR *d = opendir(dir);
 	if (!d)
@@ -174,7 +176,8 @@ int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs)
 		rc = vm_sysctls_read(r, &hs->vm);
 	if (rc < 0)
 		return rc;
-	hs->cgroup2 = cg_v2_memory_available(r);
+	hs->hier = cg_hierarchy(r);
+	hs->cgroup2 = hs->hier == CG_HIER_V2;
 	(void)uid_min_read(r, &hs->uid_min); /* malformed: the default, as live */
 	if (cpu_counts_read(r, &hs->cpus) < 0)
 		memset(&hs->cpus, 0, sizeof(hs->cpus));
@@ -184,7 +187,7 @@ int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs)
 	if (rc == 0)
 		rc = take_smaps(r, hs);
 	size_t cap = 0;
-	if (rc == 0 && hs->cgroup2)
+	if (rc == 0 && hs->hier != CG_HIER_NONE)
 		rc = walk_groups(r, hs, &cap, "/", 0);
 	if (rc < 0) {
 		hostsnap_free(hs);
@@ -217,8 +220,7 @@ static int doc_host(const struct obs_source *src, struct meminfo *mem, struct vm
 {
 	*mem = doc(src)->mem;
 	*vm = doc(src)->vm;
-	/* a snapshot records cgroup v2 groups only (a v1 host's: not recorded) */
-	*hier = doc(src)->cgroup2 ? CG_HIER_V2 : CG_HIER_NONE;
+	*hier = doc(src)->hier;
 	return 0;
 }
 

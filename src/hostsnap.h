@@ -62,6 +62,7 @@ struct hostsnap {
 	struct meminfo mem;
 	struct vm_sysctls vm;
 	bool cgroup2;                 /* cgroup2 with the memory controller */
+	enum cg_hier hier;            /* where the groups were read: v2, v1 or hybrid */
 	uid_t uid_min;                /* login.defs UID_MIN (trust rule) */
 	struct cpu_counts cpus;       /* per-CPU commit slack; 0 = unknown */
 	struct admin_facts admin;     /* admin reserve exemption facts */
@@ -77,8 +78,8 @@ struct hostsnap {
 };
 
 /* Read the host through the roots: meminfo, vm.* sysctls, every process's
- * cheap fields (never smaps; cmdline left out when redact), the cgroup2
- * memory figures of every group, the names of the uids seen.  Identity
+ * cheap fields (never smaps; cmdline left out when redact), the memory
+ * figures of every group (cgroup v2, or the v1 memory hierarchy), the names of the uids seen.  Identity
  * (hostname, kernel, taken_at) and learned data are the caller's.
  * Vanished processes are skipped.  Returns 0 or -errno. */
 int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs);

@@ -190,6 +190,7 @@ int hostsnap_format(const struct hostsnap *hs, char **json, size_t *len)
 	jsonval_put(root, "meminfo", fmt_meminfo(&hs->mem), &rc);
 	jsonval_put(root, "sysctls", fmt_sysctls(&hs->vm), &rc);
 	jsonval_put(cg, "v2_memory", json_object_new_boolean(hs->cgroup2), &rc);
+	jsonval_put(cg, "hierarchy", json_object_new_string(cg_hier_name(hs->hier)), &rc);
 	jsonval_put(cg, "groups", fmt_array(hs->cgroups, hs->ncgroups, sizeof(*hs->cgroups), mk_group, false),
 	    &rc);
 	jsonval_put(root, "cgroup", cg, &rc);
@@ -518,6 +519,27 @@ static int alloc_array(struct rd *r, json_object *o, const char *k, size_t max, 
 	return *out ? 0 : -ENOMEM;
 }
 
+/* "hierarchy": "v2" | "v1" | "hybrid" | "none"; absent in documents from
+ * before v1 groups were recorded: v2 or none, as "v2_memory" says. */
+static int read_hierarchy(struct rd *r, json_object *cg, struct hostsnap *hs)
+{
+	json_object *v;
+	hs->hier = hs->cgroup2 ? CG_HIER_V2 : CG_HIER_NONE;
+	if (!json_object_object_get_ex(cg, "hierarchy", &v))
+		return 0;
+	static const enum cg_hier all[] = { CG_HIER_V2, CG_HIER_V1, CG_HIER_HYBRID, CG_HIER_NONE };
+	const char *name = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, cg_hier_name(all[i])) != 0)
+			continue;
+		if ((all[i] == CG_HIER_V2) != hs->cgroup2)
+			return fail(r, "cgroup.hierarchy: \"%s\" disagrees with v2_memory", name);
+		hs->hier = all[i];
+		return 0;
+	}
+	return fail(r, "cgroup.hierarchy: not one of v2, v1, hybrid, none");
+}
+
 static int read_body(struct rd *r, json_object *root, struct hostsnap *hs)
 {
 	int rc = read_header(r, root, hs);
@@ -527,6 +549,8 @@ static int read_body(struct rd *r, json_object *root, struct hostsnap *hs)
 		rc = read_sysctls(r, root, &hs->vm);
 	json_object *cg = member(r, root, "cgroup", json_type_object, &rc), *arr;
 	get_bool(r, cg, "v2_memory", &hs->cgroup2, &rc);
+	if (rc == 0)
+		rc = read_hierarchy(r, cg, hs);
 	if (rc == 0 && (rc = alloc_array(r, cg, "groups", HOSTSNAP_MAX_CGROUPS, sizeof(*hs->cgroups),
 					 (void **)&hs->cgroups, &arr)) == 0 &&
 	    (rc = each(r, arr, "cgroup.groups", HOSTSNAP_MAX_CGROUPS, hs->cgroups,

@@ -261,7 +261,103 @@ static const struct {
 	  "\"processes\":[" PROC("1", "x", "") "]", NULL, "not JSON" },
 	{ "\"cgroup\":{\"v2_memory\":1,\"groups\":[]},\"users\":[],\"learned\":null,"
 	  "\"processes\":[]}", NULL, "v2_memory: missing or not a boolean" },
+	{ "\"cgroup\":{\"v2_memory\":true,\"hierarchy\":\"v1\",\"groups\":[]},\"users\":[],"
+	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.hierarchy: \"v1\" disagrees" },
+	{ "\"cgroup\":{\"v2_memory\":false,\"hierarchy\":\"v3\",\"groups\":[]},\"users\":[],"
+	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.hierarchy: not one of" },
+	{ "\"cgroup\":{\"v2_memory\":false,\"hierarchy\":1,\"groups\":[]},\"users\":[],"
+	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.hierarchy: not one of" },
 };
+
+/* A RHEL 8 style host: the memory controller on a v1 hierarchy, Redis in
+ * /overcommitd/redis (its /proc/PID/cgroup has v1 lines). */
+static char *v1_host(void)
+{
+	char *t = tt_make();
+	tt_add_host(t, NULL);
+	tt_add_proc(t, &(struct tt_proc){ .pid = 100, .comm = "redis-server", .ppid = 1,
+					  .start = 500, .uid = 0, .vm_data_kb = 600000 });
+	tt_write(t, "proc/100/cgroup", "7:memory:/overcommitd/redis\n3:cpu,cpuacct:/\n");
+	tt_write(t, "cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+	static const char *const groups[] = { "overcommitd", "overcommitd/redis" };
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "cgroup/memory/%s/memory.usage_in_bytes", groups[i]);
+		tt_write(t, rel, "52428800\n");
+		snprintf(rel, sizeof(rel), "cgroup/memory/%s/memory.stat", groups[i]);
+		tt_write(t, rel, "cache 0\nrss 0\ntotal_cache 4194304\ntotal_rss 48234496\n");
+		snprintf(rel, sizeof(rel), "cgroup/memory/%s/memory.soft_limit_in_bytes", groups[i]);
+		tt_write(t, rel, "268435456\n");
+		snprintf(rel, sizeof(rel), "cgroup/memory/%s/memory.limit_in_bytes", groups[i]);
+		tt_write(t, rel, "9223372036854771712\n");
+	}
+	return t;
+}
+
+static void v1_groups(void **state)
+{
+	(void)state;
+	char *t = v1_host();
+	struct hostsnap a, b;
+	char *doc;
+	round_trip(t, false, &a, &b, &doc);
+	assert_int_equal(b.hier, CG_HIER_V1);
+	assert_false(b.cgroup2);
+	assert_non_null(strstr(doc, "\"hierarchy\":\"v1\""));
+	assert_int_equal(b.ncgroups, 2);
+	assert_string_equal(b.cgroups[1].path, "/overcommitd/redis");
+	assert_int_equal(b.cgroups[1].m.anon, 48234496);
+	assert_int_equal(b.cgroups[1].m.high, 268435456);
+	assert_int_equal(b.cgroups[1].m.max, CG_UNLIMITED);
+	for (size_t i = 0; i < a.ncgroups; i++)
+		assert_memory_equal(&a.cgroups[i], &b.cgroups[i], sizeof(a.cgroups[i]));
+	/* what-if over the document sees what recommend sees on the host */
+	struct pol_service svc = { 0 };
+	svc.name = strdup("redis");
+	svc.match_comm.v = strdup("redis-server");
+	struct policy pol = { .svc = &svc, .nsvc = 1 };
+	struct roots r = fixture_roots(t);
+	struct obs_source src;
+	hostsnap_source(&b, &src);
+	struct snapshot live, fromdoc;
+	assert_int_equal(snapshot_take(&r, &pol, &live), 0);
+	assert_int_equal(snapshot_observe(&src, &pol, NULL, 0, &fromdoc), 0);
+	assert_int_equal(fromdoc.cg_hier, CG_HIER_V1);
+	assert_int_equal(live.cg_hier, fromdoc.cg_hier);
+	assert_int_equal(live.cgroup2, fromdoc.cgroup2);
+	assert_same_obs(&live.svc[0], &fromdoc.svc[0]);
+	assert_string_equal(fromdoc.svc[0].cgroup, "/overcommitd/redis");
+	assert_int_equal(fromdoc.svc[0].cg.anon, 48234496);
+	snapshot_free(&live);
+	snapshot_free(&fromdoc);
+	free(svc.name);
+	free(svc.match_comm.v);
+	free(doc);
+	hostsnap_free(&a);
+	hostsnap_free(&b);
+	tt_rm(t);
+}
+
+/* A document from before v1 groups were recorded has no "hierarchy". */
+static void hierarchy_absent(void **state)
+{
+	(void)state;
+	struct hostsnap a, b;
+	char *doc;
+	round_trip(SEED, false, &a, &b, &doc);
+	assert_int_equal(b.hier, CG_HIER_V2);
+	char *h = strstr(doc, ",\"hierarchy\":\"v2\"");
+	assert_non_null(h);
+	memmove(h, h + strlen(",\"hierarchy\":\"v2\""), strlen(h + strlen(",\"hierarchy\":\"v2\"")) + 1);
+	struct hostsnap c;
+	char err[256];
+	assert_int_equal(hostsnap_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.hier, CG_HIER_V2);
+	hostsnap_free(&c);
+	free(doc);
+	hostsnap_free(&a);
+	hostsnap_free(&b);
+}
 
 static void hostile_documents(void **state)
 {
@@ -337,6 +433,8 @@ int main(void)
 		cmocka_unit_test(seed_contents),
 		cmocka_unit_test(observe_equals_live),
 		cmocka_unit_test(hostile_documents),
+		cmocka_unit_test(v1_groups),
+		cmocka_unit_test(hierarchy_absent),
 		cmocka_unit_test(load_errors),
 		cmocka_unit_test(fleet_ranks_by_shortfall),
 	};
