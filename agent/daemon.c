@@ -693,6 +693,22 @@ static void confirm_candidate(struct daemon *d, int pid)
 	enforce_process(d, &o, &pi, 0);
 }
 
+/* An exec: its stat, then only what can decide a match (svc_match_fields)
+ * and, for a possible match, what its plan reads (oom_score_adj, cgroup).
+ * 1 = read, 0 = no service can take it and it is not tracked, -errno. */
+static int exec_read(struct daemon *d, int pid, struct proc_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	int rc = proc_read_opts(&d->c->roots, pid, PROC_READ_STAT, pi);
+	if (rc < 0)
+		return rc;
+	unsigned what = svc_match_fields(&d->pol, pi->st.comm);
+	if (what == 0)
+		return tracker_find(&d->tr, pid) ? 1 : 0; /* a tracked one may leave */
+	rc = proc_read_opts(&d->c->roots, pid, what | PROC_READ_OOM | PROC_READ_CGROUP, pi);
+	return rc < 0 ? rc : 1;
+}
+
 static void on_event(const struct pc_event *ev, void *arg)
 {
 	struct daemon *d = arg;
@@ -704,9 +720,9 @@ static void on_event(const struct pc_event *ev, void *arg)
 	case PC_EXEC:
 		if (ev->pid != ev->tgid)
 			return;
-		if (proc_read(r, ev->pid, &pi) < 0)
-			return; /* gone already: not an error */
 		workcache_forget(&d->wc, ev->pid); /* another program: read it afresh */
+		if (exec_read(d, ev->pid, &pi) <= 0)
+			return; /* gone already (not an error), or nothing to decide */
 		if (tracker_exec(&d->tr, &d->pol, d->uid_min, &pi, ev->ts_ns, &o) < 0) {
 			d->need_full = true;
 			return;

@@ -86,6 +86,24 @@ bool svc_matches(const struct pol_service *s, uid_t uid_min, const struct proc_i
 	return matches(s, &user, p) && trust_proc(&user, uid_min, p);
 }
 
+unsigned svc_match_fields(const struct policy *pol, const char *comm)
+{
+	unsigned what = 0;
+	for (size_t k = 0; k < pol->nsvc; k++) {
+		const struct pol_service *s = &pol->svc[k];
+		if (s->match_comm.v && strcmp(comm, s->match_comm.v) != 0)
+			continue; /* decided by the comm alone */
+		what |= PROC_READ_STATUS; /* the uid: match_user and the trust rule */
+		if (s->match_exe.v)
+			what |= PROC_READ_EXE;
+		if (s->match_unit.v)
+			what |= PROC_READ_CGROUP;
+		if (s->match_cmdline.v)
+			what |= PROC_READ_CMDLINE;
+	}
+	return what;
+}
+
 /* ---- the live source: the kernel through the roots ----------------------- */
 
 static int live_host(const struct obs_source *src, struct meminfo *mem, struct vm_sysctls *vm,

@@ -94,6 +94,13 @@ struct snapshot {
  * and p must run as a user the service may act on (trust.h). */
 bool svc_matches(const struct pol_service *s, uid_t uid_min, const struct proc_info *p);
 
+/* What must be read of a process whose comm is known (/proc/PID/stat)
+ * before svc_matches can decide for every service of pol: a PROC_READ_*
+ * mask, 0 when no service can match that comm.  The daemon reads the
+ * rest of an exec only when needed: most execs of a host match no
+ * service, and `exe` costs a round trip to the reader (privsep.h). */
+unsigned svc_match_fields(const struct policy *pol, const char *comm);
+
 /* Derive roles and instances from procs[] (matched first, nmatched of them,
  * then non-matched children): every matched process whose parent is not a
  * matched one is the main of an instance; a process whose parent is a main

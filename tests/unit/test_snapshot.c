@@ -538,6 +538,34 @@ static void matches_direct(void **state)
 	}
 }
 
+/* An exec reads what can decide a match for its comm, and nothing more. */
+static void match_fields(void **state)
+{
+	(void)state;
+	const struct svc_def d[] = {
+		{ "redis", "redis-server", "/usr/bin/redis-server", 0, 0, 0, 0 },
+		{ "pg", "postgres", 0, 0, "postgres", "*-D*", 0 },
+		{ "unit", 0, 0, "apache2.service", 0, 0, 0 },
+	};
+	struct policy one = mkpol(d, 1), all = mkpol(d, 3);
+	assert_int_equal(svc_match_fields(&one, "bash"), 0);
+	assert_int_equal(svc_match_fields(&one, "redis-server"), PROC_READ_STATUS | PROC_READ_EXE);
+	/* a service without match_comm may take any comm */
+	assert_int_equal(svc_match_fields(&all, "bash"), PROC_READ_STATUS | PROC_READ_CGROUP);
+	assert_int_equal(svc_match_fields(&all, "postgres"),
+			 PROC_READ_STATUS | PROC_READ_CGROUP | PROC_READ_CMDLINE);
+	/* what it reads is enough: the same verdict as with everything read */
+	struct proc_info p = { 0 };
+	snprintf(p.st.comm, sizeof(p.st.comm), "redis-server");
+	snprintf(p.exe, sizeof(p.exe), "/usr/bin/redis-server");
+	p.status.uid = p.status.euid = 102;
+	assert_true(svc_matches(&one.svc[0], 1000, &p));
+	p.exe[0] = '\0'; /* not read: never a match by exe */
+	assert_false(svc_matches(&one.svc[0], 1000, &p));
+	freepol(&one);
+	freepol(&all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +578,7 @@ int main(void)
 		cmocka_unit_test(cgroups),
 		cmocka_unit_test(host_errors),
 		cmocka_unit_test(matches_direct),
+		cmocka_unit_test(match_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
