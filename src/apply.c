@@ -119,15 +119,16 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 	if (ap_pin(r, a->pid, a->start_time, &t, "", res))
 		return 0;
 	int stop = 0;
-	if (ap_target_read(&t, cur, sizeof(cur)) == -ESRCH) {
+	int rc = ap_target_read(&t, cur, sizeof(cur));
+	if (rc == -ESRCH) {
 		ap_set(res, AP_SKIPPED, 0, "process %d exited", a->pid);
-	} else if (oom_changed_meanwhile(a, cur, want)) {
+	} else if (rc == 0 && oom_changed_meanwhile(a, cur, want)) {
 		/* the process set its own value since the plan read it (a
 		 * PostgreSQL backend right after fork): never written over */
 		ap_set(res, AP_SKIPPED, 0, "%s changed from %s to %s since it was read: left alone",
 		       t.name, a->current, cur);
-	} else if (ap_read_compare(&t, want, cur, sizeof(cur), res) == 0) {
-		int rc = ap_journal_pid(j, J_OOM_SCORE_ADJ, a->pid, a->start_time, cur);
+	} else if (ap_compare_read(&t, rc, want, cur, res) == 0) {
+		rc = ap_journal_pid(j, J_OOM_SCORE_ADJ, a->pid, a->start_time, cur);
 		if (rc == 0)
 			ap_write_checked(&t, cur, want, res);
 		else

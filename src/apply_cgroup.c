@@ -11,9 +11,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup_backend.h"
 #include "proc.h"
+#include "procfd.h"
 #include "util.h"
 
 int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size)
@@ -100,18 +102,82 @@ static void move_pid(const struct roots *r, const struct cgb *b, int pid, const 
 	ap_set(res, AP_DONE, 0, "process %d: %.100s -> %.100s", pid, from, to);
 }
 
-int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
-		     struct apply_result *res)
+/* The group of the process pinned by pfd (procfd.h): v2 reads its
+ * /proc/PID/cgroup through the fd; v1 asks libcgroup by pid, then the fd
+ * says whether that pid still named the pinned process.  -ESRCH: gone. */
+static int pinned_group(const struct roots *r, const struct cgb *b, int pfd, int pid, char *out,
+			size_t size)
 {
-	char cur[PROC_PATH_MAX], path[PATH_BUF];
-	struct cgb b;
-	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
-		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
-		       a->cgroup);
-		return 0;
+	char buf[8192];
+	int rc;
+	if (cg_hier_v1(b->hier)) {
+		rc = cgb_pid_group(b, r, pid, out, size);
+		if (rc == 0)
+			rc = procfd_read(pfd, "stat", buf, sizeof(buf));
+		return rc == -ENOENT ? -ESRCH : rc;
 	}
-	if (same_process(r, a->pid, a->start_time, res) || backend(r, &b, res) ||
-	    where_is(r, &b, a->pid, cur, sizeof(cur), res))
+	rc = procfd_read(pfd, "cgroup", buf, sizeof(buf));
+	if (rc == 0)
+		rc = proc_cgroup_parse(buf, out, size);
+	return rc < 0 ? rc : out[0] ? 0 : -ENODATA;
+}
+
+/* The exec path's move: the process pinned from the identity check to the
+ * read-back, which also proves the pid written still named it (a pid is
+ * not reused while its process lives).  1 = res filled. */
+static int move_pinned(const struct roots *r, const struct cgb *b, int pfd, int pid,
+		       const char *from, const char *to, struct apply_result *res)
+{
+	char now[PROC_PATH_MAX];
+	int rc = cgb_attach(b, to, pid);
+	if (rc == 0)
+		rc = pinned_group(r, b, pfd, pid, now, sizeof(now));
+	if (rc == -ESRCH)
+		return SET_1(res, AP_SKIPPED, 0, "process %d exited while it was moved", pid);
+	if (rc < 0)
+		return SET_1(res, AP_FAILED, rc, "move process %d to %.200s: %s", pid, to,
+			     strerror(-rc));
+	if (strcmp(now, to) != 0)
+		return SET_1(res, AP_FAILED, -EIO, "process %d is not in %.200s after the move", pid,
+			     to);
+	return SET_1(res, AP_DONE, 0, "process %d: %.100s -> %.100s", pid, from, to);
+}
+
+/* The pinned process's group before the move; 1 = res filled. */
+static int pinned_where(const struct roots *r, const struct cgb *b, int pfd, int pid, char *cur,
+			size_t size, struct apply_result *res)
+{
+	int rc = pinned_group(r, b, pfd, pid, cur, size);
+	if (rc == -ESRCH || rc == -ENOENT)
+		return SET_1(res, AP_SKIPPED, 0, "process %d exited", pid);
+	if (rc == -ENODATA)
+		return SET_1(res, AP_FAILED, -ENOTSUP, "process %d has no memory cgroup membership",
+			     pid);
+	if (rc < 0)
+		return SET_1(res, AP_FAILED, rc, "cgroup of process %d: %s", pid, strerror(-rc));
+	return 0;
+}
+
+/* The process pinned (procfd.h) or res filled (1): gone is skipped. */
+static int pin(const struct roots *r, int pid, uint64_t start, int *pfd, struct apply_result *res)
+{
+	int id = procfd_open(r, pid, start, pfd);
+	if (id < 0)
+		return SET_1(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
+	if (id != PROCFD_SAME)
+		return SET_1(res, AP_SKIPPED, 0, "process %d exited%s", pid,
+			     id == PROCFD_REUSED ? " (pid reused)" : "");
+	return 0;
+}
+
+/* Everything after the pin: where the process is, the group, the journal,
+ * the move. */
+static int attach_pinned(const struct roots *r, const struct action *a, int pfd,
+			 struct journal *j, struct apply_result *res)
+{
+	char cur[PROC_PATH_MAX];
+	struct cgb b;
+	if (backend(r, &b, res) || pinned_where(r, &b, pfd, a->pid, cur, sizeof(cur), res))
 		return 0;
 	if (strcmp(cur, a->cgroup) == 0) {
 		ap_set(res, AP_UNCHANGED, 0, "process %d already in %.200s", a->pid, a->cgroup);
@@ -130,8 +196,25 @@ int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journ
 		       rc == -EDQUOT ? "journal full" : strerror(-rc));
 		return rc == -EDQUOT ? 0 : rc; /* the cap fails this action only */
 	}
-	move_pid(r, &b, a->pid, cur, a->cgroup, res);
+	move_pinned(r, &b, pfd, a->pid, cur, a->cgroup, res);
 	return 0;
+}
+
+int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
+		     struct apply_result *res)
+{
+	char path[PATH_BUF];
+	int pfd;
+	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
+		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
+		       a->cgroup);
+		return 0;
+	}
+	if (pin(r, a->pid, a->start_time, &pfd, res))
+		return 0;
+	int rc = attach_pinned(r, a, pfd, j, res);
+	close(pfd);
+	return rc;
 }
 
 /* Does group exist on b's hierarchy?  1 = no (res: skipped with what). */

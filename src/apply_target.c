@@ -169,6 +169,15 @@ void ap_write_checked(const struct target *t, const char *cur, const char *want,
 		       why);
 		return;
 	}
+	if (t->pinned) {
+		/* oom_score_adj through the pinned fd: the kernel keeps what a
+		 * successful write() gave it (-1000..1000, checked above), and
+		 * the fd reached the process the identity check saw; a
+		 * read-back would cost the exec path a file operation for
+		 * nothing */
+		ap_set(res, AP_DONE, 0, "%s: %s -> %s", t->name, cur, want);
+		return;
+	}
 	char back[AP_VAL_MAX];
 	bool eq = false;
 	rc = ap_target_read(t, back, sizeof(back));
@@ -192,7 +201,12 @@ void ap_write_checked(const struct target *t, const char *cur, const char *want,
 int ap_read_compare(const struct target *t, const char *want, char *cur, size_t size,
 			struct apply_result *res)
 {
-	int rc = ap_target_read(t, cur, size);
+	return ap_compare_read(t, ap_target_read(t, cur, size), want, cur, res);
+}
+
+int ap_compare_read(const struct target *t, int rc, const char *want, const char *cur,
+		    struct apply_result *res)
+{
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "read %s: %s", t->name, strerror(-rc));
 		return -1;

@@ -63,10 +63,14 @@ int ap_val_canon(enum vtype t, const char *s, char *out, size_t size);
  * (cur filled), -1 = failed (res filled). */
 int ap_read_compare(const struct target *t, const char *want, char *cur, size_t size,
 		    struct apply_result *res);
+/* The same for a value already read: rc is that read's result. */
+int ap_compare_read(const struct target *t, int rc, const char *want, const char *cur,
+		    struct apply_result *res);
 /* A memory target that cannot be written (no unit, no libcgroup for this
  * tree): 1 and res filled, before anything is journaled. */
 int ap_memory_unwritable(const struct target *t, struct apply_result *res);
-/* Write want (canonical) and read it back; fills res. ESRCH = process gone. */
+/* Write want (canonical) and read it back (not a pinned process's
+ * oom_score_adj: see there); fills res. ESRCH = process gone. */
 void ap_write_checked(const struct target *t, const char *cur, const char *want,
 		      struct apply_result *res);
 /* Put back one journaled original: read, compare, write, read back. */

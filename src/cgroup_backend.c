@@ -59,7 +59,7 @@ static bool same_dir(const char *a, const char *b)
 	return strcmp(ra, rb) == 0;
 }
 
-int cgb_open(const struct roots *r, struct cgb *b)
+static int backend_open(const struct roots *r, struct cgb *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->hier = cg_hierarchy(r);
@@ -81,6 +81,30 @@ int cgb_open(const struct roots *r, struct cgb *b)
 	if (rc < 0)
 		return rc;
 	return same_dir(want, b->mount) ? 0 : -EXDEV;
+}
+
+/* The answer for a cgroupfs is kept once found (libcgroup's own view of
+ * the mounts is fixed at cgroup_init too): every attach of the exec path
+ * asked again, ~10 file operations (hierarchy probe, two realpaths),
+ * 2.2 ms of a 57 ms exec->enforced p50 in the guest (BENCHMARKS.md). */
+int cgb_open(const struct roots *r, struct cgb *b)
+{
+	static struct {
+		bool ok;
+		char cgroupfs[PATH_BUF];
+		struct cgb b;
+	} known;
+	if (known.ok && strcmp(known.cgroupfs, r->cgroupfs) == 0) {
+		*b = known.b;
+		return 0;
+	}
+	int rc = backend_open(r, b);
+	if (rc == 0 && strlen(r->cgroupfs) < sizeof(known.cgroupfs)) {
+		snprintf(known.cgroupfs, sizeof(known.cgroupfs), "%s", r->cgroupfs);
+		known.b = *b;
+		known.ok = true;
+	}
+	return rc;
 }
 
 /* A struct cgroup for group with the memory controller (and one value). */
@@ -181,6 +205,19 @@ static int create_level(const char *level, const char *from, struct journal *j, 
 	return rc;
 }
 
+/* The group is there with the memory controller: on v2 its
+ * cgroup.controllers lists memory only when every level above enabled it. */
+static bool group_ready(const struct cgb *b, const char *group)
+{
+	char path[PATH_BUF], list[1024];
+	if (group_file(b, group, NULL, path, sizeof(path)) < 0 || !dir_exists(path))
+		return false;
+	if (b->hier != CG_HIER_V2)
+		return true; /* v1: nothing to enable on the way */
+	return group_file(b, group, "cgroup.controllers", path, sizeof(path)) == 0 &&
+	       read_file(path, list, sizeof(list)) >= 0 && cgb_list_has_memory(list);
+}
+
 int cgb_ensure_group(const struct cgb *b, const char *group, const char *from,
 		     struct journal *j, bool *journal_failed)
 {
@@ -189,6 +226,8 @@ int cgb_ensure_group(const struct cgb *b, const char *group, const char *from,
 	*journal_failed = false;
 	if (group[0] != '/' || len >= sizeof(level))
 		return -EINVAL;
+	if (group_ready(b, group))
+		return 0; /* every exec after the first: two file operations, not 2 per level */
 	for (size_t i = 1; i <= len; i++) {
 		if ((i < len && group[i] != '/') || group[i - 1] == '/')
 			continue; /* inside a name, "//" or a trailing slash */
