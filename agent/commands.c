@@ -117,6 +117,7 @@ static int observe_and_plan(const struct cli *c, struct session *s)
 	if (fst.smaps_failed)
 		log_debug("%u main process%s' smaps unreadable: fork charges are estimates",
 			 fst.smaps_failed, fst.smaps_failed == 1 ? "" : "es");
+	state_note_originals(c, &s->snap);
 	struct learn_estimate *est = learned_estimates(c, &s->pol, &s->snap);
 	rc = plan_build(&s->pol, &s->snap, est, &s->plan);
 	free(est);

@@ -28,6 +28,7 @@
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
+#include "mainorig.h"
 #include "meminfo.h"
 #include "oomconflict.h"
 #include "plan.h"
@@ -456,32 +457,6 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	return done;
 }
 
-/* A main's oom_score_adj before overcommitd first wrote it (the journal
- * keeps it for restore): a child forked before that write inherited it. */
-static int main_original(const struct daemon *d, int pid, uint64_t start)
-{
-	char key[24];
-	int64_t v;
-	snprintf(key, sizeof(key), "%d", pid);
-	const struct jentry *e = journal_find(&d->j, J_OOM_SCORE_ADJ, key);
-	if (!e || (e->start_time && start && e->start_time != start) ||
-	    parse_i64(e->original, -1000, 1000, &v) < 0)
-		return OOM_ORIG_UNKNOWN;
-	return (int)v;
-}
-
-/* Each instance's main: its value before overcommitd wrote it. */
-static void note_originals(const struct daemon *d, struct snapshot *s)
-{
-	for (size_t i = 0; i < s->nsvc; i++) {
-		struct svc_obs *o = &s->svc[i];
-		for (size_t k = 0; o->inst && k < o->ninst; k++) {
-			const struct proc_info *m = &o->procs[o->inst[k].main];
-			o->inst[k].main_orig_adj = main_original(d, m->pid, m->st.start_time);
-		}
-	}
-}
-
 /* A child of a main that already holds a value of its own (a PostgreSQL
  * backend wrote PG_OOM_ADJUST_VALUE right after fork): a conflict with
  * the policy, logged once per service; its value is left alone.  The
@@ -494,7 +469,7 @@ static bool child_set_own(struct daemon *d, const struct tr_out *o, const struct
 	    !oom_child_self_set(ps, pi->oom_score_adj, INT32_MIN, OOM_ORIG_UNKNOWN) ||
 	    proc_read_opts(&d->c->roots, o->inst, PROC_READ_STAT | PROC_READ_OOM, &m) < 0 ||
 	    !oom_child_self_set(ps, pi->oom_score_adj, m.oom_score_adj,
-				main_original(d, o->inst, m.st.start_time)))
+				mainorig_of(&d->j, o->inst, m.st.start_time)))
 		return false;
 	if (drift_oom_conflict(&d->drift, ps->name, ROLE_CHILD))
 		log_warn("conflict: %s sets its own oom_score_adj for its children of the main: pid "
@@ -910,7 +885,7 @@ static void pass(struct daemon *d)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
 	struct learn_estimate *est = estimates(d, &s);
 	struct plan p;
-	note_originals(d, &s);
+	mainorig_note(&d->j, &s);
 	rc = plan_build(&d->pol, &s, est, &p);
 	free(est);
 	if (rc == 0) {

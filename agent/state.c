@@ -9,6 +9,7 @@
 #include "bootid.h"
 #include "learn.h"
 #include "log.h"
+#include "mainorig.h"
 
 static void say_refused(const char *what, int rc, const struct statedir *sd)
 {
@@ -74,4 +75,24 @@ int state_learned_load(const struct cli *c, struct svc_learning **out, size_t *n
 	}
 	statedir_close(&sd);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+void state_note_originals(const struct cli *c, struct snapshot *s)
+{
+	char boot[JOURNAL_BOOT_ID_MAX];
+	struct journal j;
+	if (boot_id_read(&c->roots, boot, sizeof(boot)) < 0)
+		return; /* per-process entries mean nothing without this boot's id */
+	int rc = journal_open(c->state_dir, boot, JOURNAL_READ_ONLY, &j);
+	if (rc == 0) {
+		mainorig_note(&j, s);
+	} else if (rc == -EACCES) {
+		log_debug("state journal %s not readable: mains' earlier oom_score_adj not shown",
+			  j.path);
+	} else {
+		char what[4200];
+		snprintf(what, sizeof(what), "state journal %s", j.path);
+		say_refused(what, rc, &j.sd);
+	}
+	journal_close(&j);
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "journal.h"
 #include "learn.h"
+#include "snapshot.h"
 
 /* journal_open for c->state_dir with the boot id read through c->roots;
  * logs why on failure (refusal, corrupt file) and warns about a journal
@@ -15,5 +16,10 @@ int state_journal_open(const struct cli *c, unsigned flags, struct journal *j);
 /* learned.json from the state directory, read-only (one-shot commands):
  * NULL/0 when missing or refused (refusal logged). */
 int state_learned_load(const struct cli *c, struct svc_learning **out, size_t *n);
+/* Each instance main's oom_score_adj before overcommitd wrote it, from the
+ * journal read-only (a shared lock, nothing created or written), into s.
+ * A journal refused or corrupt is said; one this user may not read
+ * (EACCES: not root) is passed over quietly. */
+void state_note_originals(const struct cli *c, struct snapshot *s);
 
 #endif

@@ -440,12 +440,13 @@ int journal_open(const char *state_dir, const char *boot_id, unsigned flags, str
 	if (rc < 0)
 		return rc;
 	snprintf(j->boot_id, sizeof(j->boot_id), "%s", boot_id);
-	rc = statedir_open(state_dir, flags & JOURNAL_CREATE, &j->sd);
-	if (rc == -ENOENT && !(flags & JOURNAL_CREATE))
+	bool ro = flags & JOURNAL_READ_ONLY;
+	rc = statedir_open(state_dir, !ro && (flags & JOURNAL_CREATE), &j->sd);
+	if (rc == -ENOENT && (ro || !(flags & JOURNAL_CREATE)))
 		return 0; /* no state directory: nothing was ever changed */
 	if (rc == 0)
-		rc = statedir_lock(&j->sd);
-	if (rc == 0) {
+		rc = ro ? statedir_lock_shared(&j->sd) : statedir_lock(&j->sd);
+	if (rc == 0 && !ro) {
 		int cl = statedir_clean(&j->sd, JOURNAL_FILE);
 		rc = cl < 0 ? cl : 0;
 	}

@@ -68,7 +68,11 @@ struct journal {
 	size_t pids_size;     /* journal.pids: its size as last read or written */
 };
 
-enum { JOURNAL_CREATE = 1 }; /* journal_open: create the state directory */
+enum {
+	JOURNAL_CREATE = 1,    /* journal_open: create the state directory */
+	JOURNAL_READ_ONLY = 2, /* a reader (the one-shot reports): a shared lock, nothing
+	                          created or removed; do not record, forget or save */
+};
 
 /* Open the trusted state directory, take its lock (waits) and load
  * journal.json; a missing file (or directory) is an empty journal.

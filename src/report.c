@@ -9,6 +9,7 @@
 
 #include "escape.h"
 #include "jsonval.h"
+#include "oomconflict.h"
 #include "util.h"
 
 #define KB(v) fmt_kb((v), (char[24]){ 0 }, 24)
@@ -85,6 +86,25 @@ static void text_workers(FILE *out, const struct svc_obs *o, const struct svc_ev
 	fputc('\n', out);
 }
 
+/* The instance whose main is the service's main (NULL when not running). */
+static const struct svc_inst *main_inst(const struct svc_obs *o)
+{
+	for (size_t k = 0; o->inst && k < o->ninst; k++)
+		if ((long)o->inst[k].main == (long)o->main_idx)
+			return &o->inst[k];
+	return NULL;
+}
+
+/* " (-900 before overcommitd)": the journal's original of a main that
+ * overcommitd wrote; "" when it never did (or the journal was not read). */
+static const char *orig_note(const struct svc_inst *in, char *buf, size_t size)
+{
+	if (!in || in->main_orig_adj == OOM_ORIG_UNKNOWN)
+		return "";
+	snprintf(buf, size, " (%d before overcommitd)", in->main_orig_adj);
+	return buf;
+}
+
 static void text_services(FILE *out, const struct report_in *in)
 {
 	const struct snapshot *s = in->snap;
@@ -102,8 +122,10 @@ static void text_services(FILE *out, const struct report_in *in)
 			o->nprocs == 1 ? "" : "es", e->forks, e->forks == 1 ? "" : "ren",
 			o->cgroup[0] ? esc_str(o->cgroup, cg, sizeof(cg)) : "(none)",
 			o->own_cgroup ? "" : " (not its own)");
-		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d\n",
-			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj);
+		char was[48];
+		fprintf(out, "      commit %s, anon %s, COW amplification %.2f, oom_score_adj %d%s\n",
+			KB(e->commit_kb), KB(e->anon_kb), e->cow_amplification, m->oom_score_adj,
+			orig_note(main_inst(o), was, sizeof(was)));
 		if (o->ninst > 1 || e->workers > 0)
 			fprintf(out, "      %zu instance%s; %zu worker%s, %s of commit each, %s in all "
 				     "(service total %s)\n",
@@ -113,10 +135,11 @@ static void text_services(FILE *out, const struct report_in *in)
 		if (e->workers > 0)
 			text_workers(out, o, e);
 		for (size_t k = 0; o->ninst > 1 && k < o->ninst; k++)
-			fprintf(out, "      instance pid %d: commit %s, %zu child%s, oom_score_adj %d\n",
+			fprintf(out, "      instance pid %d: commit %s, %zu child%s, oom_score_adj %d%s\n",
 				o->procs[o->inst[k].main].pid, KB(o->inst[k].commit_kb),
 				o->inst[k].nchildren, o->inst[k].nchildren == 1 ? "" : "ren",
-				o->procs[o->inst[k].main].oom_score_adj);
+				o->procs[o->inst[k].main].oom_score_adj,
+				orig_note(&o->inst[k], was, sizeof(was)));
 		fprintf(out, "      fork needs %s of commit (%s): %s now (headroom %s",
 			KB(e->fork.need_kb), charge_basis_name(e->fork.basis),
 			verdict_word(e->fork.verdict), SKB(e->fork.headroom_kb));
@@ -233,6 +256,16 @@ static json_object *json_host(const struct report_in *in)
 }
 
 
+/* The main's oom_score_adj before overcommitd wrote it (the journal's
+ * original), null when overcommitd never wrote it or it is not known. */
+static void put_orig(json_object *x, const struct svc_inst *in, int *rc)
+{
+	if (in && in->main_orig_adj != OOM_ORIG_UNKNOWN)
+		jsonval_put(x, "oom_score_adj_original", json_object_new_int(in->main_orig_adj), rc);
+	else
+		put_null(x, "oom_score_adj_original", rc);
+}
+
 /* Instances and long-lived children: each main with its children;
  * workers, their commit (each fork charged its parent's), look-alikes left alone. */
 static void instances_json(json_object *j, const struct svc_obs *o, const struct svc_eval *e,
@@ -253,7 +286,9 @@ static void instances_json(json_object *j, const struct svc_obs *o, const struct
 		jsonval_put(x, "commit_kb", json_object_new_int64((int64_t)in->commit_kb), rc);
 		jsonval_put(x, "oom_score_adj", json_object_new_int(o->procs[in->main].oom_score_adj),
 			    rc);
+		put_orig(x, in, rc);
 	}
+	put_orig(j, main_inst(o), rc); /* the service's main */
 	jsonval_put(j, "instances", json_object_new_int64((int64_t)o->ninst), rc);
 	jsonval_put(j, "instance_list", arr, rc);
 	jsonval_put(j, "forks_failing", json_object_new_int64((int64_t)e->forks_failing), rc);

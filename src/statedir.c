@@ -134,6 +134,28 @@ void statedir_close(struct statedir *sd)
 	sd->dfd = -1;
 }
 
+int statedir_lock_shared(struct statedir *sd)
+{
+	if (sd->lockfd >= 0)
+		return 0;
+	/* O_NONBLOCK: a FIFO in its place must not hang the reader */
+	int fd = openat(sd->dfd, STATEDIR_LOCK_FILE,
+			O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(sd->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+	}
+	sd->lockfd = fd;
+	return 0;
+}
+
 int statedir_lock(struct statedir *sd)
 {
 	if (sd->lockfd >= 0)

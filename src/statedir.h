@@ -29,6 +29,10 @@ int statedir_open(const char *path, bool create, struct statedir *sd);
 void statedir_close(struct statedir *sd);
 
 /* Exclusive flock on STATEDIR_LOCK_FILE; waits.  Unlock is idempotent. */
+/* A shared lock for a reader that writes nothing (the one-shot reports):
+ * the lock file is opened read-only and never created (none: the directory
+ * itself is locked), so writers' replacements are not seen half done. */
+int statedir_lock_shared(struct statedir *sd);
 int statedir_lock(struct statedir *sd);
 void statedir_unlock(struct statedir *sd);
 

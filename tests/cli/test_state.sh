@@ -185,6 +185,51 @@ sed 's/^memory_high = auto$/memory_high = off/' "$T/pol/60-redis.ini" >"$T/pol/6
 mv "$T/pol/61.tmp" "$T/pol/60-redis.ini"
 chmod 0644 "$T/pol/60-redis.ini"
 
+# ---- issue 11: the one-shot reports read the journal for mains' originals ------
+# Debian starts its server at -900; apply writes the main -500 (the journal
+# keeps -900); a child forked just before that write still holds the
+# inherited -900.  With the journal read (read-only), recommend shows the
+# main's -900 and plans the child's value; without it the child's -900
+# looks like a value the service set itself (a conflict).
+fresh
+echo -900 >"$T/host/proc/100/oom_score_adj"
+echo -900 >"$T/host/proc/101/oom_score_adj"
+# shellcheck disable=SC2086
+"$BIN" apply $P $R >/dev/null 2>&1
+echo -900 >"$T/host/proc/101/oom_score_adj" # forked before the main's write
+ls -l --time-style=+%s "$S" >"$T/orig.ls0"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/orig.json" 2>"$T/orig.err"
+# shellcheck disable=SC2086
+"$BIN" status $P $R >"$T/orig.txt" 2>&1
+ls -l --time-style=+%s "$S" >"$T/orig.ls1"
+check "journal originals: recommend reports the main's -900 before overcommitd" \
+	[ "$(jq_py "$T/orig.json" "$svc[\"oom_score_adj_original\"]")" = -900 ]
+check "journal originals: per instance too" \
+	[ "$(jq_py "$T/orig.json" "$svc[\"instance_list\"][0][\"oom_score_adj_original\"]")" = -900 ]
+check "journal originals: status says it" grep -q 'oom_score_adj -500 (-900 before overcommitd)' "$T/orig.txt"
+check "journal originals: the child's inherited -900 is no conflict" \
+	[ "$(jq_py "$T/orig.json" "len([r for r in d[\"risks\"] if r[\"kind\"] == \"oom_score_adj_conflict\"])")" = 0 ]
+check "journal originals: the child's value is planned" \
+	[ "$(jq_py "$T/orig.json" "[a[\"desired\"] for a in d[\"actions\"] if a.get(\"pid\") == 101 and a[\"kind\"] == \"oom_score_adj\"]")" = "['800']" ]
+check "journal originals: read-only (the state directory unchanged)" cmp -s "$T/orig.ls0" "$T/orig.ls1"
+check "journal originals: nothing said" [ ! -s "$T/orig.err" ]
+# without the journal: the same child reads as the service's own value
+mv "$S" "$T/state.away"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/noj.json" 2>/dev/null
+check "no journal: no original (null)" [ "$(jq_py "$T/noj.json" "$svc[\"oom_score_adj_original\"]")" = None ]
+check "no journal: the inherited -900 is taken for the service's own (why the journal is read)" \
+	[ "$(jq_py "$T/noj.json" "len([r for r in d[\"risks\"] if r[\"kind\"] == \"oom_score_adj_conflict\"])")" = 1 ]
+mv "$T/state.away" "$S"
+# a journal anyone may write: refused (said), the report goes on without it
+chmod 0666 "$S/journal.json"
+# shellcheck disable=SC2086
+"$BIN" recommend --format json $P $R >"$T/bad.json" 2>"$T/bad.err"
+check "journal mode 0666: recommend says it is refused" grep -q 'journal.json refused' "$T/bad.err"
+check "journal mode 0666: no original used" [ "$(jq_py "$T/bad.json" "$svc[\"oom_score_adj_original\"]")" = None ]
+chmod 0600 "$S/journal.json"
+
 # ---- items 6, 10: planted temp-file symlinks and kill -9 leftovers ----------------
 fresh
 mkdir -p "$S"
