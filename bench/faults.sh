@@ -19,6 +19,7 @@
 #   FI_FAULTS  which faults (default "KILL ENOSPC EROFS")
 #   FI_BPF     yes: the daemon loads its refusal capture (BPF, ~10 s a start
 #              under TCG); default no (no write-class call of its own)
+#   FI_KORDER  asc (default) or desc: call numbers from the last down
 #   FI_TAG     guest J works in $BUILD/vm/faults.$FI_TAG$J (levels at once)
 #   OC_VM_SMP, OC_VM_MEM as for tests/vm/run.sh
 set -eu
@@ -30,14 +31,15 @@ CMDS=${FI_CMDS:-apply restore daemon}
 FAULTS=${FI_FAULTS:-KILL ENOSPC EROFS}
 D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
-echo "faults: $JOBS guests, commands '$CMDS', faults '$FAULTS', BPF ${FI_BPF:-no}; host: $(uptime)"
+echo "faults: $JOBS guests, commands '$CMDS', faults '$FAULTS', BPF ${FI_BPF:-no}, order ${FI_KORDER:-asc}; host: $(uptime)"
 t0=$(date +%s)
 j=0
 while [ "$j" -lt "$JOBS" ]; do
 	mkdir -p "$D/s$j"
 	sed "s/^FI_LEVEL=ci\$/FI_LEVEL=full/; s/^# vm-timeout: .*/# vm-timeout: 9000/;
 		s|^FI_SHARD=.*|FI_SHARD=$j/$JOBS|; s/^FI_CMDS=.*/FI_CMDS=\"$CMDS\"/;
-		s/^FI_FAULTS=.*/FI_FAULTS=\"$FAULTS\"/; s/^FI_BPF=.*/FI_BPF=${FI_BPF:-no}/" \
+		s/^FI_FAULTS=.*/FI_FAULTS=\"$FAULTS\"/; s/^FI_BPF=.*/FI_BPF=${FI_BPF:-no}/;
+		s/^FI_KORDER=.*/FI_KORDER=${FI_KORDER:-asc}/" \
 		"$TOP/tests/vm/scenarios/41-fault-injection.sh" > "$D/s$j/41-fault-injection.sh"
 	grep -q '^FI_LEVEL=full$' "$D/s$j/41-fault-injection.sh" ||
 		{ echo "bench/faults.sh: FI_LEVEL line not found" >&2; exit 1; }

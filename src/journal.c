@@ -450,6 +450,10 @@ int journal_open(const char *state_dir, const char *boot_id, unsigned flags, str
 		int cl = statedir_clean(&j->sd, JOURNAL_FILE);
 		rc = cl < 0 ? cl : 0;
 	}
+	/* a killed daemon's learned.json/refusals.json temps: best effort, one
+	 * that cannot go now goes at the next open, never blocking a restore */
+	if (rc == 0)
+		(void)statedir_clean_gone(&j->sd);
 	if (rc == 0)
 		rc = load(j);
 	if (rc < 0)

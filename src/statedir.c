@@ -7,6 +7,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,22 +325,35 @@ int statedir_write(struct statedir *sd, const char *name, const char *data, size
 	return fsync(sd->dfd) < 0 ? -errno : 0;
 }
 
-/* name.tmp.<digits>, exactly */
-static bool is_leftover(const char *ent, const char *name)
+/* The pid in a name.tmp.<digits> entry (name NULL: any name); 0 if the
+ * entry is not one, -1 if its digits are no pid. */
+static long leftover_pid(const char *ent, const char *name)
 {
-	size_t nl = strlen(name), sl = strlen(TMP_SUFFIX);
-	if (strncmp(ent, name, nl) != 0 || strncmp(ent + nl, TMP_SUFFIX, sl) != 0)
-		return false;
-	const char *d = ent + nl + sl;
+	const char *suf = strstr(ent, TMP_SUFFIX);
+	if (!suf || suf == ent || (name && (strlen(name) != (size_t)(suf - ent) ||
+					   strncmp(ent, name, strlen(name)) != 0)))
+		return 0;
+	const char *d = suf + strlen(TMP_SUFFIX);
 	if (!*d)
-		return false;
-	for (; *d; d++)
+		return 0;
+	long pid = 0;
+	for (; *d; d++) {
 		if (!isdigit((unsigned char)*d))
-			return false;
-	return true;
+			return 0;
+		pid = pid > INT_MAX / 10 ? INT_MAX : pid * 10 + (*d - '0');
+	}
+	return pid > 0 && pid < INT_MAX ? pid : -1;
 }
 
-int statedir_clean(struct statedir *sd, const char *name)
+/* Is the writer that named a temp file after its pid gone? */
+static bool writer_gone(long pid)
+{
+	return pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* name.tmp.<digits> leftovers (name NULL: of any file, then only those
+ * whose writer is gone) removed; the count or -errno. */
+static int clean(struct statedir *sd, const char *name)
 {
 	int fd = openat(sd->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -351,7 +367,8 @@ int statedir_clean(struct statedir *sd, const char *name)
 	int removed = 0, rc = 0;
 	struct dirent *de;
 	while ((de = readdir(dir)) != NULL) {
-		if (!is_leftover(de->d_name, name))
+		long pid = leftover_pid(de->d_name, name);
+		if (pid == 0 || (!name && (pid < 0 || !writer_gone(pid))))
 			continue;
 		if (unlinkat(sd->dfd, de->d_name, 0) < 0) {
 			if (errno != ENOENT && rc == 0)
@@ -362,4 +379,14 @@ int statedir_clean(struct statedir *sd, const char *name)
 	}
 	closedir(dir);
 	return rc < 0 ? rc : removed;
+}
+
+int statedir_clean(struct statedir *sd, const char *name)
+{
+	return clean(sd, name);
+}
+
+int statedir_clean_gone(struct statedir *sd)
+{
+	return clean(sd, NULL);
 }

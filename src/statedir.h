@@ -53,4 +53,10 @@ int statedir_write(struct statedir *sd, const char *name, const char *data, size
  * directory.  Returns how many were removed or -errno. */
 int statedir_clean(struct statedir *sd, const char *name);
 
+/* The same for every file of the directory, but only where the writer
+ * (the pid in the temp name) is gone: learned.json and refusals.json are
+ * replaced by the daemon without the lock, so a running daemon's temp
+ * stays.  Returns how many were removed or -errno. */
+int statedir_clean_gone(struct statedir *sd);
+
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -568,6 +569,36 @@ static void test_trust_and_leftovers(void **st)
 	free(good);
 }
 
+/* A daemon killed while replacing learned.json or refusals.json (written
+ * without the lock) left name.tmp.PID: found by the fault-injection level
+ * (SIGKILL at the daemon's first fchmod, then a plain restore: the temp
+ * stayed).  Any one-shot command's open removes a dead writer's; a live
+ * writer's (the running daemon's) stays. */
+static void test_daemon_leftovers(void **st)
+{
+	struct tmp *t = *st;
+	struct journal j;
+	char dead[700], live[700], other[700];
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	snprintf(dead, sizeof(dead), "%s/refusals.json.tmp.%d", t->state, (int)pid);
+	snprintf(live, sizeof(live), "%s/learned.json.tmp.%ld", t->state, (long)getppid());
+	snprintf(other, sizeof(other), "%s/learned.json.tmp.%dx", t->state, (int)pid);
+	assert_int_equal(journal_open(t->state, BOOT, JOURNAL_CREATE, &j), 0);
+	journal_close(&j);
+	put(dead, "half a book");
+	put(live, "being written");
+	put(other, "not ours");
+	assert_int_equal(journal_open(t->state, BOOT, 0, &j), 0);
+	journal_close(&j);
+	assert_int_equal(access(dead, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_linear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relock_sees_other_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_and_leftovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_leftovers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

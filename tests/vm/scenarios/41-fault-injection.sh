@@ -26,6 +26,7 @@ FI_CI_PICKS=2
 FI_CMDS="apply restore daemon"
 FI_SHARD=0/1
 FI_BPF=yes
+FI_KORDER=asc
 FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock
 FI_FAULTS="KILL ENOSPC EROFS"
 
@@ -141,12 +142,13 @@ fi_one() {
 
 # fi_plan N [FIRST]: the runs, "K:FAULT" one a line.  full: every call
 # number of this guest's share (FI_SHARD=J/JOBS: K mod JOBS = J) x every
-# fault, K outermost (a level cut short has covered a prefix); ci:
+# fault, K outermost (a level cut short has covered a prefix; FI_KORDER=desc:
+# a suffix, N first); ci:
 # FI_CI_PICKS numbers per fault spread over 1..N, each fault at others
 # (FIRST: only the first of them)
 fi_plan() {
 	if [ "$FI_LEVEL" = full ]; then
-		seq 1 "$1" | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
+		if [ "$FI_KORDER" = desc ]; then seq "$1" -1 1; else seq 1 "$1"; fi | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
 			$1 % a[2] == a[1] { for (i = 1; i <= nf; i++) print $1 ":" fl[i] }'
 	else
 		awk -v n="$1" -v f="$FI_FAULTS" -v p="$FI_CI_PICKS" -v first="${2:-}" 'BEGIN {
@@ -197,7 +199,8 @@ fi_dwait() {
 # fi_daemon SYSFAULT-ARGS...: one such run under sysfault, its output in
 # /tmp/fi.dlog (and in /tmp/fi.dlogt each line stamped with the uptime)
 fi_daemon() {
-	rm -f /tmp/fk.ocfault.result /tmp/fi.dfifo /tmp/fi.dlog
+	rm -f /tmp/fk.ocfault.result /tmp/fi.dfifo
+	: > /tmp/fi.dlog
 	mkfifo /tmp/fi.dfifo
 	while IFS= read -r _l; do
 		read -r _up _ < /proc/uptime
