@@ -11,7 +11,9 @@
  *     -A: by any process it starts as well) gets ACTION before it runs:
  *       KILL       SIGKILL to that whole process: the call never runs
  *       E...       an errno name (ENOSPC, EROFS, EIO, EDQUOT, ENOMEM):
- *                  the call is skipped and returns -errno
+ *                  the call is skipped and returns -errno; a close runs
+ *                  and then returns -errno (the kernel releases the
+ *                  descriptor whatever close() reports: NFS's ENOSPC)
  *     -w counts write-class calls only: open/openat/creat only with a
  *     write, create, truncate or append flag, close only of a descriptor
  *     open for writing (every other NAME counts every call).
@@ -123,6 +125,7 @@ struct run {
 	int ntasks;
 	unsigned long stops; /* seccomp stops, counted or not: the cost */
 	long opts;           /* the ptrace options */
+	pid_t close_tid;     /* a close that runs, its result replaced at exit */
 };
 
 /* NAMES into r->nrs; -1 on an unknown name. */
@@ -248,6 +251,10 @@ static void on_call(struct run *r, pid_t tid)
 		kill(tg, SIGKILL);
 		return;
 	}
+	if (nr == nr_close) {
+		r->close_tid = tid; /* trace_loop: PTRACE_SYSCALL to its exit */
+		return;
+	}
 	regs.orig_rax = (unsigned long long)-1; /* skip the call ... */
 	regs.rax = (unsigned long long)-(long long)r->err; /* ... returning -err */
 	if (ptrace(PTRACE_SETREGS, tid, NULL, &regs) < 0)
@@ -262,6 +269,18 @@ static void on_call(struct run *r, pid_t tid)
 static void other_process(const struct run *r, pid_t t)
 {
 	ptrace(PTRACE_SETOPTIONS, t, NULL, (void *)(r->opts | PTRACE_O_SUSPEND_SECCOMP));
+}
+
+/* The fired close's exit stop: it ran; it returns -err now. */
+static void close_result(struct run *r, pid_t t)
+{
+	struct user_regs_struct regs;
+	r->close_tid = 0;
+	if (ptrace(PTRACE_GETREGS, t, NULL, &regs) < 0)
+		return;
+	regs.rax = (unsigned long long)-(long long)r->err;
+	if (ptrace(PTRACE_SETREGS, t, NULL, &regs) < 0)
+		perror("sysfault: PTRACE_SETREGS");
 }
 
 static void trace_loop(struct run *r)
@@ -283,6 +302,11 @@ static void trace_loop(struct run *r)
 			continue;
 		int sig = WSTOPSIG(st), ev = st >> 16, deliver = 0;
 		int fresh = new_task(r, t);
+		if (t == r->close_tid && sig == (SIGTRAP | 0x80)) {
+			close_result(r, t);
+			ptrace(PTRACE_CONT, t, NULL, NULL);
+			continue;
+		}
 		if (fresh && sig == SIGSTOP && !r->all_procs && task_tgid(r, t) != child)
 			other_process(r, t);
 		if (ev == PTRACE_EVENT_SECCOMP)
@@ -291,7 +315,8 @@ static void trace_loop(struct run *r)
 			r->exec_seen = 1;
 		else if (ev == 0 && !(fresh && sig == SIGSTOP) && sig != (SIGTRAP | 0x80))
 			deliver = sig; /* a real signal: pass it on */
-		ptrace(PTRACE_CONT, t, NULL, (void *)(long)deliver);
+		ptrace(t == r->close_tid ? PTRACE_SYSCALL : PTRACE_CONT, t, NULL,
+		       (void *)(long)deliver);
 	}
 }
 
@@ -372,7 +397,7 @@ int main(int argc, char **argv)
 		return 125;
 	new_task(&r, child);
 	r.opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-		 PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+		 PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
 	if (ptrace(PTRACE_SETOPTIONS, child, NULL, (void *)r.opts) < 0)
 		return 125;
 	signal(SIGTERM, forward);

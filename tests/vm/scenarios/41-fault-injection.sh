@@ -27,6 +27,7 @@ FI_CMDS="apply restore daemon"
 FI_SHARD=0/1
 FI_BPF=yes
 FI_KORDER=asc
+FI_WAIT=30   # seconds a daemon step may take (a starved guest: more)
 FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock
 FI_FAULTS="KILL ENOSPC EROFS"
 
@@ -131,7 +132,10 @@ fi_count() {
 
 # fi_one CMD K FAULT: CMD with FAULT at its K-th write-class call, then back
 fi_one() {
-	[ "$1" != restore ] || $A apply > /dev/null 2>&1 || fail "apply before an injected restore"
+	if [ "$1" = restore ] && ! $A apply > /tmp/fi.app 2>&1; then
+		fi_bad "apply before restore with $3 at #$2: $(grep -v '^overcommitd: .* -> ' /tmp/fi.app | head -c 300 | tr '\n' ' ')"
+		return
+	fi
 	sysfault -w "$FI_CALLS" "$2" "$3" $A "$1" > /tmp/fi.out 2> /tmp/fi.err
 	_rc=$?
 	_at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.err)
@@ -212,14 +216,14 @@ fi_daemon() {
 	_sf=$!
 	if fi_dwait 'running: ' 300; then
 		kill -USR1 "$SVC"
-		wait_file /tmp/fk.ocfault.result 10 || fail "the service's fork (SIGUSR1) gave no result"
+		wait_file /tmp/fk.ocfault.result "$FI_WAIT" || fail "the service's fork (SIGUSR1) gave no result"
 		fi_dwait 'fork episode of' 30
 	fi
 	kill -HUP "$_sf" 2>/dev/null && fi_dwait 'reload: ' 50
 	kill -TERM "$_sf" 2>/dev/null
-	_n=300
+	_n=$((FI_WAIT * 10))
 	while kill -0 "$_sf" 2>/dev/null; do
-		[ "$_n" -gt 0 ] || { kill -9 "$_sf"; fail "daemon under sysfault $*: no exit 30 s after SIGTERM"; }
+		[ "$_n" -gt 0 ] || { kill -9 "$_sf"; fi_bad "daemon under sysfault $*: no exit $FI_WAIT s after SIGTERM: $(tail -n 4 /tmp/fi.dlog | tr '\n' ';' | cut -c1-300)"; break; }
 		_n=$((_n - 1))
 		nap 0.1
 	done
