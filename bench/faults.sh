@@ -13,6 +13,7 @@
 # as "BAD ..." and the guest is reset by hand so the level goes on.
 #
 # Usage: BUILD=build sh bench/faults.sh
+#        sh bench/faults.sh --tally CONSOLE-LOG...   (what those guests covered)
 # Environment:
 #   FI_JOBS    guests at once (default 2)
 #   FI_CMDS    which commands (default "apply restore daemon")
@@ -25,6 +26,33 @@
 #   FI_TAG     guest J works in $BUILD/vm/faults.$FI_TAG$J (levels at once)
 #   OC_VM_SMP, OC_VM_MEM as for tests/vm/run.sh
 set -eu
+
+# tally LOG...: per command and fault, the runs, the distinct call numbers
+# (and their range), those past a daemon run's end, the BAD runs
+tally() {
+	cat "$@" | tr -d '\r' | awk '
+	/^\[fault-injection\] (apply|restore|daemon), [A-Z]+ at #[0-9]+/ {
+		c = $2; sub(",", "", c); f = $3; k = $5; sub("#", "", k); sub(":", "", k)
+		key = c " " f; runs[key]++
+		if (!((key, k) in seen)) { seen[key, k] = 1; n[key]++ }
+		if (!(key in lo) || k + 0 < lo[key]) lo[key] = k + 0
+		if (k + 0 > hi[key]) hi[key] = k + 0
+		if ($0 ~ /not reached/) past[key]++
+	}
+	/^\[fault-injection\] BAD / { bad++; print "  " $0 }
+	END {
+		for (key in runs)
+			printf "  %-16s %4d runs, %4d call numbers (#%d..#%d), %d past the run'"'"'s end\n",
+				key, runs[key], n[key], lo[key], hi[key], past[key]
+		printf "  BAD runs: %d\n", bad
+	}' | sort
+}
+if [ "${1:-}" = --tally ]; then
+	shift
+	tally "$@"
+	exit 0
+fi
+
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
@@ -60,4 +88,11 @@ while [ "$j" -lt "$JOBS" ]; do
 	j=$((j + 1))
 done
 echo "faults: $(($(date +%s) - t0)) s wall; host: $(uptime)"
+j=0
+set --
+while [ "$j" -lt "$JOBS" ]; do
+	set -- "$@" "$BUILD/vm/faults.${FI_TAG:-}$j/logs/41-fault-injection.console.log"
+	j=$((j + 1))
+done
+tally "$@"
 exit "$rc"

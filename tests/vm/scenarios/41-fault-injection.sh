@@ -9,20 +9,25 @@
 # filter stops only at the write-class calls (FI_CALLS; open/openat only
 # with a write/create/truncate flag, close only of a descriptor open for
 # writing), numbered 1..N in the order the process makes them, and the
-# chosen one is killed (the call never runs) or made to fail.
-#   FI_LEVEL=full  every call number x every fault for apply and restore;
-#                  every call number of the daemon's run once, the fault
-#                  rotating (k mod 3) (bench/faults.sh)
+# chosen one is killed (the call never runs) or made to fail (a close
+# runs, then fails).
+#   FI_LEVEL=full  every call number x every fault for apply, restore and
+#                  the daemon's scripted run (10% more numbers than its
+#                  plain run made), this guest's share of them (FI_SHARD);
+#                  a bad run is reported (BAD) and the guest reset by hand
+#                  (bench/faults.sh)
 #   FI_LEVEL=ci    FI_CI_PICKS call numbers per command and fault, spread
-#                  over 1..N (each fault at different ones), and one daemon
-#                  run per fault
+#                  over 1..N (each fault at different ones), and
+#                  FI_CI_DAEMON_PICKS daemon runs per fault; the first bad
+#                  run fails the scenario
 # A daemon run is not deterministic (timers, event order): a call number
-# past its end is counted, not failed.  Then the privilege-separated reader
-# is killed under a running daemon: it must exit 1 at once.
+# past its end is counted, not failed.  Then (ci) the privilege-separated
+# reader is killed under a running daemon: it must exit 1 at once.
 # vm-timeout: 420
 
 FI_LEVEL=ci
-FI_CI_PICKS=2
+FI_CI_PICKS=4
+FI_CI_DAEMON_PICKS=2
 FI_CMDS="apply restore daemon"
 FI_SHARD=0/1
 FI_BPF=yes
@@ -144,18 +149,18 @@ fi_one() {
 	fi_back "$1 with $3 at call #$2 ($_at, exit $_rc)"
 }
 
-# fi_plan N [FIRST]: the runs, "K:FAULT" one a line.  full: every call
+# fi_plan N [PICKS]: the runs, "K:FAULT" one a line.  full: every call
 # number of this guest's share (FI_SHARD=J/JOBS: K mod JOBS = J) x every
 # fault, K outermost (a level cut short has covered a prefix; FI_KORDER=desc:
 # a suffix, N first); ci:
-# FI_CI_PICKS numbers per fault spread over 1..N, each fault at others
-# (FIRST: only the first of them)
+# PICKS (default FI_CI_PICKS) numbers per fault spread over 1..N, each
+# fault at others
 fi_plan() {
 	if [ "$FI_LEVEL" = full ]; then
 		if [ "$FI_KORDER" = desc ]; then seq "$1" -1 1; else seq 1 "$1"; fi | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
 			$1 % a[2] == a[1] { for (i = 1; i <= nf; i++) print $1 ":" fl[i] }'
 	else
-		awk -v n="$1" -v f="$FI_FAULTS" -v p="$FI_CI_PICKS" -v first="${2:-}" 'BEGIN {
+		awk -v n="$1" -v f="$FI_FAULTS" -v p="${2:-$FI_CI_PICKS}" 'BEGIN {
 			nf = split(f, fl, " ")
 			for (j = 0; j < nf; j++) {
 				last = 0
@@ -163,7 +168,6 @@ fi_plan() {
 					k = int((i + (j + 1) / 4) * n / p) + 1; if (k > n) k = n
 					if (k != last) print k ":" fl[j + 1]
 					last = k
-					if (first != "") break
 				}
 			} }'
 	fi
@@ -248,7 +252,7 @@ if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
 	# a daemon run varies (timers, event order): the full level tries 10%
 	# more call numbers than the plain run made; past a run's end is counted
 	[ "$FI_LEVEL" != full ] || n=$((n + n / 10 + 1))
-	for kf in $(fi_plan "$n" first); do
+	for kf in $(fi_plan "$n" "$FI_CI_DAEMON_PICKS"); do
 		k=${kf%%:*} fault=${kf#*:}
 		{
 			fi_daemon -w "$FI_CALLS" "$k" "$fault"
