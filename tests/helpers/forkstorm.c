@@ -11,6 +11,8 @@
  *   -l MS      children that do not exec live MS milliseconds (default 0):
  *              long enough for a daemon to act on each one
  *
+ * SIGTERM stops the forking: the children alive are reaped and the line
+ * below printed for the forks made (a soak with a time cap).
  * Children are reaped with waitpid() and their status checked.  On a
  * transient fork failure (EAGAIN: pid limit) the parent reaps one child and
  * retries.  Prints one line:
@@ -20,6 +22,7 @@
  *             2 some child failed.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,14 @@ struct storm {
 	char **prog; /* argv for the exec'd children, or NULL */
 	unsigned long alive, forks, execs, failed;
 };
+
+static volatile sig_atomic_t stop_forking;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_forking = 1;
+}
 
 static void usage(void)
 {
@@ -90,6 +101,7 @@ static int fork_one(struct storm *s, int do_exec)
 			return -1;
 	}
 	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
 		if (do_exec) {
 			execvp(s->prog[0], s->prog);
 			_exit(127);
@@ -160,8 +172,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	struct sigaction sa = { .sa_handler = on_term };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0) {
+		perror("forkstorm: sigaction");
+		return 1;
+	}
 	double t0 = now_s();
-	for (unsigned long i = 1; i <= s.n; i++) {
+	for (unsigned long i = 1; i <= s.n && !stop_forking; i++) {
 		if (s.alive >= s.maxkids && reap_one(&s) < 0)
 			return 1;
 		if (fork_one(&s, s.k > 0 && i % s.k == 0) < 0)
