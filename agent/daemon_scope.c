@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgroup_backend.h"
 #include "childgroup.h"
 #include "daemon_scope.h"
 #include "log.h"
@@ -19,10 +20,9 @@
 struct scope_back {
 	int pid;
 	uint64_t start;
-	char unit[PROC_PATH_MAX];
+	char home_cg[PROC_PATH_MAX]; /* its unit's group, where it came from */
 	char scope_cg[PROC_PATH_MAX];
 	unsigned tries;
-	bool inflight;
 };
 
 /* What an answer is about: the episode's child, or a child going back. */
@@ -32,7 +32,6 @@ struct scope_call {
 	int pid;
 	uint64_t start;
 	uint64_t high;
-	bool back;
 };
 
 static uint64_t mono_ms(void)
@@ -141,38 +140,19 @@ void scope_sample(struct daemon *d, size_t svc, uint64_t budget_kb)
 
 /* ---- a cancelled episode's child goes back ------------------------------ */
 
-static struct scope_back *back_find(struct daemon *d, int pid, uint64_t start)
-{
-	for (size_t i = 0; i < d->nback; i++)
-		if (d->back[i].pid == pid && d->back[i].start == start)
-			return &d->back[i];
-	return NULL;
-}
-
 static void back_drop(struct daemon *d, struct scope_back *b)
 {
 	*b = d->back[--d->nback];
 }
 
-static void on_returned(void *arg, int rc, const char *err)
-{
-	struct scope_call *c = arg;
-	struct scope_back *b = back_find(c->d, c->pid, c->start);
-	if (b)
-		b->inflight = false;
-	if (rc < 0) {
-		char what[96];
-		snprintf(what, sizeof(what), "AttachProcessesToUnit for pid %d", c->pid);
-		scope_failed(c->d, what, rc, err);
-	} else {
-		log_info("pid %d back in its unit's group: no disposable fork child after all",
-			 c->pid);
-	}
-	free(c);
-}
-
 /* Send the child back while it is in its scope; forget it once gone, or
- * after SCOPE_BACK_TRIES looks outside the scope (the start failed). */
+ * after SCOPE_BACK_TRIES looks outside the scope (the start failed, or it
+ * is home: the start job, still queued when the move was made, may move
+ * it into the scope again, so it is looked at again).  systemd 252 refuses
+ * AttachProcessesToUnit for a unit without Delegate= ("Process migration
+ * not available on non-delegated units", measured in the systemd guest):
+ * the move is a cgroup.procs write into the unit's own group, where
+ * systemd put the child; the emptied scope is then stopped and collected. */
 static void back_try(struct daemon *d, struct scope_back *b)
 {
 	struct proc_info pi;
@@ -180,26 +160,22 @@ static void back_try(struct daemon *d, struct scope_back *b)
 		back_drop(d, b);
 		return;
 	}
-	if (b->inflight)
-		return;
 	if (strcmp(pi.cgroup, b->scope_cg) != 0) {
 		if (++b->tries >= SCOPE_BACK_TRIES)
 			back_drop(d, b);
 		return;
 	}
-	struct scope_call *c = calloc(1, sizeof(*c));
-	int rc = c ? bus_ready(d) : -ENOMEM;
-	if (rc == 0) {
-		*c = (struct scope_call){ .d = d, .pid = b->pid, .start = b->start, .back = true };
-		rc = sdscope_return(d->bus, b->unit, b->pid, on_returned, c);
-	}
+	struct cgb cg;
+	int rc = cgb_open(&d->c->roots, &cg);
+	if (rc == 0)
+		rc = cgb_attach(&cg, b->home_cg, b->pid);
 	if (rc < 0) {
-		free(c);
-		scope_failed(d, "sending AttachProcessesToUnit", rc, "");
+		scope_failed(d, "moving a cancelled episode's child back into its unit's group", rc,
+			     b->home_cg);
 		b->tries++;
 		return;
 	}
-	b->inflight = true;
+	log_info("pid %d back in %s: no disposable fork child after all", b->pid, b->home_cg);
 }
 
 void scope_cancel(struct daemon *d, size_t svc)
@@ -215,7 +191,7 @@ void scope_cancel(struct daemon *d, size_t svc)
 	d->back = nb;
 	struct scope_back *b = &d->back[d->nback++];
 	*b = (struct scope_back){ .pid = e->child, .start = e->child_start };
-	snprintf(b->unit, sizeof(b->unit), "%s", e->unit);
+	snprintf(b->home_cg, sizeof(b->home_cg), "%s", e->cgroup);
 	snprintf(b->scope_cg, sizeof(b->scope_cg), "%s", e->fork_cgroup);
 	back_try(d, b);
 }

@@ -269,18 +269,3 @@ int sdscope_start(struct sdscope_bus *b, const struct sdscope_req *req, sdscope_
 	sd_bus_message_unref(m);
 	return r;
 }
-
-int sdscope_return(struct sdscope_bus *b, const char *unit, pid_t pid, sdscope_done_fn done,
-		   void *arg)
-{
-	if (!unit || pid <= 0)
-		return -EINVAL;
-	int r;
-	sd_bus_message *m = manager_call(b, "AttachProcessesToUnit", &r);
-	if (r >= 0)
-		r = sd_bus_message_append(m, "ssau", unit, "", 1, (uint32_t)pid);
-	if (r >= 0)
-		r = send_call(b, m, done, arg);
-	sd_bus_message_unref(m);
-	return r;
-}

@@ -70,9 +70,5 @@ struct sdscope_req {
  * sdscope_process or sdscope_close; not when this returns < 0. */
 int sdscope_start(struct sdscope_bus *b, const struct sdscope_req *req, sdscope_done_fn done,
 		  void *arg);
-/* AttachProcessesToUnit(unit, "", [pid]): the child back into its
- * service's group (a cancelled episode).  As sdscope_start. */
-int sdscope_return(struct sdscope_bus *b, const char *unit, pid_t pid, sdscope_done_fn done,
-		   void *arg);
 
 #endif

@@ -100,6 +100,21 @@ check "ratio 50: the BGSAVE fork failure named with its numbers" grep -q 'fork o
 check "ratio 50: largest risk first is the seed host's fork, short 504 MiB" [ "$(jq_py "$T/wi-ratio.json" '(d["fleet"]["risks"][0]["file"].endswith("seed.json"), d["fleet"]["risks"][0]["kind"], d["fleet"]["risks"][0]["short_kb"])')" = "(True, 'fork_fails', 516440)" ]
 check "ratio 50: the compliant host has no risk and stays unchanged" [ "$(jq_py "$T/wi-ratio.json" '(d["hosts"][1]["report"]["risks"], d["fleet"]["hosts"][1]["forks_fail_now"])')" = "([], 0)" ]
 
+# ---- a cgroup v1 host (RHEL 8): its groups travel in the snapshot ------------
+sh tests/fixtures/seed-host.sh "$T/v1" v1
+P="--policy-dir policies --policy-dir $T/auto"
+# shellcheck disable=SC2046
+"$BIN" snapshot $(roots v1) "$T/v1.json" 2>/dev/null
+check "v1: the snapshot names the hierarchy and carries its groups" [ "$(jq_py "$T/v1.json" '(d["cgroup"]["hierarchy"], d["cgroup"]["v2_memory"], [g["path"] for g in d["cgroup"]["groups"]])')" = \
+	"('v1', False, ['/overcommitd', '/overcommitd/redis'])" ]
+# shellcheck disable=SC2046,SC2086
+"$BIN" recommend $P $(roots v1) >"$T/rec-v1.txt"
+# shellcheck disable=SC2086
+"$BIN" what-if $P "$T/v1.json" >"$T/wi-v1.txt" 2>/dev/null
+host_block "$T/wi-v1.txt" 1 >"$T/wi-v1-host.txt"
+check "v1: what-if text = recommend text (groups placed and limited on v1)" diff "$T/rec-v1.txt" "$T/wi-v1-host.txt"
+check "v1: what-if says cgroup v1" grep -q 'memory controller on cgroup v1' "$T/wi-v1-host.txt"
+
 # ---- the exact fork charge (smaps) travels in the snapshot --------------------
 # pid 100 with a 252 KiB accounted heap and 600 MiB mapped MAP_NORESERVE
 # (jemalloc started under mode 0/1): recommend reads smaps, what-if the copy

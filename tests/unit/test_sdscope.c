@@ -1,8 +1,8 @@
 /* test_sdscope.c - the fork child's transient scope: scope names, slices and
- * cgroup paths (tables); the asynchronous StartTransientUnit and
- * AttachProcessesToUnit against a fake PID 1 (a server thread speaking
+ * cgroup paths (tables); the asynchronous StartTransientUnit against a
+ * fake PID 1 (a server thread speaking
  * D-Bus on a unix socket named by DBUS_SYSTEM_BUS_ADDRESS), driven the way
- * the daemon's poll loop drives it: what the calls carry, errors, a peer
+ * the daemon's poll loop drives it: what the call carries, errors, a peer
  * that never answers (the call's own timeout), a dropped connection. */
 #include <errno.h>
 #include <poll.h>
@@ -173,12 +173,6 @@ static int fake_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 	int r;
 	if (strcmp(member, "StartTransientUnit") == 0) {
 		r = fake_start_unit(m);
-	} else if (strcmp(member, "AttachProcessesToUnit") == 0) {
-		const char *unit, *sub;
-		r = sd_bus_message_read(m, "ss", &unit, &sub);
-		snprintf(fake.name, sizeof(fake.name), "%s", r >= 0 ? unit : "");
-		if (r >= 0)
-			r = sd_bus_message_read(m, "au", 1, &fake.pid);
 	} else {
 		return 0;
 	}
@@ -192,8 +186,6 @@ static int fake_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 		return 1; /* never answered */
 	if (fake.pid == 888)
 		return -ECONNRESET; /* the connection dropped unanswered */
-	if (strcmp(member, "AttachProcessesToUnit") == 0)
-		return sd_bus_reply_method_return(m, "");
 	return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/42");
 }
 
@@ -326,14 +318,6 @@ static void start_scope(void **state)
 	assert_string_equal(fake.collect, "inactive-or-failed");
 	assert_int_equal(fake.nprops, 6); /* and no MemoryMax among them */
 	assert_int_equal(fake.naux, 0);
-
-	struct answer r = { 0 };
-	assert_int_equal(sdscope_return(b, "redis-server.service", 1234, on_done, &r), 0);
-	pump(b, &r, 3000);
-	assert_int_equal(r.n, 1);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(fake.member, "AttachProcessesToUnit");
-	assert_string_equal(fake.name, "redis-server.service");
 
 	/* systemd refuses: its error, once */
 	struct answer e = { 0 };
