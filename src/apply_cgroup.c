@@ -122,25 +122,23 @@ static int pinned_group(const struct roots *r, const struct cgb *b, int pfd, int
 	return rc < 0 ? rc : out[0] ? 0 : -ENODATA;
 }
 
-/* The exec path's move: the process pinned from the identity check to the
- * read-back, which also proves the pid written still named it (a pid is
- * not reused while its process lives).  1 = res filled. */
-static int move_pinned(const struct roots *r, const struct cgb *b, int pfd, int pid,
-		       const char *from, const char *to, struct apply_result *res)
+/* The exec path's move, checked: the process was pinned from the identity
+ * check to this read-back, which also proves the pid written still named
+ * it (a pid is not reused while its process lives).  rc: the move's. */
+static void moved_pinned(const struct roots *r, const struct cgb *b, int pfd, int pid, int rc,
+			 const char *from, const char *to, struct apply_result *res)
 {
 	char now[PROC_PATH_MAX];
-	int rc = cgb_attach(b, to, pid);
 	if (rc == 0)
 		rc = pinned_group(r, b, pfd, pid, now, sizeof(now));
 	if (rc == -ESRCH)
-		return SET_1(res, AP_SKIPPED, 0, "process %d exited while it was moved", pid);
-	if (rc < 0)
-		return SET_1(res, AP_FAILED, rc, "move process %d to %.200s: %s", pid, to,
-			     strerror(-rc));
-	if (strcmp(now, to) != 0)
-		return SET_1(res, AP_FAILED, -EIO, "process %d is not in %.200s after the move", pid,
-			     to);
-	return SET_1(res, AP_DONE, 0, "process %d: %.100s -> %.100s", pid, from, to);
+		ap_set(res, AP_SKIPPED, 0, "process %d exited while it was moved", pid);
+	else if (rc < 0)
+		ap_set(res, AP_FAILED, rc, "move process %d to %.200s: %s", pid, to, strerror(-rc));
+	else if (strcmp(now, to) != 0)
+		ap_set(res, AP_FAILED, -EIO, "process %d is not in %.200s after the move", pid, to);
+	else
+		ap_set(res, AP_DONE, 0, "process %d: %.100s -> %.100s", pid, from, to);
 }
 
 /* The pinned process's group before the move; 1 = res filled. */
@@ -170,51 +168,80 @@ static int pin(const struct roots *r, int pid, uint64_t start, int *pfd, struct 
 	return 0;
 }
 
-/* Everything after the pin: where the process is, the group, the journal,
- * the move. */
-static int attach_pinned(const struct roots *r, const struct action *a, int pfd,
-			 struct journal *j, struct apply_result *res)
+/* Everything after the pin up to the move, which is started (cgb_async);
+ * 1 = the move runs, 0 = res filled, -errno: the journal failed. */
+static int attach_pinned(const struct roots *r, const struct action *a, struct journal *j,
+			 struct ap_attach *st, struct apply_result *res)
 {
-	char cur[PROC_PATH_MAX];
-	struct cgb b;
-	if (backend(r, &b, res) || pinned_where(r, &b, pfd, a->pid, cur, sizeof(cur), res))
+	if (backend(r, &st->b, res) ||
+	    pinned_where(r, &st->b, st->pfd, a->pid, st->cur, sizeof(st->cur), res))
 		return 0;
-	if (strcmp(cur, a->cgroup) == 0) {
+	if (strcmp(st->cur, a->cgroup) == 0) {
 		ap_set(res, AP_UNCHANGED, 0, "process %d already in %.200s", a->pid, a->cgroup);
 		return 0;
 	}
-	bool jfail;
-	int rc = cgb_ensure_group(&b, a->cgroup, cur, j, &jfail);
+	bool jfail = false;
+	int rc = st->ready ? 0 : cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "%s %.200s: %s", jfail ? "journal the creation of" : "create cgroup",
 		       a->cgroup, strerror(-rc));
 		return jfail ? rc : 0;
 	}
-	rc = ap_journal_pid(j, J_CGROUP_ATTACH, a->pid, a->start_time, cur);
+	rc = ap_journal_pid(j, J_CGROUP_ATTACH, a->pid, a->start_time, st->cur);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "journal the cgroup of process %d: %s (not moved)", a->pid,
 		       rc == -EDQUOT ? "journal full" : strerror(-rc));
 		return rc == -EDQUOT ? 0 : rc; /* the cap fails this action only */
 	}
-	move_pinned(r, &b, pfd, a->pid, cur, a->cgroup, res);
-	return 0;
+	cgb_attach_start(&st->job, &st->b, a->cgroup, a->pid);
+	return 1;
 }
 
-int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
-		     struct apply_result *res)
+int ap_attach_begin(const struct roots *r, const struct action *a, struct journal *j,
+		    struct ap_attach *st, struct apply_result *res)
 {
 	char path[PATH_BUF];
-	int pfd;
+	st->pfd = -1;
 	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
 		       a->cgroup);
 		return 0;
 	}
-	if (pin(r, a->pid, a->start_time, &pfd, res))
+	if (pin(r, a->pid, a->start_time, &st->pfd, res))
 		return 0;
-	int rc = attach_pinned(r, a, pfd, j, res);
-	close(pfd);
+	int rc = attach_pinned(r, a, j, st, res);
+	if (rc <= 0) {
+		close(st->pfd);
+		st->pfd = -1;
+	}
 	return rc;
+}
+
+void ap_attach_end(const struct roots *r, const struct action *a, struct ap_attach *st,
+		   struct apply_result *res)
+{
+	int rc = cgb_attach_wait(&st->job);
+	moved_pinned(r, &st->b, st->pfd, a->pid, rc, st->cur, a->cgroup, res);
+	close(st->pfd);
+	st->pfd = -1;
+}
+
+bool ap_attach_ready(const struct roots *r, const struct action *a)
+{
+	struct cgb b;
+	char path[PATH_BUF];
+	return a->pid > 0 && ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) == 0 &&
+	       cgb_open(r, &b) == 0 && cgb_group_ready(&b, a->cgroup);
+}
+
+int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
+		     struct apply_result *res)
+{
+	struct ap_attach st = { .ready = false };
+	int rc = ap_attach_begin(r, a, j, &st, res);
+	if (rc == 1)
+		ap_attach_end(r, a, &st, res);
+	return rc < 0 ? rc : 0;
 }
 
 /* Does group exist on b's hierarchy?  1 = no (res: skipped with what). */

@@ -13,6 +13,7 @@
 #ifndef OVERCOMMITD_CGROUP_BACKEND_H
 #define OVERCOMMITD_CGROUP_BACKEND_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 
 #include "cgroup.h"
 #include "journal.h"
+#include "proc.h"
 #include "roots.h"
 #include "util.h"
 
@@ -44,9 +46,29 @@ int cgb_open(const struct roots *r, struct cgb *b);
 int cgb_ensure_group(const struct cgb *b, const char *group, const char *from,
 		     struct journal *j, bool *journal_failed);
 
+/* Is group there with the memory controller enabled above it (so that
+ * cgb_ensure_group has nothing to create, enable or journal)? */
+bool cgb_group_ready(const struct cgb *b, const char *group);
+
 /* Move the whole process: v2 one write to cgroup.procs; v1 every thread
  * listed in /proc/PID/task (libcgroup writes v1 "tasks").  -ESRCH: gone. */
 int cgb_attach(const struct cgb *b, const char *group, pid_t pid);
+
+/* cgb_attach on a thread of its own: on v2 the move waits in the kernel
+ * for an RCU grace period (cgroup_threadgroup_rwsem taken for writing:
+ * 18-90 ms in the TCG guest, BENCHMARKS.md), time the caller can spend on
+ * other writes.  cgb_attach_start copies what it needs; when no thread can
+ * be made the move is done at once.  cgb_attach_wait returns its result. */
+struct cgb_async {
+	struct cgb b;
+	char group[PROC_PATH_MAX];
+	pid_t pid;
+	int rc;
+	bool threaded;
+	pthread_t th;
+};
+void cgb_attach_start(struct cgb_async *job, const struct cgb *b, const char *group, pid_t pid);
+int cgb_attach_wait(struct cgb_async *job);
 
 /* The group pid is in on the memory controller's hierarchy.  v1/hybrid:
  * libcgroup; v2: /proc/PID/cgroup under r->procfs (libcgroup 2.0.2 cannot
