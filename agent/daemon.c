@@ -572,7 +572,8 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 		d->stats.enforced++;
 		if (lat > d->stats.max_latency_ns)
 			d->stats.max_latency_ns = lat;
-		log_debug("pid %d enforced %" PRIu64 " us after its event", pi->pid, lat / 1000);
+		log_debug("pid %d (%s) enforced %" PRIu64 " us after its event", pi->pid,
+			  pi->st.comm, lat / 1000);
 	}
 	plan_free(&p);
 }
@@ -793,6 +794,8 @@ static void forget_exited(struct daemon *d)
 		log_info("state journal: %d entries of processes that exited unseen dropped", rc);
 }
 
+/* 1 after a full /proc scan (the tracker rebuilt from it), 0 after a pass
+ * over the tracked processes, or -errno. */
 static int observe(struct daemon *d, struct snapshot *s)
 {
 	const struct roots *r = &d->c->roots;
@@ -807,7 +810,8 @@ static int observe(struct daemon *d, struct snapshot *s)
 		/* exits the proc connector lost: their drift entries go now */
 		drift_prune(&d->drift, process_alive, r);
 		forget_exited(d);
-		return tracker_load(&d->tr, s);
+		rc = tracker_load(&d->tr, s);
+		return rc < 0 ? rc : 1;
 	}
 	int *pids = calloc(d->tr.n ? d->tr.n : 1, sizeof(*pids));
 	if (!pids)
@@ -866,11 +870,16 @@ static void fold_journal(struct daemon *d)
 static void pass(struct daemon *d)
 {
 	struct snapshot s;
+	uint64_t t0 = now_ms(CLOCK_MONOTONIC);
 	int rc = observe(d, &s);
 	if (rc < 0) {
 		log_errno(LOG_LVL_ERR, rc, "observing");
 		return;
 	}
+	bool full = rc == 1;
+	if (full) /* helpers the scan saw before their exec events */
+		cand_hold_scanned(&d->cand, &s, now_ms(CLOCK_MONOTONIC), now_ms(CLOCK_BOOTTIME),
+				  sysconf(_SC_CLK_TCK));
 	d->cgroup2 = s.cgroup2;
 	d->cg_v2 = s.cg_hier == CG_HIER_V2;
 	scope_tick(d);
@@ -903,6 +912,8 @@ static void pass(struct daemon *d)
 			   d->stats.events, d->stats.applied, d->stats.failed);
 		plan_free(&p);
 	}
+	log_debug("pass: %s, %zu processes scanned, %" PRIu64 " ms", full ? "full scan" : "tracked",
+		  s.nprocs_scanned, now_ms(CLOCK_MONOTONIC) - t0);
 	snapshot_free(&s);
 }
 

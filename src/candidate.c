@@ -62,6 +62,33 @@ size_t cand_filter_plan(struct cand_list *l, struct plan *p, uint64_t now_ms)
 	return dropped;
 }
 
+/* when it exec'd on the monotonic clock, from its start time since boot */
+static uint64_t exec_ms(uint64_t start_ticks, uint64_t now_ms, uint64_t boot_ms, long hz)
+{
+	uint64_t start_ms = start_ticks * 1000 / (uint64_t)(hz > 0 ? hz : 100);
+	uint64_t age = boot_ms > start_ms ? boot_ms - start_ms : 0;
+	return now_ms > age ? now_ms - age : 0;
+}
+
+int cand_hold_scanned(struct cand_list *l, const struct snapshot *s, uint64_t now_ms,
+		      uint64_t boot_ms, long hz)
+{
+	int held_n = 0;
+	for (size_t k = 0; k < s->nsvc; k++) {
+		const struct svc_obs *o = &s->svc[k];
+		for (size_t i = 1; i < o->ninst; i++) { /* inst[0]: the oldest main */
+			const struct proc_info *m = &o->procs[o->inst[i].main];
+			uint64_t t = exec_ms(m->st.start_time, now_ms, boot_ms, hz);
+			if (now_ms - t >= CAND_SETTLE_MS || held(l, m->pid, m->st.start_time))
+				continue;
+			if (cand_add(l, m->pid, m->st.start_time, t) < 0)
+				return -ENOMEM;
+			held_n++;
+		}
+	}
+	return held_n;
+}
+
 void cand_clear(struct cand_list *l)
 {
 	l->n = 0;

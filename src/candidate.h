@@ -38,6 +38,15 @@ bool cand_take(struct cand_list *l, int pid);
  * CAND_SETTLE_MS are dropped; older ones leave the list (they serve: the
  * plan's actions on them stand).  Returns the number of actions dropped. */
 size_t cand_filter_plan(struct cand_list *l, struct plan *p, uint64_t now_ms);
+/* After a full /proc scan rebuilt the tracker: a main beside an older main
+ * of its service that is younger than CAND_SETTLE_MS (by its start time) is
+ * held as if its exec had been seen.  Its exec event may still be queued
+ * behind the scan, and once the tracker knows it from the scan that event
+ * adds nothing: without this the pass would give a helper the main value.
+ * boot_ms: CLOCK_BOOTTIME now (start times count from boot), hz: clock
+ * ticks per second.  Returns the number held (-ENOMEM: the rest not). */
+int cand_hold_scanned(struct cand_list *l, const struct snapshot *s, uint64_t now_ms,
+		      uint64_t boot_ms, long hz);
 void cand_clear(struct cand_list *l);
 void cand_free(struct cand_list *l);
 

@@ -67,11 +67,55 @@ static void pass_drops_young_keeps_settled(void **state)
 	cand_free(&l);
 }
 
+/* Two instances seen by a full scan: the second main is 1 s old (its exec
+ * event still queued behind the scan: run 5's helper), a third 10 s old. */
+static void scan_holds_young_mains_beside_the_oldest(void **state)
+{
+	(void)state;
+	struct proc_info procs[4];
+	struct svc_inst inst[3];
+	memset(procs, 0, sizeof(procs));
+	memset(inst, 0, sizeof(inst));
+	long hz = 100;
+	uint64_t boot_ms = 600000, now = 500000; /* monotonic = boot - 100 s */
+	procs[0].pid = 360; procs[0].st.start_time = 100 * hz;        /* the server, 500 s old */
+	procs[1].pid = 373; procs[1].st.start_time = (600 - 1) * hz;  /* apache2 -t, 1 s */
+	procs[2].pid = 390; procs[2].st.start_time = (600 - 10) * hz; /* a second server, 10 s */
+	procs[3].pid = 361; procs[3].st.start_time = 101 * hz;        /* a worker of 360 */
+	inst[0].main = 0;
+	inst[1].main = 2;
+	inst[2].main = 1;
+	struct svc_obs o = { .procs = procs, .nprocs = 4, .nmatched = 3, .inst = inst, .ninst = 3 };
+	struct snapshot s = { .svc = &o, .nsvc = 1 };
+	struct cand_list l = { 0 };
+	assert_int_equal(cand_hold_scanned(&l, &s, now, boot_ms, hz), 1);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.c[0].pid, 373);
+	assert_int_equal(l.c[0].t_ms, now - 1000); /* its exec, not the scan, starts the wait */
+	/* held once: the next scan adds nothing */
+	assert_int_equal(cand_hold_scanned(&l, &s, now + 500, boot_ms + 500, hz), 0);
+	/* the pass's main value for it is dropped, the server's stands */
+	struct plan p;
+	memset(&p, 0, sizeof(p));
+	add_act(&p, ACT_OOM_SCORE_ADJ, 373, procs[1].st.start_time);
+	add_act(&p, ACT_OOM_SCORE_ADJ, 360, procs[0].st.start_time);
+	assert_int_equal(cand_filter_plan(&l, &p, now + 500), 1);
+	assert_int_equal(p.nact, 1);
+	assert_int_equal(p.act[0].pid, 360);
+	/* a lone young main (the first instance) is never held */
+	o.ninst = 1;
+	cand_clear(&l);
+	assert_int_equal(cand_hold_scanned(&l, &s, now, boot_ms, hz), 0);
+	free(p.act);
+	cand_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(take_on_fork_or_exit),
 		cmocka_unit_test(pass_drops_young_keeps_settled),
+		cmocka_unit_test(scan_holds_young_mains_beside_the_oldest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
