@@ -21,6 +21,7 @@
 #   FI_BPF     yes: the daemon loads its refusal capture (BPF, ~10 s a start
 #              under TCG); default no (no write-class call of its own)
 #   FI_KORDER  asc (default) or desc: call numbers from the last down
+#   FI_KFROM   the first call number (levels from the middle outwards)
 #   FI_WAIT    seconds a daemon step may take (default 90: guests at nice 19
 #              on a loaded host are starved)
 #   FI_TAG     guest J works in $BUILD/vm/faults.$FI_TAG$J (levels at once)
@@ -69,7 +70,8 @@ while [ "$j" -lt "$JOBS" ]; do
 	sed "s/^FI_LEVEL=ci\$/FI_LEVEL=full/; s/^# vm-timeout: .*/# vm-timeout: 9000/;
 		s|^FI_SHARD=.*|FI_SHARD=$j/$JOBS|; s/^FI_CMDS=.*/FI_CMDS=\"$CMDS\"/;
 		s/^FI_FAULTS=.*/FI_FAULTS=\"$FAULTS\"/; s/^FI_BPF=.*/FI_BPF=${FI_BPF:-no}/;
-		s/^FI_KORDER=.*/FI_KORDER=${FI_KORDER:-asc}/; s/^FI_WAIT=.*/FI_WAIT=${FI_WAIT:-90}/" \
+		s/^FI_KORDER=.*/FI_KORDER=${FI_KORDER:-asc}/; s/^FI_WAIT=.*/FI_WAIT=${FI_WAIT:-90}/;
+		s/^FI_KFROM=.*/FI_KFROM=${FI_KFROM:-}/" \
 		"$TOP/tests/vm/scenarios/41-fault-injection.sh" > "$D/s$j/41-fault-injection.sh"
 	grep -q '^FI_LEVEL=full$' "$D/s$j/41-fault-injection.sh" ||
 		{ echo "bench/faults.sh: FI_LEVEL line not found" >&2; exit 1; }

@@ -32,6 +32,7 @@ FI_CMDS="apply restore daemon"
 FI_SHARD=0/1
 FI_BPF=yes
 FI_KORDER=asc
+FI_KFROM=    # full: the first call number (asc: 1, desc: N)
 FI_WAIT=30   # seconds a daemon step may take (a starved guest: more)
 FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock
 FI_FAULTS="KILL ENOSPC EROFS"
@@ -103,7 +104,7 @@ fi_reset() {
 
 # fi_bad WHAT: a failed check; ci: the scenario fails; full: remembered
 # (FI_BAD), the guest reset by hand, the next run goes on
-FI_BAD=0
+FI_BAD=0 FI_MISSED=0
 fi_bad() {
 	[ "$FI_LEVEL" = full ] || fail "$1"
 	FI_BAD=$((FI_BAD + 1))
@@ -144,7 +145,15 @@ fi_one() {
 	sysfault -w "$FI_CALLS" "$2" "$3" $A "$1" > /tmp/fi.out 2> /tmp/fi.err
 	_rc=$?
 	_at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.err)
-	[ -n "$_at" ] || fail "$1: call #$2 was never reached ($(grep sysfault /tmp/fi.err))"
+	if [ -z "$_at" ]; then
+		# full: a run may make one call fewer than the counted one (a timed
+		# cgroup write's worker thread still closing when the process exits)
+		[ "$FI_LEVEL" = full ] || fail "$1: call #$2 was never reached ($(grep sysfault /tmp/fi.err))"
+		log "$1, $3 at #$2: not reached ($(grep sysfault /tmp/fi.err)); exit $_rc"
+		FI_MISSED=$((FI_MISSED + 1))
+		fi_back "$1, $3 at #$2 (not reached)"
+		return
+	fi
 	log "$1, $3 at #$2 ($_at): exit $_rc; $(grep -v sysfault /tmp/fi.err | head -n 2 | tr '\n' ' ' | cut -c1-200)"
 	fi_back "$1 with $3 at call #$2 ($_at, exit $_rc)"
 }
@@ -157,7 +166,7 @@ fi_one() {
 # fault at others
 fi_plan() {
 	if [ "$FI_LEVEL" = full ]; then
-		if [ "$FI_KORDER" = desc ]; then seq "$1" -1 1; else seq 1 "$1"; fi | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
+		if [ "$FI_KORDER" = desc ]; then seq "${FI_KFROM:-$1}" -1 1; else seq "${FI_KFROM:-1}" "$1"; fi | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
 			$1 % a[2] == a[1] { for (i = 1; i <= nf; i++) print $1 ":" fl[i] }'
 	else
 		awk -v n="$1" -v f="$FI_FAULTS" -v p="${2:-$FI_CI_PICKS}" 'BEGIN {
@@ -258,7 +267,7 @@ if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
 			fi_daemon -w "$FI_CALLS" "$k" "$fault"
 			at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.dlog)
 			[ -n "$at" ] || { log "daemon, $fault at #$k: not reached: $(grep -v '^sysfault: count' /tmp/fi.dlog | tail -n 3 | tr '\n' ';')"; FI_MISSED=$((FI_MISSED + 1)); fi_back "daemon, $fault at #$k (not reached)"; continue; }
-			log "daemon, $fault at #$k ($at): exit $FI_DRC; $(grep -E 'overcommitd: .*(error|space|Read-only)' /tmp/fi.dlog | head -n 2 | tr '\n' ' ' | cut -c1-200)"
+			log "daemon, $fault at #$k ($at): exit $FI_DRC; $(grep -E 'No space left|Read-only file system|error' /tmp/fi.dlog | head -n 2 | tr '\n' ' ' | cut -c1-200)"
 			fi_back "daemon with $fault at call #$k ($at, exit $FI_DRC)"
 		}
 	done
