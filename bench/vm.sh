@@ -7,7 +7,8 @@
 # scenarios bench/vm/*.sh plus the VM tier's 30-redis-bgsave.sh, and the
 # kernel cache of $BUILD/vm.  All scenarios run in one boot.
 # Output: the run.sh transcript on stdout (INFO lines carry the figures).
-# Knobs: OC_BENCH_VM_N spawns per latency run (1000); OC_BENCH_VM_SOAK_N
+# Knobs: OC_BENCH_VM_N spawns per latency run (1000); OC_BENCH_VM_REPS
+# repetitions of the latency rows (3, interleaved); OC_BENCH_VM_SOAK_N
 # matched processes of the enforcing soak (100000); OC_BENCH_VM_SOAK_LOSS_EVERY
 # seconds between its lost-event episodes (120); OC_BENCH_VM_SOAK_SECONDS
 # stops its storm after that long (0: none); OC_BENCH_VM_ONLY=1 leaves
@@ -44,7 +45,7 @@ fi
 ln -sf "$CGR" "$BVM/tests/helpers/cgrulesengd"
 [ -e "$BVM/vm/kernel" ] || [ ! -d "$BUILD/vm/kernel" ] || ln -s "$BUILD/vm/kernel" "$BVM/vm/kernel"
 for s in "$TOP"/bench/vm/*.sh; do
-	sed "s/@N@/${OC_BENCH_VM_N:-1000}/; s/@SOAK_N@/${OC_BENCH_VM_SOAK_N:-100000}/; s/@SOAK_LOSS_EVERY@/${OC_BENCH_VM_SOAK_LOSS_EVERY:-120}/; s/@SOAK_SECONDS@/${OC_BENCH_VM_SOAK_SECONDS:-0}/" "$s" \
+	sed "s/@N@/${OC_BENCH_VM_N:-1000}/; s/@REPS@/${OC_BENCH_VM_REPS:-3}/; s/@SOAK_N@/${OC_BENCH_VM_SOAK_N:-100000}/; s/@SOAK_LOSS_EVERY@/${OC_BENCH_VM_SOAK_LOSS_EVERY:-120}/; s/@SOAK_SECONDS@/${OC_BENCH_VM_SOAK_SECONDS:-0}/" "$s" \
 		> "$BVM/scenarios/$(basename "$s")"
 done
 [ -n "${OC_BENCH_VM_ONLY:-}" ] || cp "$TOP/tests/vm/scenarios/30-redis-bgsave.sh" "$BVM/scenarios/"
