@@ -86,9 +86,9 @@ static int daemon_mode(const struct roots *r, const struct policy *pol, unsigned
 	qsort(nv, reps, sizeof(uint64_t), bu_cmp_u64);
 	uint64_t p = bu_pct(pass, reps, 50), f = bu_pct(full, reps, 50);
 	printf("scanpass-daemon tracked=%zu matched=%zu reps=%lu reads=%" PRIu64 " served=%" PRIu64
-	       " ocd_pass_cpu_us=%" PRIu64 " ocd_full_cpu_us=%" PRIu64 " ocd_cycle_cpu_us=%" PRIu64
-	       " naive_cpu_us=%" PRIu64 "\n",
-	       n, matched, reps, wc.reads, wc.served, p / 1000, f / 1000,
+	       " cow_reads=%" PRIu64 " ocd_pass_cpu_us=%" PRIu64 " ocd_full_cpu_us=%" PRIu64
+	       " ocd_cycle_cpu_us=%" PRIu64 " naive_cpu_us=%" PRIu64 "\n",
+	       n, matched, reps, wc.reads, wc.served, wc.cow_reads, p / 1000, f / 1000,
 	       ((FULL_EVERY - 1) * p + f) / FULL_EVERY / 1000, bu_pct(nv, reps, 50) / 1000);
 	free(pids);
 	workcache_free(&wc);
