@@ -4,6 +4,7 @@
 #include "workcache.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,7 @@ void workcache_free(struct workcache *wc)
 void workcache_clear(struct workcache *wc)
 {
 	wc->n = 0;
+	unitcache_expire(&wc->units);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -96,6 +98,8 @@ static void fill(const struct workcache *wc, const struct wentry *e, unsigned wh
 struct work_src {
 	struct obs_source src;  /* first: read_proc gets a pointer to it */
 	int (*live_read)(const struct obs_source *src, int pid, unsigned what, struct proc_info *p);
+	int (*live_oom_policy)(const struct obs_source *src, const char *unit, char *out,
+			       size_t size);
 	struct workcache *wc;
 };
 
@@ -112,6 +116,22 @@ static int cached_read(const struct obs_source *src, int pid, unsigned what, str
 		ws->wc->served++;
 	fill(ws->wc, e, what, p);
 	return 0;
+}
+
+/* A unit's OOMPolicy: over D-Bus once per full scan (unitcache.h). */
+static int cached_oom_policy(const struct obs_source *src, const char *unit, char *out,
+			     size_t size)
+{
+	const struct work_src *ws = (const struct work_src *)src;
+	const struct unit_entry *e = unitcache_find(&ws->wc->units, unit);
+	if (!e) {
+		int rc = ws->live_oom_policy(src, unit, out, size);
+		ws->wc->unit_reads++;
+		unitcache_put(&ws->wc->units, unit, out, rc);
+		return rc;
+	}
+	snprintf(out, size, "%s", e->policy);
+	return e->rc;
 }
 
 /* Set e from what the pass read; false when a string does not fit the pool. */
@@ -323,6 +343,11 @@ int workcache_observe(struct workcache *wc, const struct roots *r, const struct 
 	obs_source_live(r, &ws.src);
 	ws.live_read = ws.src.read_proc;
 	ws.src.read_proc = cached_read;
+	if (!pids)
+		unitcache_expire(&wc->units); /* a full scan reads the units again */
+	ws.live_oom_policy = ws.src.unit_oom_policy;
+	if (ws.live_oom_policy)
+		ws.src.unit_oom_policy = cached_oom_policy;
 	int rc = snapshot_observe(&ws.src, pol, pids, npids, s);
 	if (rc < 0)
 		return rc;

@@ -31,6 +31,7 @@
 #include "proc.h"
 #include "roots.h"
 #include "snapshot.h"
+#include "unitcache.h"
 #include "workgrowth.h"
 
 #define WORK_READ_EVERY 8   /* a worker's /proc files are read every 8th pass */
@@ -70,6 +71,8 @@ struct workcache {
 	uint64_t pass;
 	uint64_t reads, served; /* processes read from /proc, served from the cache */
 	uint64_t cow_reads;     /* smaps_rollup reads of samples */
+	struct unit_cache units; /* units' OOMPolicy: read again each full scan */
+	uint64_t unit_reads;    /* OOMPolicy reads over D-Bus */
 };
 
 int workcache_init(struct workcache *wc, size_t nsvc);
