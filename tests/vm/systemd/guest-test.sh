@@ -305,6 +305,12 @@ info uptime "$(uptime_s) s before removal; daemon $(prop overcommitd.service Act
 # shellcheck source=tests/vm/systemd/guest-oompolicy.sh
 . /oc/guest-oompolicy.sh
 
+# ------------------------------------ the real services (issue 11 proof)
+# PostgreSQL, Apache prefork, gunicorn, two daemonized Redis; they leave the
+# policy as they found it, and the removal below restores what they changed
+# shellcheck source=tests/vm/systemd/guest-services.sh
+. /oc/guest-services.sh
+
 # --------------------------------------------------------------- remove
 if apt-get remove -y overcommitd > "$OUT/remove.log" 2>&1; then
 	info remove "$(grep -i 'restor' "$OUT/remove.log" | oneline | cut -c 1-400)"
