@@ -30,6 +30,7 @@
 #   OC_VM_ONLY=services only the install and the real services (guest-services.sh;
 #                       they run in the full run too)
 #   OC_VM_ONLY=scope    only the install and the fork child's scope (guest-scope.sh)
+#   OC_VM_SERVICES=0    the full run without the real services
 # Nothing here touches this machine's /proc/sys or cgroups; debootstrap
 # writes only under $BUILD/vm/systemd (its chroot may start no service).
 set -eu
@@ -140,6 +141,7 @@ overlay() {
 		"$HERE/svcwatch.py" "$HERE/guest-scope.sh" "$st/oc/"
 	# OC_VM_ONLY=services: install, then the real services alone
 	[ "${OC_VM_ONLY:-}" != services ] || : > "$st/oc/only-services"
+	[ "${OC_VM_SERVICES:-1}" != 0 ] || : > "$st/oc/no-services"
 	# OC_VM_ONLY=scope: install, then the fork child's scope alone
 	[ "${OC_VM_ONLY:-}" != scope ] || : > "$st/oc/only-scope"
 	# the role and the test play (guest-ansible.sh)
