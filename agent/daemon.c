@@ -894,7 +894,7 @@ static void pass(struct daemon *d)
 			snprintf(d->ep[i].cgroup, sizeof(d->ep[i].cgroup), "%s", s.svc[i].cgroup);
 	struct learn_estimate *est = estimates(d, &s);
 	struct plan p;
-	mainorig_note(&d->j, &s);
+	mainorig_note(&d->j, &s, true);
 	rc = plan_build(&d->pol, &s, est, &p);
 	free(est);
 	if (rc == 0) {

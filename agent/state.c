@@ -85,7 +85,7 @@ void state_note_originals(const struct cli *c, struct snapshot *s)
 		return; /* per-process entries mean nothing without this boot's id */
 	int rc = journal_open(c->state_dir, boot, JOURNAL_READ_ONLY, &j);
 	if (rc == 0) {
-		mainorig_note(&j, s);
+		mainorig_note(&j, s, false); /* reported, not judged by */
 	} else if (rc == -EACCES) {
 		log_debug("state journal %s not readable: mains' earlier oom_score_adj not shown",
 			  j.path);

@@ -16,7 +16,8 @@ int state_journal_open(const struct cli *c, unsigned flags, struct journal *j);
 /* learned.json from the state directory, read-only (one-shot commands):
  * NULL/0 when missing or refused (refusal logged). */
 int state_learned_load(const struct cli *c, struct svc_learning **out, size_t *n);
-/* Each instance main's oom_score_adj before overcommitd wrote it, from the
+/* Each instance main's oom_score_adj before overcommitd wrote it (for the
+ * reports; mainorig.h says why not for judging children), from the
  * journal read-only (a shared lock, nothing created or written), into s.
  * A journal refused or corrupt is said; one this user may not read
  * (EACCES: not root) is passed over quietly. */

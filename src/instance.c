@@ -51,6 +51,7 @@ static void new_instance(struct svc_obs *o, size_t j)
 	o->inst[o->ninst].main = j;
 	o->inst[o->ninst].commit_kb = proc_commit_kb(&o->procs[j]);
 	o->inst[o->ninst].main_orig_adj = INT32_MIN; /* unknown until a journal says */
+	o->inst[o->ninst].main_was_adj = INT32_MIN;
 	o->ninst++;
 }
 

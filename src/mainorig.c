@@ -18,13 +18,15 @@ int mainorig_of(const struct journal *j, int pid, uint64_t start_time)
 	return (int)v;
 }
 
-void mainorig_note(const struct journal *j, struct snapshot *s)
+void mainorig_note(const struct journal *j, struct snapshot *s, bool judge)
 {
 	for (size_t i = 0; i < s->nsvc; i++) {
 		struct svc_obs *o = &s->svc[i];
 		for (size_t k = 0; o->inst && k < o->ninst; k++) {
 			const struct proc_info *m = &o->procs[o->inst[k].main];
-			o->inst[k].main_orig_adj = mainorig_of(j, m->pid, m->st.start_time);
+			o->inst[k].main_was_adj = mainorig_of(j, m->pid, m->st.start_time);
+			if (judge)
+				o->inst[k].main_orig_adj = o->inst[k].main_was_adj;
 		}
 	}
 }

@@ -99,9 +99,9 @@ static const struct svc_inst *main_inst(const struct svc_obs *o)
  * overcommitd wrote; "" when it never did (or the journal was not read). */
 static const char *orig_note(const struct svc_inst *in, char *buf, size_t size)
 {
-	if (!in || in->main_orig_adj == OOM_ORIG_UNKNOWN)
+	if (!in || in->main_was_adj == OOM_ORIG_UNKNOWN)
 		return "";
-	snprintf(buf, size, " (%d before overcommitd)", in->main_orig_adj);
+	snprintf(buf, size, " (%d before overcommitd)", in->main_was_adj);
 	return buf;
 }
 
@@ -260,8 +260,8 @@ static json_object *json_host(const struct report_in *in)
  * original), null when overcommitd never wrote it or it is not known. */
 static void put_orig(json_object *x, const struct svc_inst *in, int *rc)
 {
-	if (in && in->main_orig_adj != OOM_ORIG_UNKNOWN)
-		jsonval_put(x, "oom_score_adj_original", json_object_new_int(in->main_orig_adj), rc);
+	if (in && in->main_was_adj != OOM_ORIG_UNKNOWN)
+		jsonval_put(x, "oom_score_adj_original", json_object_new_int(in->main_was_adj), rc);
 	else
 		put_null(x, "oom_score_adj_original", rc);
 }

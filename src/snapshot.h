@@ -37,7 +37,9 @@ struct svc_inst {
 	                             snapshot, exact once fork_observe() read smaps */
 	uint64_t userns;          /* inode of its main's /proc/PID/ns/user, 0 = unknown */
 	int main_orig_adj;        /* the main's oom_score_adj before overcommitd wrote it
-	                             (journal; OOM_ORIG_UNKNOWN = INT32_MIN: not known) */
+	                             (journal; OOM_ORIG_UNKNOWN = INT32_MIN: not known),
+	                             as the planner judges children by (the daemon) */
+	int main_was_adj;         /* the same, for the reports only (also one-shot) */
 };
 
 struct svc_place {

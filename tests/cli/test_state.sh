@@ -187,16 +187,16 @@ chmod 0644 "$T/pol/60-redis.ini"
 
 # ---- issue 11: the one-shot reports read the journal for mains' originals ------
 # Debian starts its server at -900; apply writes the main -500 (the journal
-# keeps -900); a child forked just before that write still holds the
-# inherited -900.  With the journal read (read-only), recommend shows the
-# main's -900 and plans the child's value; without it the child's -900
-# looks like a value the service set itself (a conflict).
+# keeps -900).  recommend/status show the main's -900 (read-only).  They do
+# not judge children by it: a child at -900 may have been forked before the
+# write or have set -900 itself, and a one-shot command cannot tell (VM
+# own-oom-adj); the daemon, which saw the forks, does.
 fresh
 echo -900 >"$T/host/proc/100/oom_score_adj"
 echo -900 >"$T/host/proc/101/oom_score_adj"
 # shellcheck disable=SC2086
 "$BIN" apply $P $R >/dev/null 2>&1
-echo -900 >"$T/host/proc/101/oom_score_adj" # forked before the main's write
+echo -900 >"$T/host/proc/101/oom_score_adj"
 ls -l --time-style=+%s "$S" >"$T/orig.ls0"
 # shellcheck disable=SC2086
 "$BIN" recommend --format json $P $R >"$T/orig.json" 2>"$T/orig.err"
@@ -208,10 +208,8 @@ check "journal originals: recommend reports the main's -900 before overcommitd" 
 check "journal originals: per instance too" \
 	[ "$(jq_py "$T/orig.json" "$svc[\"instance_list\"][0][\"oom_score_adj_original\"]")" = -900 ]
 check "journal originals: status says it" grep -q 'oom_score_adj -500 (-900 before overcommitd)' "$T/orig.txt"
-check "journal originals: the child's inherited -900 is no conflict" \
-	[ "$(jq_py "$T/orig.json" "len([r for r in d[\"risks\"] if r[\"kind\"] == \"oom_score_adj_conflict\"])")" = 0 ]
-check "journal originals: the child's value is planned" \
-	[ "$(jq_py "$T/orig.json" "[a[\"desired\"] for a in d[\"actions\"] if a.get(\"pid\") == 101 and a[\"kind\"] == \"oom_score_adj\"]")" = "['800']" ]
+check "journal originals: a child at -900 is not written over (reported, left alone)" \
+	[ "$(jq_py "$T/orig.json" "len([a for a in d[\"actions\"] if a.get(\"pid\") == 101 and a[\"kind\"] == \"oom_score_adj\"])")" = 0 ]
 check "journal originals: read-only (the state directory unchanged)" cmp -s "$T/orig.ls0" "$T/orig.ls1"
 check "journal originals: nothing said" [ ! -s "$T/orig.err" ]
 # without the journal: the same child reads as the service's own value
@@ -219,8 +217,6 @@ mv "$S" "$T/state.away"
 # shellcheck disable=SC2086
 "$BIN" recommend --format json $P $R >"$T/noj.json" 2>/dev/null
 check "no journal: no original (null)" [ "$(jq_py "$T/noj.json" "$svc[\"oom_score_adj_original\"]")" = None ]
-check "no journal: the inherited -900 is taken for the service's own (why the journal is read)" \
-	[ "$(jq_py "$T/noj.json" "len([r for r in d[\"risks\"] if r[\"kind\"] == \"oom_score_adj_conflict\"])")" = 1 ]
 mv "$T/state.away" "$S"
 # a journal anyone may write: refused (said), the report goes on without it
 chmod 0666 "$S/journal.json"

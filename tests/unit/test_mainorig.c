@@ -50,10 +50,14 @@ static void test_of(void **st)
 	struct proc_info procs[2] = { { .pid = 100 }, { .pid = 400 } };
 	procs[0].st.start_time = 5000;
 	struct svc_inst inst[2] = { { .main = 0, .main_orig_adj = OOM_ORIG_UNKNOWN },
-				    { .main = 1, .main_orig_adj = 42 } };
+				    { .main = 1, .main_orig_adj = 42, .main_was_adj = 42 } };
 	struct svc_obs o = { .procs = procs, .nprocs = 2, .inst = inst, .ninst = 2 };
 	struct snapshot s = { .svc = &o, .nsvc = 1 };
-	mainorig_note(&j, &s);
+	mainorig_note(&j, &s, false); /* a one-shot report: not judged by */
+	assert_int_equal(inst[0].main_was_adj, -900);
+	assert_int_equal(inst[0].main_orig_adj, OOM_ORIG_UNKNOWN);
+	assert_int_equal(inst[1].main_was_adj, OOM_ORIG_UNKNOWN);
+	mainorig_note(&j, &s, true); /* the daemon */
 	assert_int_equal(inst[0].main_orig_adj, -900);
 	assert_int_equal(inst[1].main_orig_adj, OOM_ORIG_UNKNOWN);
 	journal_close(&j);
