@@ -544,6 +544,8 @@ static size_t sample(struct svc_learning **arr)
 		struct cow_episode e = { NOW - i, 50000, 40000 + i, LEARN_MAX_VALUE };
 		learn_add(p, &e);
 	}
+	r = learn_get(arr, &n, "redis"); /* the array may have moved (realloc) */
+	assert_non_null(r);
 	for (uint64_t i = 0; i < WG_RING + 5; i++) /* wrapped: the newest 32 kept */
 		wg_ring_add(&r->workers.rss, 1000 * i);
 	wg_ring_add(&r->workers.priv, 32768);
