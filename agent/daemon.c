@@ -685,83 +685,95 @@ static int exec_read(struct daemon *d, int pid, struct proc_info *pi)
 	return rc < 0 ? rc : 1;
 }
 
+/* An exec: a process may join a service (or leave one, by a new program). */
+static void on_exec(struct daemon *d, const struct pc_event *ev)
+{
+	struct tr_out o;
+	struct proc_info pi;
+	if (ev->pid != ev->tgid)
+		return;
+	workcache_forget(&d->wc, ev->pid); /* another program: read it afresh */
+	if (exec_read(d, ev->pid, &pi) <= 0)
+		return; /* gone already (not an error), or nothing to decide */
+	if (tracker_exec(&d->tr, &d->pol, d->uid_min, &pi, ev->ts_ns, &o) < 0) {
+		d->need_full = true;
+		return;
+	}
+	if (o.added) {
+		log_debug("%s: pid %d (%s) joined as %s", d->pol.svc[o.svc].name, pi.pid,
+			  pi.st.comm, role_name(o.role));
+		if (!hold_candidate(d, &o, &pi)) {
+			enforce_process(d, &o, &pi, ev->ts_ns);
+			/* joined (and enforced): apart while a smaps read runs */
+			charges_note_latency(d, mono_ns() - ev->ts_ns);
+		}
+	}
+	if (o.removed && o.episode_end)
+		episode_end(d, o.svc);
+}
+
+/* A fork: a child of a tracked process (a worker, or an episode's child). */
+static void on_fork(struct daemon *d, const struct pc_event *ev)
+{
+	struct tr_out o;
+	struct proc_info pi;
+	if (ev->pid == ev->tgid)
+		workcache_forget(&d->wc, ev->pid); /* the pid names a new process */
+	if (ev->pid == ev->tgid && cand_take(&d->cand, ev->ptgid))
+		confirm_candidate(d, ev->ptgid);
+	if (tracker_fork(&d->tr, ev->ptgid, ev->pid, ev->tgid, ev->ts_ns, &o) < 0) {
+		d->need_full = true;
+		return;
+	}
+	if (!o.added)
+		return;
+	if (o.episode_cancel) { /* a second worker: nothing to learn or judge */
+		cancel_episode(d, o.svc);
+		sampler_arm(d);
+	}
+	if (o.episode_start)
+		episode_start(d, o.svc, o.pid);
+	if (o.role != ROLE_CHILD)
+		return;
+	/* identity from now on: pid + start time */
+	if (proc_read(&d->c->roots, o.pid, &pi) < 0)
+		return;
+	tracker_set_start(&d->tr, o.pid, pi.st.start_time);
+	bool ep_child = d->ep[o.svc].active && d->ep[o.svc].child == o.pid;
+	if (ep_child)
+		d->ep[o.svc].child_start = pi.st.start_time;
+	enforce_process(d, &o, &pi, ev->ts_ns);
+	if (ep_child)
+		place_child(d, o.svc, &pi);
+	charges_note_fork(d, ev->ptgid, &pi); /* after: not on its way */
+}
+
+static void on_exit_event(struct daemon *d, const struct pc_event *ev)
+{
+	struct tr_out o;
+	if (ev->pid == ev->tgid && cand_take(&d->cand, ev->pid))
+		log_debug("pid %d exited before it served: never a main", ev->pid);
+	tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
+	if (o.episode_end)
+		episode_end(d, o.svc);
+	if (o.removed) {
+		learned_worker(d, o.pid); /* a worker's lifetime growth is learned */
+		forget_process(d, o.pid);
+	}
+	if (o.orphans)
+		promote_orphans(d, o.pid);
+}
+
 static void on_event(const struct pc_event *ev, void *arg)
 {
 	struct daemon *d = arg;
-	struct tr_out o;
-	struct proc_info pi;
-	const struct roots *r = &d->c->roots;
 	d->stats.events++;
-	switch (ev->type) {
-	case PC_EXEC:
-		if (ev->pid != ev->tgid)
-			return;
-		workcache_forget(&d->wc, ev->pid); /* another program: read it afresh */
-		if (exec_read(d, ev->pid, &pi) <= 0)
-			return; /* gone already (not an error), or nothing to decide */
-		if (tracker_exec(&d->tr, &d->pol, d->uid_min, &pi, ev->ts_ns, &o) < 0) {
-			d->need_full = true;
-			return;
-		}
-		if (o.added) {
-			log_debug("%s: pid %d (%s) joined as %s", d->pol.svc[o.svc].name, pi.pid,
-				  pi.st.comm, role_name(o.role));
-			if (!hold_candidate(d, &o, &pi)) {
-				enforce_process(d, &o, &pi, ev->ts_ns);
-				/* joined (and enforced): apart while a smaps read runs */
-				charges_note_latency(d, mono_ns() - ev->ts_ns);
-			}
-		}
-		if (o.removed && o.episode_end)
-			episode_end(d, o.svc);
-		return;
-	case PC_FORK:
-		if (ev->pid == ev->tgid)
-			workcache_forget(&d->wc, ev->pid); /* the pid names a new process */
-		if (ev->pid == ev->tgid && cand_take(&d->cand, ev->ptgid))
-			confirm_candidate(d, ev->ptgid);
-		if (tracker_fork(&d->tr, ev->ptgid, ev->pid, ev->tgid, ev->ts_ns, &o) < 0) {
-			d->need_full = true;
-			return;
-		}
-		if (!o.added)
-			return;
-		if (o.episode_cancel) { /* a second worker: nothing to learn or judge */
-			cancel_episode(d, o.svc);
-			sampler_arm(d);
-		}
-		if (o.episode_start)
-			episode_start(d, o.svc, o.pid);
-		if (o.role == ROLE_CHILD) {
-			/* identity from now on: pid + start time */
-			if (proc_read(r, o.pid, &pi) < 0)
-				return;
-			tracker_set_start(&d->tr, o.pid, pi.st.start_time);
-			bool ep_child = d->ep[o.svc].active && d->ep[o.svc].child == o.pid;
-			if (ep_child)
-				d->ep[o.svc].child_start = pi.st.start_time;
-			enforce_process(d, &o, &pi, ev->ts_ns);
-			if (ep_child)
-				place_child(d, o.svc, &pi);
-			charges_note_fork(d, ev->ptgid, &pi); /* after: not on its way */
-		}
-		return;
-	case PC_EXIT:
-		if (ev->pid == ev->tgid && cand_take(&d->cand, ev->pid))
-			log_debug("pid %d exited before it served: never a main", ev->pid);
-		tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
-		if (o.episode_end)
-			episode_end(d, o.svc);
-		if (o.removed) {
-			learned_worker(d, o.pid); /* a worker's lifetime growth is learned */
-			forget_process(d, o.pid);
-		}
-		if (o.orphans)
-			promote_orphans(d, o.pid);
-		return;
-	default:
-		return;
-	}
+	if (ev->type == PC_EXEC)
+		on_exec(d, ev);
+	else if (ev->type == PC_FORK)
+		on_fork(d, ev);
+	else if (ev->type == PC_EXIT)
+		on_exit_event(d, ev);
 }
 
 /* ---- the periodic pass -------------------------------------------------------------- */
