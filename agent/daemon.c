@@ -401,6 +401,25 @@ static void episode_end(struct daemon *d, size_t svc)
 
 /* ---- applying ----------------------------------------------------------------- */
 
+static void hand_back_new(struct daemon *d, size_t nyield0);
+
+/* A process wrote its own oom_score_adj between the plan's read and the
+ * write (a PostgreSQL backend right after fork): proof that the service
+ * sets it itself, even when the value it chose equals one overcommitd
+ * would take for inherited.  A conflict, reported once per role. */
+static void note_self_set(struct daemon *d, const struct action *a, const struct apply_result *r)
+{
+	if (!r->self_set || a->kind != ACT_OOM_SCORE_ADJ ||
+	    !drift_oom_conflict(&d->drift, a->service, a->role))
+		return;
+	log_warn("conflict: %s sets its own oom_score_adj for its %s: %s (%s); the policy wants "
+		 "%s. Left alone: overcommitd writes this role of %s no more until the next reload "
+		 "(make the policy and the service agree)",
+		 a->service ? a->service : "a service",
+		 a->role == ROLE_MAIN ? "main process" : "children of the main", a->target, r->detail,
+		 a->desired, a->service ? a->service : "it");
+}
+
 /* Apply (part of) a plan when the policy enforces; log each outcome.
  * Returns the number of actions written. */
 static size_t enforce_plan(struct daemon *d, struct plan *p)
@@ -429,12 +448,15 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	journal_unlock(&d->j);
 	if (rc < 0)
 		log_errno(LOG_LVL_ERR, rc, "state journal: writes stopped");
-	size_t done = 0;
+	size_t done = 0, nyield0 = d->drift.nyield;
 	for (size_t i = 0; i < p->nact; i++) {
 		const struct action *a = &p->act[i];
 		drift_record(&d->drift, a, &res[i], now_ms(CLOCK_MONOTONIC));
+		note_self_set(d, a, &res[i]);
 		if (a->pid > 0 && res[i].status == AP_DONE)
 			workcache_stale(&d->wc, a->pid); /* its cached figures are old now */
+		if (a->pid > 0 && res[i].status == AP_DONE && a->kind == ACT_OOM_SCORE_ADJ)
+			tracker_set_oom_time(&d->tr, a->pid, mono_ns());
 		switch (res[i].status) {
 		case AP_DONE:
 			done++;
@@ -454,7 +476,21 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 		}
 	}
 	free(res);
+	hand_back_new(d, nyield0); /* what it wrote before it knew goes back */
 	return done;
+}
+
+/* The main's value before overcommitd, as a value its child may have
+ * inherited - unless the child was forked after overcommitd's write to the
+ * main (fork event later than the write): then it inherited the main's
+ * value now, and holding the old one means it wrote that itself. */
+static int inherited_orig(const struct daemon *d, const struct tr_out *o, const struct proc_info *m)
+{
+	const struct tproc *mt = tracker_find(&d->tr, o->inst);
+	const struct tproc *ct = tracker_find(&d->tr, o->pid);
+	if (mt && ct && mt->oom_set_ns && ct->since_ns > mt->oom_set_ns)
+		return OOM_ORIG_UNKNOWN;
+	return mainorig_of(&d->j, o->inst, m->st.start_time);
 }
 
 /* A child of a main that already holds a value of its own (a PostgreSQL
@@ -468,8 +504,7 @@ static bool child_set_own(struct daemon *d, const struct tr_out *o, const struct
 	if (o->role != ROLE_CHILD ||
 	    !oom_child_self_set(ps, pi->oom_score_adj, INT32_MIN, OOM_ORIG_UNKNOWN) ||
 	    proc_read_opts(&d->c->roots, o->inst, PROC_READ_STAT | PROC_READ_OOM, &m) < 0 ||
-	    !oom_child_self_set(ps, pi->oom_score_adj, m.oom_score_adj,
-				mainorig_of(&d->j, o->inst, m.st.start_time)))
+	    !oom_child_self_set(ps, pi->oom_score_adj, m.oom_score_adj, inherited_orig(d, o, &m)))
 		return false;
 	if (drift_oom_conflict(&d->drift, ps->name, ROLE_CHILD))
 		log_warn("conflict: %s sets its own oom_score_adj for its children of the main: pid "

@@ -127,6 +127,7 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 		 * PostgreSQL backend right after fork): never written over */
 		ap_set(res, AP_SKIPPED, 0, "%s changed from %s to %s since it was read: left alone",
 		       t.name, a->current, cur);
+		res->self_set = true;
 	} else if (ap_compare_read(&t, rc, want, cur, res) == 0) {
 		rc = ap_journal_pid(j, J_OOM_SCORE_ADJ, a->pid, a->start_time, cur);
 		if (rc == 0)

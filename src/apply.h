@@ -4,6 +4,7 @@
 #ifndef OVERCOMMITD_APPLY_H
 #define OVERCOMMITD_APPLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "journal.h"
 #include "plan.h"
@@ -20,6 +21,8 @@ struct apply_result {
 	enum apply_status status;
 	int err;              /* negative errno for AP_FAILED */
 	char detail[256];     /* human text: what happened */
+	bool self_set;        /* AP_SKIPPED: the process wrote its own oom_score_adj
+			       * between the plan's read and this write */
 };
 
 /* Apply every action of plan in a safe order (sizes before entering strict

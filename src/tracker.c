@@ -106,6 +106,8 @@ static bool episode_child_present(const struct tsvc *sv, const struct svc_obs *o
 	return false;
 }
 
+static int load_services(struct tracker *t, const struct snapshot *s);
+
 int tracker_load(struct tracker *t, const struct snapshot *s)
 {
 	/* episodes survive a resync when their child is still there */
@@ -113,7 +115,24 @@ int tracker_load(struct tracker *t, const struct snapshot *s)
 		struct tsvc *sv = &t->svc[k];
 		sv->ep_active = sv->ep_active && k < s->nsvc && episode_child_present(sv, &s->svc[k]);
 	}
+	struct tproc *old = t->n ? malloc(t->n * sizeof(*old)) : NULL;
+	size_t nold = old ? t->n : 0;
+	if (old)
+		memcpy(old, t->p, nold * sizeof(*old));
 	t->n = 0;
+	int rc = load_services(t, s);
+	for (size_t i = 0; rc == 0 && i < nold; i++) { /* the write times survive */
+		bool found;
+		size_t k = locate(t, old[i].pid, &found);
+		if (found && t->p[k].start == old[i].start)
+			t->p[k].oom_set_ns = old[i].oom_set_ns;
+	}
+	free(old);
+	return rc;
+}
+
+static int load_services(struct tracker *t, const struct snapshot *s)
+{
 	for (size_t k = 0; k < s->nsvc && k < t->nsvc; k++) {
 		const struct svc_obs *o = &s->svc[k];
 		if (o->main_idx < 0)
@@ -313,4 +332,12 @@ int tracker_promote(struct tracker *t, const struct proc_info *pi, int *rerolled
 			rerolled[(*nre)++] = c->pid;
 	}
 	return 0;
+}
+
+void tracker_set_oom_time(struct tracker *t, int pid, uint64_t ns)
+{
+	bool found;
+	size_t i = locate(t, pid, &found);
+	if (found)
+		t->p[i].oom_set_ns = ns;
 }

@@ -25,6 +25,8 @@ struct tproc {
 	int ppid;             /* parent when it joined (fork event or /proc) */
 	bool matched;         /* matched the policy itself (not only forked by one) */
 	uint64_t since_ns;    /* kernel time of the event that added it; 0 = from a scan */
+	uint64_t oom_set_ns;  /* CLOCK_MONOTONIC when overcommitd's oom_score_adj write
+			       * to it completed; 0 = none seen (kept across a rescan) */
 };
 
 struct tsvc {
@@ -98,6 +100,9 @@ int tracker_promote(struct tracker *t, const struct proc_info *pi, int *rerolled
 		    size_t *nre, struct tr_out *out);
 
 const struct tproc *tracker_find(const struct tracker *t, int pid);
+/* overcommitd's oom_score_adj write to pid completed at ns (CLOCK_MONOTONIC,
+ * the proc connector's clock): a child forked later inherited that value. */
+void tracker_set_oom_time(struct tracker *t, int pid, uint64_t ns);
 void tracker_set_start(struct tracker *t, int pid, uint64_t start);
 /* Ascending pids of every tracked process; returns the count (<= cap). */
 size_t tracker_pids(const struct tracker *t, int *buf, size_t cap);

@@ -567,8 +567,10 @@ static void test_own_value_since_read_left_alone(void **st)
 	assert_int_equal(apply_plan(&f->r, &f->plan, &f->j, f->res), 0);
 	assert_status(f, 0, AP_SKIPPED);
 	assert_non_null(strstr(f->res[0].detail, "changed from -500 to 0 since it was read"));
+	assert_true(f->res[0].self_set); /* the daemon reports it as a conflict */
 	assert_string_equal(getf(f, "proc/456/oom_score_adj"), "0\n");
 	assert_status(f, 1, AP_DONE);
+	assert_false(f->res[1].self_set);
 	assert_string_equal(getf(f, "proc/123/oom_score_adj"), "-500\n");
 }
 
