@@ -221,6 +221,7 @@ static void resync_from_snapshot(void **state)
 	tracker_exec(&t, &pol, 1000, &r, 100, &o);
 	tracker_fork(&t, 60, 70, 70, 200, &o);
 	assert_true(t.svc[0].ep_active);
+	tracker_set_oom_time(&t, 60, 150); /* overcommitd wrote the main's value */
 	/* lost: 60 exited, a new redis 65 started with child 70 gone; but say
 	 * the episode child 70 is still there under the old main */
 	struct proc_info procs[3] = { proc(60, 1, "redis-server", 20), proc(70, 60, "redis-rdb-bgsave", 30),
@@ -237,6 +238,9 @@ static void resync_from_snapshot(void **state)
 	assert_true(t.svc[0].ep_active);
 	assert_int_equal(tracker_find(&t, 75)->role, ROLE_CHILD);
 	assert_int_equal(tracker_find(&t, 60)->role, ROLE_MAIN);
+	/* the write time survives the rebuild (same pid, same start time) */
+	assert_int_equal(tracker_find(&t, 60)->oom_set_ns, 150);
+	assert_int_equal(tracker_find(&t, 75)->oom_set_ns, 0);
 	/* now the child is gone in the next snapshot: the episode is dropped */
 	obs[0].nprocs = 1;
 	assert_int_equal(svc_obs_index(&obs[0]), 0);
