@@ -64,11 +64,10 @@ static int same_process(const struct roots *r, int pid, uint64_t start, struct a
 	return 0;
 }
 
-/* The current group of a process; 1 = res filled (skip/fail). */
-static int where_is(const struct roots *r, const struct cgb *b, int pid, char *cur, size_t size,
-		    struct apply_result *res)
+/* What reading a process's group returned (rc), as a result: 0 = read,
+ * 1 = res filled (gone: skipped; no membership or an error: failed). */
+static int group_read_result(int rc, int pid, struct apply_result *res)
 {
-	int rc = cgb_pid_group(b, r, pid, cur, size);
 	if (rc == -ENOENT || rc == -ESRCH)
 		return SET_1(res, AP_SKIPPED, 0, "process %d exited", pid);
 	if (rc == -ENODATA)
@@ -77,6 +76,13 @@ static int where_is(const struct roots *r, const struct cgb *b, int pid, char *c
 	if (rc < 0)
 		return SET_1(res, AP_FAILED, rc, "cgroup of process %d: %s", pid, strerror(-rc));
 	return 0;
+}
+
+/* The current group of a process; 1 = res filled (skip/fail). */
+static int where_is(const struct roots *r, const struct cgb *b, int pid, char *cur, size_t size,
+		    struct apply_result *res)
+{
+	return group_read_result(cgb_pid_group(b, r, pid, cur, size), pid, res);
 }
 
 /* Move pid and check it arrived; fills res. */
@@ -145,15 +151,7 @@ static void moved_pinned(const struct roots *r, const struct cgb *b, int pfd, in
 static int pinned_where(const struct roots *r, const struct cgb *b, int pfd, int pid, char *cur,
 			size_t size, struct apply_result *res)
 {
-	int rc = pinned_group(r, b, pfd, pid, cur, size);
-	if (rc == -ESRCH || rc == -ENOENT)
-		return SET_1(res, AP_SKIPPED, 0, "process %d exited", pid);
-	if (rc == -ENODATA)
-		return SET_1(res, AP_FAILED, -ENOTSUP, "process %d has no memory cgroup membership",
-			     pid);
-	if (rc < 0)
-		return SET_1(res, AP_FAILED, rc, "cgroup of process %d: %s", pid, strerror(-rc));
-	return 0;
+	return group_read_result(pinned_group(r, b, pfd, pid, cur, size), pid, res);
 }
 
 /* The process pinned (procfd.h) or res filled (1): gone is skipped. */

@@ -137,6 +137,22 @@ void statedir_close(struct statedir *sd)
 	sd->dfd = -1;
 }
 
+/* flock(op) on fd (opened, or -1 with errno set) and keep it as the lock. */
+static int hold_lock(struct statedir *sd, int fd, int op)
+{
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, op) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+	}
+	sd->lockfd = fd;
+	return 0;
+}
+
 int statedir_lock_shared(struct statedir *sd)
 {
 	if (sd->lockfd >= 0)
@@ -146,17 +162,7 @@ int statedir_lock_shared(struct statedir *sd)
 			O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == ENOENT)
 		fd = openat(sd->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_SH) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-	}
-	sd->lockfd = fd;
-	return 0;
+	return hold_lock(sd, fd, LOCK_SH);
 }
 
 int statedir_lock(struct statedir *sd)
@@ -169,17 +175,7 @@ int statedir_lock(struct statedir *sd)
 		fd = openat(sd->dfd, STATEDIR_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == ENOENT)
 		fd = openat(sd->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* lock the directory */
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-	}
-	sd->lockfd = fd;
-	return 0;
+	return hold_lock(sd, fd, LOCK_EX);
 }
 
 void statedir_unlock(struct statedir *sd)
