@@ -22,6 +22,14 @@
 #              under TCG); default no (no write-class call of its own)
 #   FI_KORDER  asc (default) or desc: call numbers from the last down
 #   FI_KFROM   the first call number (levels from the middle outwards)
+#   FI_KS      only these call numbers: ranges "47-105 155-238 264-"
+#   FI_CHILD_MS  the episode child's life (default 3000: long enough that
+#              the daemon places it in its leaf group in every run, so call
+#              K is the same call in every run; the CI level: 1000)
+#   FI_PAST    % more daemon call numbers than its plain run made (default
+#              1: the run is deterministic with FI_CHILD_MS=3000; CI: 10)
+#   FI_PLAIN   plain daemon runs before the injected ones (default 1); more:
+#              their counts and call lists compared (determinism)
 #   FI_WAIT    seconds a daemon step may take (default 90: guests at nice 19
 #              on a loaded host are starved)
 #   FI_TAG     guest J works in $BUILD/vm/faults.$FI_TAG$J (levels at once)
@@ -71,7 +79,9 @@ while [ "$j" -lt "$JOBS" ]; do
 		s|^FI_SHARD=.*|FI_SHARD=$j/$JOBS|; s/^FI_CMDS=.*/FI_CMDS=\"$CMDS\"/;
 		s/^FI_FAULTS=.*/FI_FAULTS=\"$FAULTS\"/; s/^FI_BPF=.*/FI_BPF=${FI_BPF:-no}/;
 		s/^FI_KORDER=.*/FI_KORDER=${FI_KORDER:-asc}/; s/^FI_WAIT=.*/FI_WAIT=${FI_WAIT:-90}/;
-		s/^FI_KFROM=.*/FI_KFROM=${FI_KFROM:-}/" \
+		s/^FI_KFROM=.*/FI_KFROM=${FI_KFROM:-}/; s/^FI_KS=.*/FI_KS=\"${FI_KS:-}\"/;
+		s/^FI_CHILD_MS=[0-9]*/FI_CHILD_MS=${FI_CHILD_MS:-3000}/; s/^FI_PLAIN=[0-9]*/FI_PLAIN=${FI_PLAIN:-1}/;
+		s/^FI_PAST=[0-9]*/FI_PAST=${FI_PAST:-1}/" \
 		"$TOP/tests/vm/scenarios/41-fault-injection.sh" > "$D/s$j/41-fault-injection.sh"
 	grep -q '^FI_LEVEL=full$' "$D/s$j/41-fault-injection.sh" ||
 		{ echo "bench/faults.sh: FI_LEVEL line not found" >&2; exit 1; }

@@ -2,8 +2,8 @@
  * call of one system call (issue 13: "fault injection on a real kernel";
  * tests/vm/scenarios/41-fault-injection.sh).
  *
- *   sysfault [-w] [-A] NAMES K ACTION PROGRAM [ARG...]
- *   sysfault -c [-w] [-A] NAMES PROGRAM [ARG...]
+ *   sysfault [-w] [-A] [-l] NAMES K ACTION PROGRAM [ARG...]
+ *   sysfault -c [-w] [-A] [-l] NAMES PROGRAM [ARG...]
  *     Runs PROGRAM under ptrace with a seccomp filter that stops only at
  *     the system calls NAMES (comma-separated libseccomp names: openat,
  *     write, renameat, ...).  The K-th of those calls made by PROGRAM's
@@ -18,8 +18,11 @@
  *     write, create, truncate or append flag, close only of a descriptor
  *     open for writing (every other NAME counts every call).
  *     -c only counts them: "sysfault: count NAME N" per name on stderr.
+ *     -l lists each counted call as it stops: "sysfault: call #N NAME"
+ *     (to compare the call sequences of two runs).
  *     SIGTERM, SIGINT and SIGHUP to sysfault are passed on to PROGRAM.
- *     stderr gets "sysfault: fired NAME #K in pid P: ACTION" when it
+ *     stderr gets "sysfault: fired call #K (NAME #N) in pid P: ACTION
+ *     TARGET" (the file or path the call acts on) when it
  *     happened, "sysfault: not reached: N calls" if not (N < K).
  *     Exit: PROGRAM's status (128 + signal when killed); 125 on usage or
  *     set-up errors.
@@ -32,10 +35,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,8 +68,8 @@ static void forward(int sig)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: sysfault [-w] [-A] NAMES K KILL|ENOSPC|EROFS|EIO|EDQUOT|ENOMEM|EINTR "
-			"PROGRAM [ARG...]\n       sysfault -c [-w] [-A] NAMES PROGRAM [ARG...]\n");
+	fprintf(stderr, "usage: sysfault [-w] [-A] [-l] NAMES K KILL|ENOSPC|EROFS|EIO|EDQUOT|ENOMEM|EINTR "
+			"PROGRAM [ARG...]\n       sysfault -c [-w] [-A] [-l] NAMES PROGRAM [ARG...]\n");
 	return 125;
 }
 
@@ -114,12 +119,43 @@ static int write_class(pid_t tid, const struct user_regs_struct *r)
 	return 1;
 }
 
+/* What call nr of task tid acts on, for -l: the file of its descriptor,
+ * or the path it names (a string in the task's memory); "" if neither. */
+static void call_target(pid_t tid, const struct user_regs_struct *r, char *out, size_t len)
+{
+	long nr = (long)r->orig_rax;
+	unsigned long long arg = r->rdi;
+	char link[64];
+	ssize_t n = -1;
+	out[0] = '\0';
+	if (nr == nr_open || nr == seccomp_syscall_resolve_name("mkdir") ||
+	    nr == seccomp_syscall_resolve_name("rmdir") || nr == seccomp_syscall_resolve_name("unlink") ||
+	    nr == nr_creat || nr == seccomp_syscall_resolve_name("rename")) {
+		n = 0;
+	} else if (nr == nr_openat || nr == seccomp_syscall_resolve_name("mkdirat") ||
+		   nr == seccomp_syscall_resolve_name("unlinkat") ||
+		   nr == seccomp_syscall_resolve_name("renameat") ||
+		   nr == seccomp_syscall_resolve_name("renameat2")) {
+		arg = r->rsi;
+		n = 0;
+	}
+	if (n == 0) {
+		struct iovec local = { out, len - 1 }, remote = { (void *)(uintptr_t)arg, len - 1 };
+		n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+		out[n > 0 ? (size_t)n : 0] = '\0';
+		return;
+	}
+	snprintf(link, sizeof(link), "/proc/%d/fd/%llu", (int)tid, arg);
+	n = readlink(link, out, len - 1);
+	out[n > 0 ? (size_t)n : 0] = '\0';
+}
+
 #define MAX_NR 512
 
 struct run {
 	const char *action;
 	unsigned long k, seen, count[MAX_NR];
-	int err, only_write, all_procs, count_only, fired, exec_seen, status;
+	int err, only_write, all_procs, count_only, list, fired, exec_seen, status;
 	int nrs[64], nnr;
 	pid_t tasks[MAX_TASKS], tgids[MAX_TASKS]; /* tgid 0: not read yet */
 	int ntasks;
@@ -240,12 +276,20 @@ static void on_call(struct run *r, pid_t tid)
 	if (r->only_write && !write_class(tid, &regs))
 		return;
 	r->count[nr]++;
-	if (r->count_only || ++r->seen != r->k)
-		return;
-	r->fired = 1;
+	++r->seen;
 	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
-	fprintf(stderr, "sysfault: fired call #%lu (%s #%lu) in pid %d: %s\n", r->k,
-		name ? name : "?", r->count[nr], (int)tg, r->action);
+	char what[160] = "";
+	if (r->list || (!r->count_only && r->seen == r->k))
+		call_target(tid, &regs, what, sizeof(what));
+	if (r->list)
+		fprintf(stderr, "sysfault: call #%lu %s %s\n", r->seen, name ? name : "?", what);
+	if (r->count_only || r->seen != r->k) {
+		free(name);
+		return;
+	}
+	r->fired = 1;
+	fprintf(stderr, "sysfault: fired call #%lu (%s #%lu) in pid %d: %s %s\n", r->k,
+		name ? name : "?", r->count[nr], (int)tg, r->action, what);
 	free(name);
 	if (r->err == 0) {
 		kill(tg, SIGKILL);
@@ -355,13 +399,15 @@ static void report(const struct run *r)
 static char **parse_args(int argc, char **argv, struct run *r)
 {
 	int opt;
-	while ((opt = getopt(argc, argv, "+wAc")) != -1) {
+	while ((opt = getopt(argc, argv, "+wAcl")) != -1) {
 		if (opt == 'w')
 			r->only_write = 1;
 		else if (opt == 'A')
 			r->all_procs = 1;
 		else if (opt == 'c')
 			r->count_only = 1;
+		else if (opt == 'l')
+			r->list = 1;
 		else
 			return NULL;
 	}

@@ -33,7 +33,13 @@ FI_SHARD=0/1
 FI_BPF=yes
 FI_KORDER=asc
 FI_KFROM=    # full: the first call number (asc: 1, desc: N)
+FI_KS=       # full: only these call numbers ("47-105 155-238 264-"), all if empty
 FI_WAIT=30   # seconds a daemon step may take (a starved guest: more)
+FI_CHILD_MS=1000  # the episode child's life; full: 3000, so that the daemon
+                  # places it in its leaf group in every run (call K is then
+                  # the same call in every run; 1000: in some runs only)
+FI_PAST=10   # full: % more call numbers than the plain run made (its end shown)
+FI_PLAIN=1   # plain (counting) daemon runs; more: their call lists compared
 FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock
 FI_FAULTS="KILL ENOSPC EROFS"
 
@@ -43,7 +49,7 @@ need_oc
 # start-up under TCG; it is no write-class call (the counts show it)
 [ "$FI_BPF" = yes ] || mount -t tmpfs fi-nobtf /sys/kernel/btf || fail "cannot hide /sys/kernel/btf"
 [ -x /oc/bin/sysfault ] || fail "no sysfault helper in the guest (make build/tests/helpers/sysfault)"
-start_forker 32 ocfault -L 1000 || fail "service forker: $FK_ERR"
+start_forker 32 ocfault -L "$FI_CHILD_MS" || fail "service forker: $FK_ERR"
 SVC=$FK_PID
 start_forker 8 ocbystander || fail "bystander forker: $FK_ERR"
 BYST=$FK_PID
@@ -144,7 +150,7 @@ fi_one() {
 	fi
 	sysfault -w "$FI_CALLS" "$2" "$3" $A "$1" > /tmp/fi.out 2> /tmp/fi.err
 	_rc=$?
-	_at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.err)
+	_at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid [0-9]*: [A-Z]* *\(.*\)/\1 \2/p' /tmp/fi.err)
 	if [ -z "$_at" ]; then
 		# full: a run may make one call fewer than the counted one (a timed
 		# cgroup write's worker thread still closing when the process exits)
@@ -159,15 +165,23 @@ fi_one() {
 }
 
 # fi_plan N [PICKS]: the runs, "K:FAULT" one a line.  full: every call
-# number of this guest's share (FI_SHARD=J/JOBS: K mod JOBS = J) x every
+# number of this guest's share (FI_SHARD=J/JOBS: K mod JOBS = J; FI_KS: of
+# those ranges only) x every
 # fault, K outermost (a level cut short has covered a prefix; FI_KORDER=desc:
 # a suffix, N first); ci:
 # PICKS (default FI_CI_PICKS) numbers per fault spread over 1..N, each
 # fault at others
 fi_plan() {
 	if [ "$FI_LEVEL" = full ]; then
-		if [ "$FI_KORDER" = desc ]; then seq "${FI_KFROM:-$1}" -1 1; else seq "${FI_KFROM:-1}" "$1"; fi | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " ") }
-			$1 % a[2] == a[1] { for (i = 1; i <= nf; i++) print $1 ":" fl[i] }'
+		if [ "$FI_KORDER" = desc ]; then seq "${FI_KFROM:-$1}" -1 1; else seq "${FI_KFROM:-1}" "$1"; fi | awk -v s="$FI_SHARD" -v f="$FI_FAULTS" -v ks="$FI_KS" 'BEGIN { split(s, a, "/"); nf = split(f, fl, " "); nk = split(ks, kr, " ") }
+			function wanted(k,  i, r) {
+				for (i = 1; i <= nk; i++) {
+					split(kr[i] "-", r, "-")
+					if (k >= r[1] + 0 && (r[2] == "" || k <= r[2] + 0)) return 1
+				}
+				return nk == 0
+			}
+			$1 % a[2] == a[1] && wanted($1) { for (i = 1; i <= nf; i++) print $1 ":" fl[i] }'
 	else
 		awk -v n="$1" -v f="$FI_FAULTS" -v p="${2:-$FI_CI_PICKS}" 'BEGIN {
 			nf = split(f, fl, " ")
@@ -225,7 +239,7 @@ fi_daemon() {
 		echo "$_up $_l" >&7
 	done < /tmp/fi.dfifo > /tmp/fi.dlog 7> /tmp/fi.dlogt &
 	_st=$!
-	sysfault "$@" $OC run -v --policy-dir "$POL" --state-dir "$OCSTATE" > /tmp/fi.dfifo 2>&1 &
+	sysfault "$@" $OC run --policy-dir "$POL" --state-dir "$OCSTATE" > /tmp/fi.dfifo 2>&1 &
 	_sf=$!
 	if fi_dwait 'running: ' 300; then
 		kill -USR1 "$SVC"
@@ -244,28 +258,51 @@ fi_daemon() {
 	FI_DRC=$?
 	wait "$_st"
 }
-if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
-	read -r t0 _ < /proc/uptime
-	runs0=$FI_RUNS bad0=$FI_BAD
-	fi_daemon -c -w "$FI_CALLS"
+# fi_dplain: the plain daemon run in /tmp/fi.dlog has every step; its
+# count in fi_n, its counts per name and its log (stamped) on the console
+fi_dplain() {
 	grep -q 'running: ' /tmp/fi.dlog || { sed 's/^/  dlog| /' /tmp/fi.dlog; fail "the plain daemon run did not start: $(grep -v '^sysfault' /tmp/fi.dlog | tail -n 4 | tr '\n' ';')"; }
 	for step in 'fork episode of' 'reload: policy loaded' 'restore_on_exit: '; do
 		grep -q "$step" /tmp/fi.dlog || { sed 's/^/  dlog| /' /tmp/fi.dlog; fail "the plain daemon run has no '$step' line"; }
 	done
-	n=$(sed -n 's/^sysfault: count total //p' /tmp/fi.dlog)
-	[ "${n:-0}" -gt 0 ] || fail "counting the daemon's calls: $(grep sysfault /tmp/fi.dlog | tail -n 3)"
-	info "daemon: $n write-class calls ($(sed -n 's/^sysfault: count \([a-z0-9]*\) \([1-9][0-9]*\)$/\1 \2/p' /tmp/fi.dlog | grep -v total | tr '\n' ',' | sed 's/,$//'); $(sed -n 's/^sysfault: stops //p' /tmp/fi.dlog) stops)"
+	fi_n=$(sed -n 's/^sysfault: count total //p' /tmp/fi.dlog)
+	[ "${fi_n:-0}" -gt 0 ] || fail "counting the daemon's calls: $(grep sysfault /tmp/fi.dlog | tail -n 3)"
+	info "daemon: $fi_n write-class calls ($(sed -n 's/^sysfault: count \([a-z0-9]*\) \([1-9][0-9]*\)$/\1 \2/p' /tmp/fi.dlog | grep -v total | tr '\n' ',' | sed 's/,$//'); $(sed -n 's/^sysfault: stops //p' /tmp/fi.dlog) stops)"
 	sed 's/^/  dlog| /' /tmp/fi.dlogt
+}
+if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
+	read -r t0 _ < /proc/uptime
+	runs0=$FI_RUNS bad0=$FI_BAD
+	# the plain run(s); FI_PLAIN > 1: their call lists (pids and temp-file
+	# suffixes as N) compared with the second one's (the first creates the
+	# state directory: one mkdirat more), the largest count used
+	n=0 counts= same=0 i=1 ref=/tmp/fi.calls.$((FI_PLAIN > 1 ? 2 : 1))
+	while [ "$i" -le "$FI_PLAIN" ]; do
+		fi_daemon -c -w $([ "$FI_LEVEL" = ci ] && [ "$FI_PLAIN" = 1 ] || echo -l) "$FI_CALLS"
+		fi_dplain
+		[ "$i" = "$FI_PLAIN" ] || fi_back "plain daemon run $i"
+		sed -n 's/^sysfault: call #[0-9]* //p' /tmp/fi.dlog | sed 's/[0-9][0-9]*/N/g' > "/tmp/fi.calls.$i"
+		if [ "$i" = 1 ] && [ "$FI_PLAIN" -gt 1 ]; then :
+		elif cmp -s "$ref" "/tmp/fi.calls.$i"; then same=$((same + 1)); else
+			info "plain run $i differs from run ${ref##*.} at call #$(cmp "$ref" "/tmp/fi.calls.$i" 2>&1 | sed -n 's/.* line \([0-9]*\).*/\1/p'): $(diff "$ref" "/tmp/fi.calls.$i" | grep '^[-+][a-z]' | head -n 4 | tr '\n' ';')"
+		fi
+		counts="$counts${counts:+ }$fi_n"
+		[ "$fi_n" -le "$n" ] || n=$fi_n
+		i=$((i + 1))
+	done
+	[ "$FI_PLAIN" = 1 ] || info "daemon: $FI_PLAIN plain runs (child life $FI_CHILD_MS ms): $counts write-class calls; $same of runs 2-$FI_PLAIN with run 2's call list"
 	fi_back "plain daemon run"
 	FI_MISSED=0
-	# a daemon run varies (timers, event order): the full level tries 10%
-	# more call numbers than the plain run made; past a run's end is counted
-	[ "$FI_LEVEL" != full ] || n=$((n + n / 10 + 1))
+	# a daemon run may vary (a 1 s child missing its leaf group, the reader
+	# thread's wake-up write racing the main thread's calls): the full level
+	# tries FI_PAST % more numbers than the plain run made; past a run's end
+	# is counted
+	[ "$FI_LEVEL" != full ] || n=$((n + n * FI_PAST / 100 + 1))
 	for kf in $(fi_plan "$n" "$FI_CI_DAEMON_PICKS"); do
 		k=${kf%%:*} fault=${kf#*:}
 		{
 			fi_daemon -w "$FI_CALLS" "$k" "$fault"
-			at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid.*/\1/p' /tmp/fi.dlog)
+			at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid [0-9]*: [A-Z]* *\(.*\)/\1 \2/p' /tmp/fi.dlog)
 			[ -n "$at" ] || { log "daemon, $fault at #$k: not reached: $(grep -v '^sysfault: count' /tmp/fi.dlog | tail -n 3 | tr '\n' ';')"; FI_MISSED=$((FI_MISSED + 1)); fi_back "daemon, $fault at #$k (not reached)"; continue; }
 			log "daemon, $fault at #$k ($at): exit $FI_DRC; $(grep -E 'No space left|Read-only file system|error' /tmp/fi.dlog | head -n 2 | tr '\n' ' ' | cut -c1-200)"
 			fi_back "daemon with $fault at call #$k ($at, exit $FI_DRC)"
