@@ -226,9 +226,11 @@ int cmd_apply(const struct cli *c)
 			log_errno(LOG_LVL_ERR, res[i].err, "%s %s", action_kind_name(s.plan.act[i].kind),
 				  s.plan.act[i].target);
 	free(res);
-	journal_close(&j);
+	int closed = journal_close(&j); /* journal.pids is never fsync'd: its close speaks last */
+	if (closed < 0)
+		log_errno(LOG_LVL_ERR, closed, "state journal %s: closing journal.pids", j.path);
 	session_end(&s);
-	return (failed != 0 || rc < 0) ? EXIT_ERR : EXIT_OK;
+	return (failed != 0 || rc < 0 || closed < 0) ? EXIT_ERR : EXIT_OK;
 }
 
 int cmd_validate(const struct cli *c)

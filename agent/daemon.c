@@ -1097,7 +1097,9 @@ static void teardown(struct daemon *d)
 	workcache_free(&d->wc);
 	charge_cache_free(&d->charges);
 	cand_free(&d->cand);
-	journal_close(&d->j);
+	int rc = journal_close(&d->j); /* journal.pids is never fsync'd: its close speaks last */
+	if (rc < 0)
+		log_errno(LOG_LVL_WARN, rc, "state journal: closing journal.pids");
 	free(d->learned);
 	free(d->ep);
 	drift_free(&d->drift);

@@ -432,7 +432,7 @@ static void clear_entries(struct journal *j)
 int journal_open(const char *state_dir, const char *boot_id, unsigned flags, struct journal *j)
 {
 	memset(j, 0, sizeof(*j));
-	j->sd.dfd = j->sd.lockfd = -1;
+	j->sd.dfd = j->sd.lockfd = j->pids_fd = -1;
 	j->next_seq = 1;
 	int rc = path_join(j->path, sizeof(j->path), state_dir, JOURNAL_FILE);
 	if (rc == 0 && strlen(boot_id) >= sizeof(j->boot_id))
@@ -461,6 +461,17 @@ int journal_open(const char *state_dir, const char *boot_id, unsigned flags, str
 	return rc;
 }
 
+/* Close the kept journal.pids fd: what close() reports is the last word on
+ * lines written without fsync (NFS reports a failed write-back there). */
+static int pids_drop_fd(struct journal *j)
+{
+	if (j->pids_fd < 0)
+		return 0;
+	int rc = close(j->pids_fd) < 0 ? -errno : 0;
+	j->pids_fd = -1;
+	return rc;
+}
+
 void journal_unlock(struct journal *j)
 {
 	statedir_unlock(&j->sd);
@@ -477,11 +488,15 @@ int journal_relock(struct journal *j)
 	bool same = fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
 			    ? st.st_dev == j->dev && st.st_ino == j->ino
 			    : errno == ENOENT && j->dev == 0;
-	/* another process appended a process's original meanwhile */
+	/* another process appended a process's original meanwhile; the kept
+	 * fd goes when the name leads to another file (or none): a line
+	 * written to an unlinked file would be lost to a restore */
+	bool there = fstatat(j->sd.dfd, JPIDS_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int e = there ? 0 : errno;
+	if (j->pids_fd >= 0 && (!there || st.st_dev != j->pids_dev || st.st_ino != j->pids_ino))
+		(void)pids_drop_fd(j); /* not the journal's file any more: nothing in it counts */
 	if (same)
-		same = fstatat(j->sd.dfd, JPIDS_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
-			       ? (size_t)st.st_size == j->pids_size
-			       : errno == ENOENT && j->pids_size == 0;
+		same = there ? (size_t)st.st_size == j->pids_size : e == ENOENT && j->pids_size == 0;
 	if (same && !j->dirty)
 		return 0;
 	clear_entries(j);
@@ -552,8 +567,14 @@ static int append_line(struct journal *j, bool add, const struct jentry *e)
 	int n = jpids_format(&op, line + b, sizeof(line) - (size_t)b);
 	if (n < 0)
 		return n;
+	if (j->pids_fd < 0 &&
+	    (rc = jpids_open(j->sd.dfd, &j->pids_fd, &j->pids_dev, &j->pids_ino)) < 0)
+		return rc;
 	bool cut = j->pids_size != j->pids_whole;
-	rc = jpids_append(j->sd.dfd, line, (size_t)(b + n), cut, j->pids_whole, &j->pids_size);
+	size_t base = cut ? j->pids_whole : j->pids_size, took;
+	rc = jpids_write(j->pids_fd, line, (size_t)(b + n), cut, j->pids_whole, &took);
+	if (rc == 0 || took > 0) /* O_APPEND, under the lock: the size is ours to know */
+		j->pids_size = base + took;
 	if (rc == 0)
 		j->pids_whole = j->pids_size;
 	return rc;
@@ -726,8 +747,10 @@ size_t journal_live(const struct journal *j)
 	return n;
 }
 
-void journal_close(struct journal *j)
+int journal_close(struct journal *j)
 {
+	int rc = pids_drop_fd(j);
 	clear_entries(j);
 	statedir_close(&j->sd);
+	return rc;
 }

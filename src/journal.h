@@ -66,6 +66,9 @@ struct journal {
 	size_t earlier_boot_host; /* host entries kept from an earlier boot */
 	size_t pids_whole;    /* journal.pids: bytes of whole lines */
 	size_t pids_size;     /* journal.pids: its size as last read or written */
+	int pids_fd;          /* journal.pids open for appending (-1: not yet), kept */
+	dev_t pids_dev;       /* the file pids_fd is on: dropped when the name */
+	ino_t pids_ino;       /*   leads elsewhere (journal_relock) */
 };
 
 enum {
@@ -108,7 +111,7 @@ int journal_save(struct journal *j);
 /* Fold journal.pids into journal.json once it holds more than max_bytes
  * (the daemon's periodic pass; never on the exec path). */
 int journal_fold(struct journal *j, size_t max_bytes);
-void journal_close(struct journal *j);
+int journal_close(struct journal *j);
 /* Entries in force (n also counts dropped ones until the next compaction). */
 size_t journal_live(const struct journal *j);
 const char *journal_kind_name(enum jkind k); /* "sysctl", "oom_score_adj", ... */

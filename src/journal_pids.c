@@ -144,21 +144,36 @@ int jpids_parse(const char *buf, size_t len, char *boot, size_t bootsize, size_t
 	return 0;
 }
 
-int jpids_append(int dfd, const char *line, size_t len, bool cut, size_t keep, size_t *size)
+int jpids_open(int dfd, int *fd, dev_t *dev, ino_t *ino)
 {
-	int fd = openat(dfd, JPIDS_FILE, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	struct stat st;
-	int err = cut && ftruncate(fd, (off_t)keep) < 0 ? errno : 0;
-	ssize_t n = err ? 0 : write(fd, line, len);
-	if (!err)
-		err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
-	if (!err && fstat(fd, &st) == 0)
-		*size = (size_t)st.st_size;
-	if (close(fd) < 0 && err == 0)
-		err = errno;
-	return -err;
+	*fd = openat(dfd, JPIDS_FILE, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return -errno;
+	if (fstat(*fd, &st) < 0) {
+		int e = errno;
+		close(*fd); /* read-only use so far: nothing of ours to lose */
+		*fd = -1;
+		return -e;
+	}
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+int jpids_write(int fd, const char *line, size_t len, bool cut, size_t keep, size_t *written)
+{
+	*written = 0;
+	if (cut && ftruncate(fd, (off_t)keep) < 0)
+		return -errno;
+	ssize_t n;
+	do {
+		n = write(fd, line, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*written = (size_t)n;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 int jpids_truncate(int dfd)

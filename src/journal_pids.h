@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "journal.h"
 
 #define JPIDS_FILE "journal.pids"
@@ -47,11 +48,16 @@ int jpids_parse(const char *buf, size_t len, char *boot, size_t bootsize, size_t
 		int (*fn)(const struct jpids_op *op, void *arg), void *arg);
 /* "boot ID\n" for an empty file's first line; length or -EINVAL. */
 int jpids_boot_line(const char *boot_id, char *buf, size_t size);
-/* Append len bytes to JPIDS_FILE in directory dfd in one write() (O_APPEND,
- * no fsync, never through a symlink); mode 0600.  With cut, the file is
- * first cut to keep bytes (a torn last line dropped: a line glued onto it
- * could read as a different original).  *size: the file's size after. */
-int jpids_append(int dfd, const char *line, size_t len, bool cut, size_t keep, size_t *size);
+/* Open JPIDS_FILE in directory dfd for appending (O_APPEND, created mode
+ * 0600, never through a symlink) and say which file it is: the caller
+ * keeps the fd for every later line and drops it when the name no longer
+ * leads to (dev, ino) - one write() per line, no open/fstat/close each. */
+int jpids_open(int dfd, int *fd, dev_t *dev, ino_t *ino);
+/* Append len bytes to the file open on fd in one write() (no fsync).  With
+ * cut, the file is first cut to keep bytes (a torn last line dropped: a
+ * line glued onto it could read as a different original).  *written: the
+ * bytes the write took (a short write leaves a torn line: -EIO). */
+int jpids_write(int fd, const char *line, size_t len, bool cut, size_t keep, size_t *written);
 /* Empty the file after journal.json took over its content (missing: 0). */
 int jpids_truncate(int dfd);
 

@@ -237,6 +237,52 @@ static void test_compact_threshold(void **st)
 	journal_close(&j);
 }
 
+static size_t file_size(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return (size_t)st.st_size;
+}
+
+/* One fd for every line (no open/fstat/close per append), the size known
+ * without asking; a journal.pids replaced or removed by another process
+ * is never written through the old fd: the relock drops it, and the next
+ * line lands in the file the name leads to. */
+static void test_kept_fd_follows_the_name(void **st)
+{
+	struct tmp *t = *st;
+	struct journal j;
+	assert_int_equal(journal_open(t->dir, BOOT, 0, &j), 0);
+	assert_int_equal(j.pids_fd, -1);
+	assert_int_equal(journal_record(&j, J_OOM_SCORE_ADJ, "7", "0", 7, 1), 0);
+	int fd = j.pids_fd;
+	assert_true(fd >= 0);
+	assert_int_equal(journal_record(&j, J_CGROUP_ATTACH, "7", "/a", 7, 1), 0);
+	assert_int_equal(j.pids_fd, fd);
+	assert_int_equal(j.pids_size, file_size(t->pids));
+	assert_int_equal(j.pids_whole, j.pids_size);
+	journal_unlock(&j);
+	/* another process replaces the file (same content, another inode) */
+	char tmp[340];
+	const char *was = slurp(t->pids);
+	snprintf(tmp, sizeof(tmp), "%s.new", t->pids);
+	put(tmp, was, strlen(was));
+	assert_int_equal(rename(tmp, t->pids), 0);
+	assert_int_equal(journal_relock(&j), 0);
+	assert_int_equal(j.pids_fd, -1);
+	assert_int_equal(journal_forget(&j, J_OOM_SCORE_ADJ, "7"), 0);
+	assert_non_null(strstr(slurp(t->pids), "- oom_score_adj 7\n"));
+	assert_int_equal(j.pids_size, file_size(t->pids));
+	journal_unlock(&j);
+	/* removed: dropped too, the next line creates it afresh */
+	assert_int_equal(unlink(t->pids), 0);
+	assert_int_equal(journal_relock(&j), 0);
+	assert_int_equal(j.pids_fd, -1);
+	assert_int_equal(journal_record(&j, J_OOM_SCORE_ADJ, "8", "5", 8, 2), 0);
+	assert_string_equal(slurp(t->pids), BL "+ oom_score_adj 8 2 1 5\n");
+	assert_int_equal(journal_close(&j), 0);
+}
+
 static void test_format_round_trip(void **st)
 {
 	(void)st;
@@ -269,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_boot_not_loaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newline_in_original, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compact_threshold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_fd_follows_the_name, setup, teardown),
 		cmocka_unit_test(test_format_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
