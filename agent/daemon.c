@@ -440,8 +440,8 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	/* under the state directory's lock, with the journal as on disk: a
 	 * one-shot apply or restore may have changed it meanwhile */
 	int rc = journal_relock(&d->j);
-	if (rc == 0)
-		rc = apply_plan(&d->c->roots, p, &d->j, res);
+	if (rc == 0) /* the exec's pin, when p is its process's */
+		rc = apply_plan_pinned(&d->c->roots, p, &d->j, &d->exec_pin, res);
 	else
 		for (size_t i = 0; i < p->nact; i++)
 			res[i] = (struct apply_result){ .status = AP_FAILED, .err = rc };
@@ -709,15 +709,30 @@ static void confirm_candidate(struct daemon *d, int pid)
  * 1 = read, 0 = no service can take it and it is not tracked, -errno. */
 static int exec_read(struct daemon *d, int pid, struct proc_info *pi)
 {
+	int fd, rc = procfd_pin(&d->c->roots, pid, &fd);
 	memset(pi, 0, sizeof(*pi));
-	int rc = proc_read_opts(&d->c->roots, pid, PROC_READ_STAT, pi);
-	if (rc < 0)
-		return rc;
-	unsigned what = svc_match_fields(&d->pol, pi->st.comm);
-	if (what == 0)
-		return tracker_find(&d->tr, pid) ? 1 : 0; /* a tracked one may leave */
-	rc = proc_read_opts(&d->c->roots, pid, what | PROC_READ_OOM | PROC_READ_CGROUP, pi);
-	return rc < 0 ? rc : 1;
+	if (rc != PROCFD_SAME)
+		return rc < 0 ? rc : -ENOENT;
+	rc = proc_read_pinned(&d->c->roots, pid, fd, PROC_READ_STAT, pi);
+	unsigned what = rc < 0 ? 0 : svc_match_fields(&d->pol, pi->st.comm);
+	if (rc == 0 && what == 0)
+		rc = tracker_find(&d->tr, pid) ? 1 : 0; /* a tracked one may leave */
+	else if (rc == 0)
+		rc = proc_read_pinned(&d->c->roots, pid, fd,
+				      what | PROC_READ_OOM | PROC_READ_CGROUP, pi);
+	if (rc == 0 && what) { /* read through the pin: the writes use it too */
+		d->exec_pin = (struct procpin){ .pid = pid, .start = pi->st.start_time, .fd = fd };
+		return 1;
+	}
+	close(fd); /* a directory opened read-only: nothing to report */
+	return rc;
+}
+
+static void exec_unpin(struct daemon *d)
+{
+	if (d->exec_pin.fd >= 0)
+		close(d->exec_pin.fd); /* a directory opened read-only: nothing to report */
+	d->exec_pin = (struct procpin){ .fd = -1 };
 }
 
 /* An exec: a process may join a service (or leave one, by a new program). */
@@ -731,6 +746,7 @@ static void on_exec(struct daemon *d, const struct pc_event *ev)
 	if (exec_read(d, ev->pid, &pi) <= 0)
 		return; /* gone already (not an error), or nothing to decide */
 	if (tracker_exec(&d->tr, &d->pol, d->uid_min, &pi, ev->ts_ns, &o) < 0) {
+		exec_unpin(d);
 		d->need_full = true;
 		return;
 	}
@@ -743,6 +759,7 @@ static void on_exec(struct daemon *d, const struct pc_event *ev)
 			charges_note_latency(d, mono_ns() - ev->ts_ns);
 		}
 	}
+	exec_unpin(d);
 	if (o.removed && o.episode_end)
 		episode_end(d, o.svc);
 }
@@ -1208,7 +1225,8 @@ static void dispatch(struct daemon *d, const struct pollfd *fds)
 
 int cmd_run(const struct cli *c)
 {
-	struct daemon d = { .c = c, .sig_fd = -1, .tick_fd = -1, .sample_fd = -1 };
+	struct daemon d = { .c = c, .sig_fd = -1, .tick_fd = -1, .sample_fd = -1,
+			    .exec_pin = { .fd = -1 } };
 	d.need_full = true;
 	int rc = setup(&d);
 	if (rc < 0) {

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "proc.h"
 #include "procconn.h"
+#include "procfd.h"
 #include "tracker.h"
 #include "workcache.h"
 
@@ -53,6 +54,7 @@ struct daemon {
 	struct smaps_reader *smaps;  /* the thread that reads smaps; NULL: none */
 	uint64_t last_pass_ms;       /* CLOCK_MONOTONIC of the last pass */
 	struct cand_list cand;      /* new mains beside a running instance, held back */
+	struct procpin exec_pin;    /* the process of the exec being handled (fd -1: none) */
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	bool cg_v2;                 /* the memory controller is on cgroup v2 */

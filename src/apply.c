@@ -102,7 +102,7 @@ static bool oom_changed_meanwhile(const struct action *a, const char *cur, const
 }
 
 static int apply_oom(const struct roots *r, const struct action *a, struct journal *j,
-		     struct apply_result *res)
+		     const struct procpin *pin, struct apply_result *res)
 {
 	struct target t;
 	char want[AP_VAL_MAX], cur[AP_VAL_MAX];
@@ -116,7 +116,7 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 		return 0;
 	}
 	snprintf(want, sizeof(want), "%" PRId64, v);
-	if (ap_pin(r, a->pid, a->start_time, &t, "", res))
+	if (ap_pin(r, a->pid, a->start_time, pin, &t, "", res))
 		return 0;
 	int stop = 0;
 	int rc = ap_target_read(&t, cur, sizeof(cur));
@@ -188,6 +188,7 @@ struct run {
 	const struct roots *r;
 	const struct plan *plan;
 	struct journal *j;
+	const struct procpin *pin; /* the caller's, or NULL */
 	struct apply_result *res;
 	bool *done;
 };
@@ -201,12 +202,12 @@ static int run_one(struct run *x, size_t i)
 	case ACT_SYSCTL:
 		return apply_sysctl(x->r, a, x->j, res);
 	case ACT_OOM_SCORE_ADJ:
-		return apply_oom(x->r, a, x->j, res);
+		return apply_oom(x->r, a, x->j, x->pin, res);
 	case ACT_MEMORY_HIGH:
 	case ACT_MEMORY_MAX:
 		return apply_memory(x->r, a, x->j, res);
 	case ACT_CGROUP_ATTACH:
-		return ap_cgroup_attach(x->r, a, x->j, res);
+		return ap_cgroup_attach(x->r, a, x->j, x->pin, res);
 	}
 	ap_set(res, AP_FAILED, -EINVAL, "unknown action kind %d", (int)a->kind);
 	return 0;
@@ -234,7 +235,7 @@ static int run_oom_beside_move(struct run *x)
 		i++;
 	if (i == x->plan->nact)
 		return run_kind(x, ACT_OOM_SCORE_ADJ);
-	struct ap_attach st = { .ready = true };
+	struct ap_attach st = { .ready = true, .pin = x->pin };
 	x->done[i] = true;
 	int rc = ap_attach_begin(x->r, &x->plan->act[i], x->j, &st, &x->res[i]);
 	if (rc < 0)
@@ -319,6 +320,12 @@ static int run_sysctls(struct run *x)
 int apply_plan(const struct roots *r, const struct plan *plan, struct journal *j,
 	       struct apply_result *res)
 {
+	return apply_plan_pinned(r, plan, j, NULL, res);
+}
+
+int apply_plan_pinned(const struct roots *r, const struct plan *plan, struct journal *j,
+		      const struct procpin *pin, struct apply_result *res)
+{
 	for (size_t i = 0; i < plan->nact; i++)
 		ap_set(&res[i], AP_FAILED, -ECANCELED, "not attempted: the journal could not be written");
 	if (plan->nact == 0)
@@ -326,7 +333,7 @@ int apply_plan(const struct roots *r, const struct plan *plan, struct journal *j
 	bool *done = calloc(plan->nact, sizeof(*done));
 	if (!done)
 		return -ENOMEM;
-	struct run x = { .r = r, .plan = plan, .j = j, .res = res, .done = done };
+	struct run x = { .r = r, .plan = plan, .j = j, .pin = pin, .res = res, .done = done };
 	/* oom_score_adj first: one small write that protects at once (a new
 	 * process waits for it while its group is created) - but a move into
 	 * a group that exists is started before it: on v2 the move waits an
@@ -418,7 +425,7 @@ static void restore_pid_value(const struct roots *r, const struct jentry *e,
 		ap_set(res, AP_FAILED, -EINVAL, "oom_score_adj: bad pid %d", e->pid);
 		return;
 	}
-	if (ap_pin(r, e->pid, e->start_time, &t, ": nothing to restore", res))
+	if (ap_pin(r, e->pid, e->start_time, NULL, &t, ": nothing to restore", res))
 		return;
 	ap_restore_value(&t, e->original, res);
 	ap_unpin(&t);

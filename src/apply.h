@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "journal.h"
 #include "plan.h"
+#include "procfd.h"
 #include "roots.h"
 
 enum apply_status {
@@ -32,6 +33,11 @@ struct apply_result {
  * nothing after that point was written). */
 int apply_plan(const struct roots *r, const struct plan *plan, struct journal *j,
 	       struct apply_result *res);
+/* The same, with a process pinned by the caller (the daemon's exec read,
+ * procfd.h): the actions on that pid and start time use its fd - no
+ * second pin, no second identity read; the others pin as usual. */
+int apply_plan_pinned(const struct roots *r, const struct plan *plan, struct journal *j,
+		      const struct procpin *pin, struct apply_result *res);
 
 struct restore_result {
 	size_t restored, skipped, failed;

@@ -154,10 +154,17 @@ static int pinned_where(const struct roots *r, const struct cgb *b, int pfd, int
 	return group_read_result(pinned_group(r, b, pfd, pid, cur, size), pid, res);
 }
 
-/* The process pinned (procfd.h) or res filled (1): gone is skipped. */
-static int pin(const struct roots *r, int pid, uint64_t start, int *pfd, struct apply_result *res)
+/* The process pinned (procfd.h) - by the caller's pin when it names the
+ * same process - or res filled (1): gone is skipped. */
+static int pin(const struct roots *r, const struct action *a, struct ap_attach *st,
+	       struct apply_result *res)
 {
-	int id = procfd_open(r, pid, start, pfd);
+	int pid = a->pid;
+	st->pfd = procpin_fd(st->pin, pid, a->start_time);
+	st->own_pfd = st->pfd < 0;
+	if (!st->own_pfd)
+		return 0;
+	int id = procfd_open(r, pid, a->start_time, &st->pfd);
 	if (id < 0)
 		return SET_1(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
 	if (id != PROCFD_SAME)
@@ -195,6 +202,14 @@ static int attach_pinned(const struct roots *r, const struct action *a, struct j
 	return 1;
 }
 
+static void unpin(struct ap_attach *st)
+{
+	if (st->own_pfd && st->pfd >= 0)
+		close(st->pfd); /* a directory opened read-only: nothing to report */
+	st->pfd = -1;
+	st->own_pfd = false;
+}
+
 int ap_attach_begin(const struct roots *r, const struct action *a, struct journal *j,
 		    struct ap_attach *st, struct apply_result *res)
 {
@@ -205,13 +220,11 @@ int ap_attach_begin(const struct roots *r, const struct action *a, struct journa
 		       a->cgroup);
 		return 0;
 	}
-	if (pin(r, a->pid, a->start_time, &st->pfd, res))
+	if (pin(r, a, st, res))
 		return 0;
 	int rc = attach_pinned(r, a, j, st, res);
-	if (rc <= 0) {
-		close(st->pfd);
-		st->pfd = -1;
-	}
+	if (rc <= 0)
+		unpin(st);
 	return rc;
 }
 
@@ -220,8 +233,7 @@ void ap_attach_end(const struct roots *r, const struct action *a, struct ap_atta
 {
 	int rc = cgb_attach_wait(&st->job);
 	moved_pinned(r, &st->b, st->pfd, a->pid, rc, st->cur, a->cgroup, res);
-	close(st->pfd);
-	st->pfd = -1;
+	unpin(st);
 }
 
 bool ap_attach_ready(const struct roots *r, const struct action *a)
@@ -233,9 +245,9 @@ bool ap_attach_ready(const struct roots *r, const struct action *a)
 }
 
 int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
-		     struct apply_result *res)
+		     const struct procpin *pin, struct apply_result *res)
 {
-	struct ap_attach st = { .ready = false };
+	struct ap_attach st = { .ready = false, .pin = pin };
 	int rc = ap_attach_begin(r, a, j, &st, res);
 	if (rc == 1)
 		ap_attach_end(r, a, &st, res);

@@ -9,14 +9,16 @@
 /* Create the group if needed, then move the process.
  * Returns 0 (outcome in res) or a negative errno when the journal failed. */
 int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
-		     struct apply_result *res);
+		     const struct procpin *pin, struct apply_result *res);
 /* The same in two halves, so other writes can run while the move waits
  * in the kernel (cgb_async): begin pins the process, journals its group
  * and starts the move; 1 = started (call ap_attach_end), 0 = outcome in
  * res, -errno = the journal failed.  end waits and checks it arrived. */
 struct ap_attach {
 	bool ready; /* set by the caller: ap_attach_ready said so (no ensure) */
+	const struct procpin *pin; /* set by the caller: its pin, or NULL */
 	int pfd;
+	bool own_pfd; /* pfd opened here (else the pin's): closed at the end */
 	struct cgb b;
 	char cur[PROC_PATH_MAX];
 	struct cgb_async job;

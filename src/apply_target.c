@@ -129,9 +129,15 @@ static int target_write(const struct target *t, const char *want)
 	return procfd_write(t->pfd, t->file, line);
 }
 
-int ap_pin(const struct roots *r, int pid, uint64_t start, struct target *t, const char *gone_note,
-	   struct apply_result *res)
+int ap_pin(const struct roots *r, int pid, uint64_t start, const struct procpin *pin,
+	   struct target *t, const char *gone_note, struct apply_result *res)
 {
+	t->file = "oom_score_adj";
+	t->pfd = procpin_fd(pin, pid, start);
+	t->borrowed = t->pfd >= 0;
+	t->pinned = t->borrowed;
+	if (t->borrowed)
+		return 0;
 	int id = procfd_open(r, pid, start, &t->pfd);
 	if (id < 0) {
 		ap_set(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
@@ -143,15 +149,14 @@ int ap_pin(const struct roots *r, int pid, uint64_t start, struct target *t, con
 		return 1;
 	}
 	t->pinned = true;
-	t->file = "oom_score_adj";
 	return 0;
 }
 
 void ap_unpin(struct target *t)
 {
-	if (t->pinned)
-		close(t->pfd);
-	t->pinned = false;
+	if (t->pinned && !t->borrowed)
+		close(t->pfd); /* a directory opened read-only: nothing to report */
+	t->pinned = t->borrowed = false;
 }
 
 void ap_write_checked(const struct target *t, const char *cur, const char *want,

@@ -9,6 +9,7 @@
 #include "apply_util.h"
 #include "cgroup_backend.h"
 #include "plan.h"
+#include "procfd.h"
 #include "roots.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ struct target {
 	/* per-process targets: the process pinned by an fd on /proc/PID, the
 	 * file named relative to it (procfd.h); path is then for messages */
 	bool pinned;
+	bool borrowed; /* pfd is the caller's (ap_pin's pin): not closed here */
 	int pfd;
 	const char *file;
 };
@@ -48,10 +50,11 @@ int memory_target(const struct roots *r, const char *cgroup, enum action_kind k,
 
 /* Pin the process of a per-process target (oom_target) for the check and
  * the write that follows: an fd on /proc/PID, its start time compared
- * through that fd.  0 = pinned (ap_unpin after); 1 = res filled (gone:
- * skipped, with gone_note; pid reused; error). */
-int ap_pin(const struct roots *r, int pid, uint64_t start, struct target *t, const char *gone_note,
-	   struct apply_result *res);
+ * through that fd - or the caller's pin of that pid and start time
+ * (procpin_fd), borrowed.  0 = pinned (ap_unpin after); 1 = res filled
+ * (gone: skipped, with gone_note; pid reused; error). */
+int ap_pin(const struct roots *r, int pid, uint64_t start, const struct procpin *pin,
+	   struct target *t, const char *gone_note, struct apply_result *res);
 void ap_unpin(struct target *t);
 /* Read the target's value (trailing whitespace removed); ESRCH: a pinned
  * process is gone. */

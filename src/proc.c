@@ -2,6 +2,7 @@
  * Only cheap files are read (stat, status, oom_score_adj, cgroup, cmdline,
  * exe): never smaps, which stalls large processes (DESIGN §2). */
 #include "proc.h"
+#include "procfd.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -318,16 +319,28 @@ static ssize_t read_pid_file(const struct roots *r, int pid, const char *name,
 	return read_file_at(r->procfs, rel, buf, size);
 }
 
+/* The file of pid, or of the process pinned by dfd (>= 0): one openat and
+ * one read (procfd_read) instead of a path walk and a read to EOF. */
+static ssize_t read_src(const struct roots *r, int pid, int dfd, const char *name, char *buf,
+			size_t size)
+{
+	if (dfd < 0)
+		return read_pid_file(r, pid, name, buf, size);
+	int rc = procfd_read(dfd, name, buf, size);
+	return rc < 0 ? rc : (ssize_t)strlen(buf);
+}
+
 /* cmdline can be as long as ARG_MAX: read only the prefix we keep. */
-static ssize_t read_prefix(const struct roots *r, int pid, const char *name,
+static ssize_t read_prefix(const struct roots *r, int pid, int dfd, const char *name,
 			   char *buf, size_t size)
 {
 	char rel[64], path[PATH_MAX + 64];
 	snprintf(rel, sizeof(rel), "%d/%s", pid, name);
-	int rc = path_join(path, sizeof(path), r->procfs, rel);
+	int rc = dfd >= 0 ? 0 : path_join(path, sizeof(path), r->procfs, rel);
 	if (rc < 0)
 		return rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = dfd >= 0 ? openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+			  : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	size_t len = 0;
@@ -363,40 +376,40 @@ static void read_exe(const struct roots *r, int pid, struct proc_info *p)
 		p->exe[n - dl] = '\0';
 }
 
-int proc_read_opts(const struct roots *r, int pid, unsigned what, struct proc_info *p)
+static int read_opts(const struct roots *r, int pid, int dfd, unsigned what, struct proc_info *p)
 {
 	char buf[16384];
 	ssize_t n;
 	p->pid = pid;
 	if (what & PROC_READ_STAT) {
-		if ((n = read_pid_file(r, pid, "stat", buf, sizeof(buf))) < 0)
+		if ((n = read_src(r, pid, dfd, "stat", buf, sizeof(buf))) < 0)
 			return gone((int)n);
 		if (proc_stat_parse(buf, &p->st) < 0)
 			return -EINVAL;
 	}
 	if (what & PROC_READ_STATUS) {
-		if ((n = read_pid_file(r, pid, "status", buf, sizeof(buf))) < 0)
+		if ((n = read_src(r, pid, dfd, "status", buf, sizeof(buf))) < 0)
 			return gone((int)n);
 		if (proc_status_parse(buf, &p->status) < 0)
 			return -EINVAL;
 	}
 	if (what & PROC_READ_OOM) {
 		int64_t v;
-		if ((n = read_pid_file(r, pid, "oom_score_adj", buf, 64)) < 0)
+		if ((n = read_src(r, pid, dfd, "oom_score_adj", buf, 64)) < 0)
 			return gone((int)n);
 		if (parse_i64(buf, -1000, 1000, &v) < 0)
 			return -EINVAL;
 		p->oom_score_adj = (int)v;
 	}
 	if (what & PROC_READ_CGROUP) {
-		if ((n = read_pid_file(r, pid, "cgroup", buf, sizeof(buf))) < 0)
+		if ((n = read_src(r, pid, dfd, "cgroup", buf, sizeof(buf))) < 0)
 			return gone((int)n);
 		/* an overlong or odd path: treat as "no v2 cgroup", not a dead process */
 		if (proc_cgroup_parse(buf, p->cgroup, sizeof(p->cgroup)) < 0)
 			p->cgroup[0] = '\0';
 	}
 	if (what & PROC_READ_CMDLINE) {
-		n = read_prefix(r, pid, "cmdline", buf, sizeof(p->cmdline));
+		n = read_prefix(r, pid, dfd, "cmdline", buf, sizeof(p->cmdline));
 		if (n == -ENOENT || n == -ESRCH)
 			return -ENOENT;
 		proc_cmdline_join(buf, n > 0 ? (size_t)n : 0, p->cmdline, sizeof(p->cmdline));
@@ -404,6 +417,16 @@ int proc_read_opts(const struct roots *r, int pid, unsigned what, struct proc_in
 	if (what & PROC_READ_EXE)
 		read_exe(r, pid, p);
 	return 0;
+}
+
+int proc_read_opts(const struct roots *r, int pid, unsigned what, struct proc_info *p)
+{
+	return read_opts(r, pid, -1, what, p);
+}
+
+int proc_read_pinned(const struct roots *r, int pid, int dfd, unsigned what, struct proc_info *p)
+{
+	return read_opts(r, pid, dfd, what, p);
 }
 
 int proc_read(const struct roots *r, int pid, struct proc_info *p)

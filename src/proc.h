@@ -80,6 +80,10 @@ enum proc_read_what {
 	PROC_READ_ALL = (1u << 6) - 1,
 };
 int proc_read_opts(const struct roots *r, int pid, unsigned what, struct proc_info *p);
+/* The same through dfd, the process's /proc/PID directory (procfd_pin):
+ * every file of one process, never of a later owner of the pid; exe is
+ * still asked by pid (the privsep reader). */
+int proc_read_pinned(const struct roots *r, int pid, int dfd, unsigned what, struct proc_info *p);
 /* Field 9 of stat, the task's PF_* flags; 0 or -EINVAL. */
 int proc_stat_flags_parse(const char *buf, unsigned *flags);
 /* Read them (the fork share: has the child exec'd yet?). */

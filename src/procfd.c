@@ -46,7 +46,7 @@ int procfd_write(int fd, const char *name, const char *s)
 	return e ? gone_or(e) : 0;
 }
 
-int procfd_open(const struct roots *r, int pid, uint64_t start, int *fd)
+int procfd_pin(const struct roots *r, int pid, int *fd)
 {
 	char path[4200];
 	*fd = -1;
@@ -55,9 +55,23 @@ int procfd_open(const struct roots *r, int pid, uint64_t start, int *fd)
 	int n = snprintf(path, sizeof(path), "%s/%d", r->procfs, pid);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	int d = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0)
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
 		return errno == ENOENT || errno == ESRCH ? PROCFD_GONE : -errno;
+	return PROCFD_SAME;
+}
+
+int procpin_fd(const struct procpin *pin, int pid, uint64_t start)
+{
+	return pin && pin->fd >= 0 && pin->pid == pid && pin->start == start ? pin->fd : -1;
+}
+
+int procfd_open(const struct roots *r, int pid, uint64_t start, int *fd)
+{
+	int d, id = procfd_pin(r, pid, &d);
+	*fd = -1;
+	if (id != PROCFD_SAME)
+		return id;
 	char buf[4096];
 	struct proc_stat st;
 	int rc = procfd_read(d, "stat", buf, sizeof(buf));

@@ -16,6 +16,20 @@ enum procfd_id { PROCFD_SAME = 0, PROCFD_GONE, PROCFD_REUSED };
  * start.  PROCFD_SAME: *fd is open (the caller closes it); otherwise *fd
  * is -1.  -errno on other errors. */
 int procfd_open(const struct roots *r, int pid, uint64_t start, int *fd);
+/* Open procfs/PID only (no identity yet: the caller reads its stat
+ * through the fd, proc_read_pinned).  PROCFD_SAME with *fd open, or
+ * PROCFD_GONE; -errno on other errors. */
+int procfd_pin(const struct roots *r, int pid, int *fd);
+/* A process pinned by one who knows its start time (read through fd):
+ * the applier's writes to pid with that start time use fd instead of
+ * pinning it again (apply_plan_pinned).  The owner closes fd. */
+struct procpin {
+	int pid;
+	uint64_t start;
+	int fd;
+};
+/* pin names the process pid with start time start (pin may be NULL). */
+int procpin_fd(const struct procpin *pin, int pid, uint64_t start);
 /* Read / write a file of the pinned process; -ESRCH once it is gone. */
 int procfd_read(int fd, const char *name, char *buf, size_t size);
 int procfd_write(int fd, const char *name, const char *s);

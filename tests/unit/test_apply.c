@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,6 +540,41 @@ static void test_pid_reused_skipped(void **st)
 	assert_int_equal(f->j.n, 0);
 }
 
+/* A process the caller pinned (the daemon's exec read): its actions go
+ * through the caller's fd - no second pin, the fd left open - and only
+ * when pid and start time both match; a pinned process gone is skipped. */
+static void test_caller_pin_used(void **st)
+{
+	struct fx *f = *st;
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/proc/456", f->dir); /* stands for 123's pin */
+	struct procpin pin = { .pid = 123, .start = START_123, .fd = open(dir, O_RDONLY | O_DIRECTORY) };
+	assert_true(pin.fd >= 0);
+	a_oom(f, 123, START_123, "-500");
+	assert_int_equal(apply_plan_pinned(&f->r, &f->plan, &f->j, &pin, f->res), 0);
+	assert_status(f, 0, AP_DONE);
+	assert_string_equal(getf(f, "proc/456/oom_score_adj"), "-500\n");
+	assert_string_equal(getf(f, "proc/123/oom_score_adj"), "0\n");
+	assert_true(fcntl(pin.fd, F_GETFD) >= 0); /* the caller's: still open */
+	/* another start time: not that process, pinned afresh by pid */
+	pin.start = START_123 + 1;
+	f->res[0] = (struct apply_result){ 0 };
+	snprintf(f->plan.act[0].desired, sizeof(f->plan.act[0].desired), "-400");
+	assert_int_equal(apply_plan_pinned(&f->r, &f->plan, &f->j, &pin, f->res), 0);
+	assert_string_equal(getf(f, "proc/123/oom_score_adj"), "-400\n");
+	assert_string_equal(getf(f, "proc/456/oom_score_adj"), "-500\n");
+	assert_int_equal(close(pin.fd), 0);
+	/* the pinned process exited: its files are gone, skipped */
+	snprintf(dir, sizeof(dir), "%s/gone", f->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	pin = (struct procpin){ .pid = 123, .start = START_123, .fd = open(dir, O_RDONLY | O_DIRECTORY) };
+	assert_int_equal(apply_plan_pinned(&f->r, &f->plan, &f->j, &pin, f->res), 0);
+	assert_status(f, 0, AP_SKIPPED);
+	assert_string_equal(f->res[0].detail, "process 123 exited");
+	assert_int_equal(close(pin.fd), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_pid_vanished_skipped(void **st)
 {
 	struct fx *f = *st;
@@ -772,6 +808,7 @@ int main(void)
 		T(test_restore_gone_and_failing),
 		T(test_pid_cgroup),
 		T(test_empty_plan),
+		T(test_caller_pin_used),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 /* test_proc.c - /proc/PID parsers (real captures, hostile buffers) and readers. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +10,7 @@
 #include <cmocka.h>
 
 #include "proc.h"
+#include "procfd.h"
 #include "tmptree.h"
 #include "util.h"
 
@@ -406,6 +410,50 @@ static void read_fixture(void **state)
 	assert_string_equal(p.exe, "");
 }
 
+/* Through a pinned /proc/PID fd (procfd_pin): the same fields as by pid,
+ * and every file of that one process - a new owner of the pid (in the
+ * fixture: a new directory at the path) is never read. */
+static void read_pinned(void **state)
+{
+	(void)state;
+	struct roots r = { .procfs = FIXTURES "/seed-strict/proc" };
+	struct proc_info p, q;
+	int fd;
+	unsigned what = PROC_READ_STAT | PROC_READ_STATUS | PROC_READ_OOM | PROC_READ_CGROUP |
+			PROC_READ_CMDLINE;
+	assert_int_equal(procfd_pin(&r, 100, &fd), PROCFD_SAME);
+	memset(&p, 0, sizeof(p));
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(proc_read_pinned(&r, 100, fd, what, &p), 0);
+	assert_int_equal(proc_read_opts(&r, 100, what, &q), 0);
+	assert_memory_equal(&p, &q, sizeof(p));
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(procfd_pin(&r, 4242, &fd), PROCFD_GONE);
+	assert_int_equal(fd, -1);
+
+	char *t = tt_make();
+	snprintf(r.procfs, sizeof(r.procfs), "%s/proc", t);
+	tt_write(t, "proc/7/stat", "7 (old) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 111 1 1\n");
+	tt_write(t, "proc/7/oom_score_adj", "5\n");
+	assert_int_equal(procfd_pin(&r, 7, &fd), PROCFD_SAME);
+	char old[4200], path[4200];
+	snprintf(path, sizeof(path), "%s/proc/7", t);
+	snprintf(old, sizeof(old), "%s/proc/old7", t);
+	assert_int_equal(rename(path, old), 0);
+	tt_write(t, "proc/7/stat", "7 (new) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 999 1 1\n");
+	tt_write(t, "proc/7/oom_score_adj", "9\n");
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(proc_read_pinned(&r, 7, fd, PROC_READ_STAT | PROC_READ_OOM, &p), 0);
+	assert_string_equal(p.st.comm, "old");
+	assert_int_equal(p.st.start_time, 111);
+	assert_int_equal(p.oom_score_adj, 5);
+	/* the pinned process exits: gone, as by pid */
+	assert_int_equal(unlink(strcat(old, "/oom_score_adj")), 0);
+	assert_int_equal(proc_read_pinned(&r, 7, fd, PROC_READ_OOM, &p), -ENOENT);
+	assert_int_equal(close(fd), 0);
+	tt_rm(t);
+}
+
 static void read_tmp_tree(void **state)
 {
 	(void)state;
@@ -527,6 +575,7 @@ int main(void)
 		cmocka_unit_test(derived),
 		cmocka_unit_test(unit_table),
 		cmocka_unit_test(read_fixture),
+		cmocka_unit_test(read_pinned),
 		cmocka_unit_test(read_tmp_tree),
 		cmocka_unit_test(read_self),
 		cmocka_unit_test(list_pids),

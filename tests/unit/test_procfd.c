@@ -55,6 +55,30 @@ static void check_then_write_same_process(void **state)
 	tt_rm(root);
 }
 
+/* A pin opened before the identity is known, and whose it is. */
+static void pin_names_one_process(void **state)
+{
+	(void)state;
+	char *root = tt_make();
+	struct roots r;
+	snprintf(r.procfs, sizeof(r.procfs), "%s/proc", root);
+	tt_write(root, "proc/42/stat", STAT_AT("4200"));
+	int fd;
+	assert_int_equal(procfd_pin(&r, 43, &fd), PROCFD_GONE);
+	assert_int_equal(fd, -1);
+	assert_int_equal(procfd_pin(&r, 0, &fd), -EINVAL);
+	assert_int_equal(procfd_pin(&r, 42, &fd), PROCFD_SAME);
+	struct procpin pin = { .pid = 42, .start = 4200, .fd = fd };
+	assert_int_equal(procpin_fd(&pin, 42, 4200), fd);
+	assert_int_equal(procpin_fd(&pin, 42, 4201), -1); /* another process */
+	assert_int_equal(procpin_fd(&pin, 41, 4200), -1);
+	assert_int_equal(procpin_fd(NULL, 42, 4200), -1);
+	pin.fd = -1;
+	assert_int_equal(procpin_fd(&pin, 42, 4200), -1);
+	assert_int_equal(close(fd), 0);
+	tt_rm(root);
+}
+
 /* The real kernel: a pinned exited process is never written. */
 static void real_kernel_exited_child(void **state)
 {
@@ -93,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(check_then_write_same_process),
 		cmocka_unit_test(real_kernel_exited_child),
+		cmocka_unit_test(pin_names_one_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
