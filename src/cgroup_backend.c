@@ -210,10 +210,9 @@ static int create_level(const char *level, const char *from, struct journal *j, 
 bool cgb_group_ready(const struct cgb *b, const char *group)
 {
 	char path[PATH_BUF], list[1024];
-	if (group_file(b, group, NULL, path, sizeof(path)) < 0 || !dir_exists(path))
-		return false;
-	if (b->hier != CG_HIER_V2)
-		return true; /* v1: nothing to enable on the way */
+	if (b->hier != CG_HIER_V2) /* v1: nothing to enable on the way */
+		return group_file(b, group, NULL, path, sizeof(path)) == 0 && dir_exists(path);
+	/* v2: a group that is not there has no cgroup.controllers to read */
 	return group_file(b, group, "cgroup.controllers", path, sizeof(path)) == 0 &&
 	       read_file(path, list, sizeof(list)) >= 0 && cgb_list_has_memory(list);
 }
@@ -261,42 +260,6 @@ int cgb_attach(const struct cgb *b, const char *group, pid_t pid)
 	int rc = cgb_errno(cgroup_attach_task_pid(cg, pid));
 	cgroup_free(&cg);
 	return rc;
-}
-
-#define CGB_THREAD_STACK (256u << 10)
-
-static void *attach_thread(void *arg)
-{
-	struct cgb_async *job = arg;
-	job->rc = cgb_attach(&job->b, job->group, job->pid);
-	return NULL;
-}
-
-void cgb_attach_start(struct cgb_async *job, const struct cgb *b, const char *group, pid_t pid)
-{
-	job->b = *b;
-	job->pid = pid;
-	job->rc = snprintf(job->group, sizeof(job->group), "%s", group) >= (int)sizeof(job->group)
-			  ? -ENAMETOOLONG
-			  : 0;
-	pthread_attr_t attr;
-	job->threaded = false;
-	if (job->rc == 0 && pthread_attr_init(&attr) == 0) {
-		/* a small stack: under vm.overcommit_memory=2 the default 8 MiB
-		 * would be charged to the commit limit at every exec */
-		job->threaded = pthread_attr_setstacksize(&attr, CGB_THREAD_STACK) == 0 &&
-				pthread_create(&job->th, &attr, attach_thread, job) == 0;
-		pthread_attr_destroy(&attr);
-	}
-	if (!job->threaded && job->rc == 0)
-		job->rc = cgb_attach(b, group, pid);
-}
-
-int cgb_attach_wait(struct cgb_async *job)
-{
-	if (job->threaded && pthread_join(job->th, NULL) == 0)
-		job->threaded = false;
-	return job->rc;
 }
 
 int cgb_pid_group(const struct cgb *b, const struct roots *r, pid_t pid, char *out, size_t size)

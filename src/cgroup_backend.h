@@ -54,18 +54,22 @@ bool cgb_group_ready(const struct cgb *b, const char *group);
  * listed in /proc/PID/task (libcgroup writes v1 "tasks").  -ESRCH: gone. */
 int cgb_attach(const struct cgb *b, const char *group, pid_t pid);
 
-/* cgb_attach on a thread of its own: on v2 the move waits in the kernel
- * for an RCU grace period (cgroup_threadgroup_rwsem taken for writing:
- * 18-90 ms in the TCG guest, BENCHMARKS.md), time the caller can spend on
- * other writes.  cgb_attach_start copies what it needs; when no thread can
- * be made the move is done at once.  cgb_attach_wait returns its result. */
+/* cgb_attach on another thread: on v2 the move waits in the kernel for an
+ * RCU grace period (cgroup_threadgroup_rwsem taken for writing: 18-90 ms
+ * in the TCG guest, BENCHMARKS.md), time the caller can spend on other
+ * writes.  One mover thread, made at the first move and kept
+ * (src/cgroup_mover.c: a wake-up instead of a thread's creation and join
+ * per exec); one move at a time, the caller waits before the next.
+ * cgb_attach_start copies what it needs; when the thread cannot be made
+ * (or is busy) the move is done at once.  cgb_attach_wait returns its
+ * result. */
 struct cgb_async {
 	struct cgb b;
 	char group[PROC_PATH_MAX];
 	pid_t pid;
 	int rc;
-	bool threaded;
-	pthread_t th;
+	bool queued; /* handed to the mover: wait for done */
+	bool done;   /* under the mover's lock */
 };
 void cgb_attach_start(struct cgb_async *job, const struct cgb *b, const char *group, pid_t pid);
 int cgb_attach_wait(struct cgb_async *job);
