@@ -59,7 +59,8 @@ int cgb_attach(const struct cgb *b, const char *group, pid_t pid);
  * in the TCG guest, BENCHMARKS.md), time the caller can spend on other
  * writes.  One mover thread, made at the first move and kept
  * (src/cgroup_mover.c: a wake-up instead of a thread's creation and join
- * per exec); one move at a time, the caller waits before the next.
+ * per exec); one move at a time, from one thread, which waits for it
+ * before the next.
  * cgb_attach_start copies what it needs; when the thread cannot be made
  * (or is busy) the move is done at once.  cgb_attach_wait returns its
  * result. */
@@ -68,8 +69,7 @@ struct cgb_async {
 	char group[PROC_PATH_MAX];
 	pid_t pid;
 	int rc;
-	bool queued; /* handed to the mover: wait for done */
-	bool done;   /* under the mover's lock */
+	bool queued; /* handed to the mover: cgb_attach_wait waits for it */
 };
 void cgb_attach_start(struct cgb_async *job, const struct cgb *b, const char *group, pid_t pid);
 int cgb_attach_wait(struct cgb_async *job);
