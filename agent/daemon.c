@@ -628,8 +628,8 @@ static void forget_process(struct daemon *d, int pid)
 	if (!journal_find(&d->j, kinds[0], key) && !journal_find(&d->j, kinds[1], key))
 		return;
 	int rc = journal_relock(&d->j);
-	for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		rc = journal_forget(&d->j, kinds[i], key);
+	if (rc == 0) { /* both in one write */
+		rc = journal_forget_process(&d->j, key);
 		rc = rc == -ENOENT ? 0 : rc;
 	}
 	journal_unlock(&d->j);

@@ -549,34 +549,76 @@ static int ensure_dir(struct journal *j)
 
 /* One journal.pids line for entry e (added or dropped); a file that is
  * empty, torn in its first line or of another boot starts afresh. */
-static int append_line(struct journal *j, bool add, const struct jentry *e)
+/* Entry e's journal.pids line (added or dropped) at buf + *len; the
+ * boot line first when the file starts afresh (*len == 0 then). */
+static int format_line(const struct journal *j, bool add, const struct jentry *e, char *buf,
+		       size_t size, size_t *len)
 {
 	struct jpids_op op = { .add = add, .kind = e->kind, .pid = e->pid,
 			       .start_time = e->start_time, .seq = e->seq };
 	snprintf(op.original, sizeof(op.original), "%s", e->original);
-	char line[JPIDS_BOOT_MAX + 8 + JPIDS_LINE_MAX];
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", e->pid);
 	if (strcmp(pid, e->key) != 0)
 		return -EINVAL; /* a per-process entry is keyed by its pid */
-	int b = 0, rc = ensure_dir(j);
-	if (rc < 0)
-		return rc;
-	if (j->pids_whole == 0 && (b = jpids_boot_line(j->boot_id, line, sizeof(line))) < 0)
+	int b = 0;
+	if (*len == 0 && j->pids_whole == 0 && (b = jpids_boot_line(j->boot_id, buf, size)) < 0)
 		return b;
-	int n = jpids_format(&op, line + b, sizeof(line) - (size_t)b);
+	*len += (size_t)b;
+	int n = jpids_format(&op, buf + *len, size - *len);
 	if (n < 0)
 		return n;
+	*len += (size_t)n;
+	return 0;
+}
+
+/* Whole lines to journal.pids in one write() through the kept fd. */
+static int write_lines(struct journal *j, const char *buf, size_t len)
+{
+	int rc = ensure_dir(j);
+	if (rc < 0)
+		return rc;
 	if (j->pids_fd < 0 &&
 	    (rc = jpids_open(j->sd.dfd, &j->pids_fd, &j->pids_dev, &j->pids_ino)) < 0)
 		return rc;
 	bool cut = j->pids_size != j->pids_whole;
 	size_t base = cut ? j->pids_whole : j->pids_size, took;
-	rc = jpids_write(j->pids_fd, line, (size_t)(b + n), cut, j->pids_whole, &took);
+	rc = jpids_write(j->pids_fd, buf, len, cut, j->pids_whole, &took);
 	if (rc == 0 || took > 0) /* O_APPEND, under the lock: the size is ours to know */
 		j->pids_size = base + took;
 	if (rc == 0)
 		j->pids_whole = j->pids_size;
+	return rc;
+}
+
+/* One journal.pids line for entry e (added or dropped); a file that is
+ * empty, torn in its first line or of another boot starts afresh. */
+static int append_line(struct journal *j, bool add, const struct jentry *e)
+{
+	char line[JPIDS_BOOT_MAX + 8 + JPIDS_LINE_MAX];
+	size_t len = 0;
+	int rc = format_line(j, add, e, line, sizeof(line), &len);
+	return rc < 0 ? rc : write_lines(j, line, len);
+}
+
+int journal_forget_process(struct journal *j, const char *key)
+{
+	static const enum jkind kinds[] = { J_OOM_SCORE_ADJ, J_CGROUP_ATTACH };
+	char buf[JPIDS_BOOT_MAX + 8 + 2 * JPIDS_LINE_MAX];
+	ssize_t idx[2];
+	size_t len = 0;
+	for (size_t k = 0; k < 2; k++) {
+		idx[k] = find_idx(j, kinds[k], key);
+		int rc = idx[k] < 0 ? 0 : format_line(j, false, &j->e[idx[k]], buf, sizeof(buf), &len);
+		if (rc < 0)
+			return rc;
+	}
+	if (len == 0)
+		return -ENOENT;
+	int rc = write_lines(j, buf, len);
+	for (size_t k = 0; rc == 0 && k < 2; k++)
+		if (idx[k] >= 0)
+			mark_dropped(j, (size_t)idx[k], true);
 	return rc;
 }
 

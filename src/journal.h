@@ -103,6 +103,9 @@ int journal_record(struct journal *j, enum jkind kind, const char *key, const ch
 /* Drop one entry (after it was restored, or its process exited) and
  * persist (per-process kinds: one line appended). */
 int journal_forget(struct journal *j, enum jkind kind, const char *key);
+/* Forget both per-process entries of process key (its oom_score_adj and
+ * its cgroup) in one journal.pids write; -ENOENT when it has neither. */
+int journal_forget_process(struct journal *j, const char *key);
 /* Drop one entry from memory only: the file keeps it (restoring a value
  * twice is harmless) until journal_save.  -ENOENT when not there. */
 int journal_drop(struct journal *j, enum jkind kind, const char *key);

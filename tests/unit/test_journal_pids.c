@@ -283,6 +283,30 @@ static void test_kept_fd_follows_the_name(void **st)
 	assert_int_equal(journal_close(&j), 0);
 }
 
+/* A process's two entries forgotten in one write, in one piece. */
+static void test_forget_process_both(void **st)
+{
+	struct tmp *t = *st;
+	struct journal j;
+	assert_int_equal(journal_open(t->dir, BOOT, 0, &j), 0);
+	assert_int_equal(journal_record(&j, J_OOM_SCORE_ADJ, "100", "0", 100, 1), 0);
+	assert_int_equal(journal_record(&j, J_CGROUP_ATTACH, "100", "/a", 100, 1), 0);
+	assert_int_equal(journal_record(&j, J_CGROUP_ATTACH, "200", "/b", 200, 2), 0);
+	size_t before = strlen(slurp(t->pids));
+	assert_int_equal(journal_forget_process(&j, "100"), 0);
+	assert_string_equal(slurp(t->pids) + before, "- oom_score_adj 100\n- cgroup_attach 100\n");
+	assert_int_equal(j.pids_size, file_size(t->pids));
+	assert_int_equal(journal_forget_process(&j, "300"), -ENOENT);
+	assert_int_equal(journal_forget_process(&j, "100"), -ENOENT); /* already */
+	before = strlen(slurp(t->pids));
+	assert_int_equal(journal_forget_process(&j, "200"), 0);
+	assert_string_equal(slurp(t->pids) + before, "- cgroup_attach 200\n");
+	assert_int_equal(journal_close(&j), 0);
+	assert_int_equal(journal_open(t->dir, BOOT, 0, &j), 0);
+	assert_int_equal(journal_live(&j), 0);
+	journal_close(&j);
+}
+
 static void test_format_round_trip(void **st)
 {
 	(void)st;
@@ -316,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newline_in_original, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compact_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_fd_follows_the_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_process_both, setup, teardown),
 		cmocka_unit_test(test_format_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
