@@ -1187,6 +1187,12 @@ static void log_stopping(const struct daemon *d)
 	/* the bounds a soak checks (issue 13 item 4) */
 	log_info("state: %zu tracked processes, %zu drift entries, %zu journal entries (%zu of "
 		 "processes)", d->tr.n, d->drift.n, journal_live(&d->j), d->j.nprocess);
+	struct pc_stats ps;
+	procconn_stats(d->pc, &ps);
+	log_info("proc connector: %" PRIu64 " drains, %" PRIu64 " cut at %llu ms, %" PRIu64
+		 " at %u messages; longest %" PRIu64 " us, %" PRIu64 " us per event", ps.drains,
+		 ps.cut_by_time, DRAIN_BUDGET_NS / 1000000, ps.cut_by_count, DRAIN_BUDGET_MSGS,
+		 ps.max_drain_ns / 1000, ps.events ? ps.drain_ns / 1000 / ps.events : 0);
 	log_info("workers: %" PRIu64 " /proc reads, %" PRIu64 " served from the cache (read every "
 		 "%d passes), %zu cached now; %" PRIu64 " oom_score_adj values the services set "
 		 "themselves left alone", d->wc.reads, d->wc.served, WORK_READ_EVERY, d->wc.n,

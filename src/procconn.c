@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
@@ -34,6 +35,7 @@ struct procconn {
 	struct nl_cb *cb; /* the socket's own callback set (a reference) */
 	struct pc_seq seq;
 	struct pc_stats st;
+	struct drain_budget budget;
 	/* the drain in progress */
 	void (*user_cb)(const struct pc_event *ev, void *arg);
 	void *user_arg;
@@ -315,7 +317,7 @@ static int listen_acked(struct procconn *pc)
 		int err = send_op(pc->sk, PROC_CN_MCAST_LISTEN, pc->cookie);
 		if (err < 0)
 			return err;
-		for (int budget = PC_DRAIN_BUDGET; budget > 0 && !pc->ack_seen; budget--) {
+		for (int budget = (int)PC_DRAIN_BUDGET; budget > 0 && !pc->ack_seen; budget--) {
 			int n = nl_recvmsgs_report(pc->sk, pc->cb);
 			if (n == -NLE_AGAIN)
 				break;
@@ -346,6 +348,7 @@ int procconn_open(struct procconn **out, size_t rcvbuf_bytes)
 		free(pc);
 		return -ENOMEM;
 	}
+	procconn_set_budget(pc, NULL);
 	nl_socket_disable_seq_check(pc->sk);
 	nl_socket_disable_auto_ack(pc->sk);
 	/* events are ~80-byte datagrams: one recvmsg() each into libnl's
@@ -408,10 +411,39 @@ size_t procconn_rcvbuf(const struct procconn *pc)
 	return pc ? get_rcvbuf(nl_socket_get_fd(pc->sk)) : 0;
 }
 
+void procconn_set_budget(struct procconn *pc, const struct drain_budget *b)
+{
+	if (pc)
+		pc->budget = b ? *b : (struct drain_budget){ DRAIN_BUDGET_NS, DRAIN_BUDGET_MSGS };
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One drain's time and why it ended, into the counters. */
+static void count_drain(struct procconn *pc, uint64_t t0, enum drain_step why)
+{
+	uint64_t ns = mono_ns() - t0;
+	pc->st.drains++;
+	pc->st.drain_ns += ns;
+	if (ns > pc->st.max_drain_ns)
+		pc->st.max_drain_ns = ns;
+	if (why == DRAIN_YIELD_TIME)
+		pc->st.cut_by_time++;
+	else if (why == DRAIN_YIELD_COUNT)
+		pc->st.cut_by_count++;
+}
+
 int procconn_drain(struct procconn *pc, void (*cb)(const struct pc_event *ev, void *arg),
 		   void *arg)
 {
-	int budget = PC_DRAIN_BUDGET, nomem = 0;
+	unsigned msgs = 0;
+	int nomem = 0;
+	enum drain_step step = DRAIN_GO_ON;
 
 	if (!pc || !cb)
 		return -EINVAL;
@@ -420,10 +452,11 @@ int procconn_drain(struct procconn *pc, void (*cb)(const struct pc_event *ev, vo
 	pc->delivered = 0;
 	pc->lost = false;
 
-	while (budget > 0) {
+	uint64_t t0 = mono_ns();
+	while ((step = drain_next(&pc->budget, t0, msgs ? mono_ns() : t0, msgs)) == DRAIN_GO_ON) {
 		int n = nl_recvmsgs_report(pc->sk, pc->cb);
 		if (n > 0) {
-			budget -= n;
+			msgs += (unsigned)n;
 			nomem = 0;
 			continue;
 		}
@@ -442,11 +475,13 @@ int procconn_drain(struct procconn *pc, void (*cb)(const struct pc_event *ev, vo
 		}
 		if (n == 0 || n == -NLE_MSG_TRUNC) { /* empty or oversized datagram: not ours */
 			pc->st.ignored++;
-			budget--;
+			msgs++;
 			continue;
 		}
+		count_drain(pc, t0, DRAIN_GO_ON);
 		return -nle_errno(n);
 	}
+	count_drain(pc, t0, step);
 	return pc->lost ? -ENOBUFS : pc->delivered;
 }
 

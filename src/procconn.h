@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drainbudget.h"
+
 enum pc_type {
 	PC_NONE = 0, /* the kernel's answer to any listener's LISTEN/IGNORE:
 		      * not an event, but it takes a sequence number */
@@ -87,15 +89,19 @@ size_t procconn_rcvbuf(const struct procconn *pc);
  * (FORK, EXEC, EXIT, OTHER; never PC_NONE).  Returns the number of events
  * delivered, or -ENOBUFS when the kernel reported an overflow or a sequence
  * gap was seen (the caller must resync from a /proc scan; the events that
- * did arrive were still delivered), or another -errno.  At most
- * PC_DRAIN_BUDGET messages per call (~2.2 us each measured: ~36 ms), so a
- * fork storm cannot starve the rest of the poll loop: the fd then stays
- * readable and poll() returns again.  A CPU first heard of after a loss
- * cannot show a gap; the overflow itself is still reported.  Not
- * reentrant: cb must not call procconn_drain() or procconn_close(). */
-#define PC_DRAIN_BUDGET 16384
+ * did arrive were still delivered), or another -errno.  Each call stops
+ * when the drain budget (drainbudget.h; the daemon's DRAIN_BUDGET_NS and
+ * DRAIN_BUDGET_MSGS unless procconn_set_budget() said otherwise) is used
+ * up, so a storm of events that are slow to handle cannot starve the rest
+ * of the poll loop: the fd then stays readable and poll() returns again.
+ * A CPU first heard of after a loss cannot show a gap; the overflow itself
+ * is still reported.  Not reentrant: cb must not call procconn_drain() or
+ * procconn_close(). */
+#define PC_DRAIN_BUDGET DRAIN_BUDGET_MSGS
 int procconn_drain(struct procconn *pc, void (*cb)(const struct pc_event *ev, void *arg),
 		   void *arg);
+/* Replace the drain budget (NULL: the defaults). */
+void procconn_set_budget(struct procconn *pc, const struct drain_budget *b);
 
 /* Counters for logs and benchmarks.  lost_estimate sums the sequence gaps;
  * what an overflow dropped shows up there too once the next message from
@@ -103,6 +109,9 @@ int procconn_drain(struct procconn *pc, void (*cb)(const struct pc_event *ev, vo
 struct pc_stats {
 	uint64_t events, overflows, seq_gaps, lost_estimate;
 	uint64_t ignored; /* not from the kernel, foreign or malformed */
+	/* the drains: how many, how many the budget ended (the rest found the
+	 * queue empty or failed), their time in all and the longest */
+	uint64_t drains, cut_by_time, cut_by_count, drain_ns, max_drain_ns;
 };
 void procconn_stats(const struct procconn *pc, struct pc_stats *st);
 

@@ -666,6 +666,52 @@ static void live_no_loss_when_drained(void **state)
 		fail_msg("events lost without outside load");
 }
 
+/* The drain budget ends a drain and leaves the rest queued: the next
+ * drains deliver it, nothing is lost.  A count of 3 reads at most 3
+ * messages; a time of 1 ns reads exactly one (a drain always reads one). */
+static unsigned drain_all_in_steps(struct procconn *pc, struct seen *s, unsigned total,
+				   int max_per_drain)
+{
+	unsigned drains = 0;
+	double end = now_s() + 2.0;
+	while ((s->child_forks < total || s->child_exits < total) && now_s() < end) {
+		int n = procconn_drain(pc, record, s);
+		if (n == -ENOBUFS)
+			fail_msg("events lost with a 4 MiB buffer and %u children", total);
+		assert_true(n >= 0 && n <= max_per_drain);
+		drains += n > 0;
+	}
+	assert_int_equal(s->child_forks, total);
+	assert_int_equal(s->child_exits, total);
+	return drains;
+}
+
+static void live_budget_cuts_drain(void **state)
+{
+	(void)state;
+	struct procconn *pc = open_or_skip(4u << 20);
+	struct seen s = { .self = getpid() };
+	struct pc_stats st;
+	const unsigned total = 40;
+
+	procconn_set_budget(pc, &(struct drain_budget){ 0, 3 });
+	fork_burst((int)total);
+	assert_true(drain_all_in_steps(pc, &s, total, 3) >= 2 * total / 3);
+	procconn_stats(pc, &st);
+	assert_true(st.cut_by_count >= 2 * total / 3 - 1);
+	assert_int_equal(st.cut_by_time, 0);
+
+	s.child_forks = s.child_exits = 0;
+	procconn_set_budget(pc, &(struct drain_budget){ 1, 0 });
+	fork_burst((int)total);
+	assert_true(drain_all_in_steps(pc, &s, total, 1) >= 2 * total);
+	procconn_stats(pc, &st);
+	assert_true(st.cut_by_time >= 2 * total - 1);
+	assert_true(st.drains > st.cut_by_time + st.cut_by_count - 1);
+	assert_true(st.max_drain_ns > 0 && st.drain_ns >= st.max_drain_ns);
+	procconn_close(pc);
+}
+
 static bool have_net_admin(void)
 {
 	cap_t c = cap_get_proc();
@@ -732,6 +778,7 @@ int main(void)
 		cmocka_unit_test(live_fork_exec_exit),
 		cmocka_unit_test(live_overflow_detected),
 		cmocka_unit_test(live_no_loss_when_drained),
+		cmocka_unit_test(live_budget_cuts_drain),
 		cmocka_unit_test(live_rcvbuf_sizes),
 	};
 	return cmocka_run_group_tests(tests, alloc_kids, free_kids);

@@ -121,5 +121,6 @@ ocd_stop
 [ "$OCD_RC" = 0 ] || fail "SIGTERM: the daemon exited $OCD_RC"
 st=$(grep -o 'state: .*' "$OCD_LOG" | tail -n 1)
 log "$st"
+log "$(grep -o 'proc connector: [0-9].*' "$OCD_LOG" | tail -n 1)"
 case $st in *"(0 of processes)"*) ;; *) fail "entries of processes left at exit: $st" ;; esac
 pass
