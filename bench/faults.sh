@@ -37,9 +37,32 @@
 set -eu
 
 # tally LOG...: per command and fault, the runs, the distinct call numbers
-# (and their range), those past a daemon run's end, the BAD runs
+# (and their range), those past a daemon run's end, the distinct calls hit
+# ("write #12": the 12th write, whatever its number) against the calls of
+# the command's plain runs (per name, the most any plain run made), the
+# BAD runs
 tally() {
-	cat "$@" | tr -d '\r' | awk '
+	awk '
+	{ sub(/\r$/, "") }
+	FNR == 1 { nref = 0 }
+	# a plain daemon run: its call list (sysfault -l) follows the count line;
+	# the last plain run of each guest is what call #K should be
+	/^\[fault-injection\] INFO daemon: [0-9]+ write-class calls/ { nref = 1; delete ref }
+	nref && /dlog\| [0-9.]+ sysfault: call #[0-9]+ / {
+		l = $0; sub(/.*sysfault: call #/, "", l); k = l; sub(/ .*/, "", k)
+		sub(/^[0-9]+ /, "", l); gsub(/[0-9]+/, "N", l); ref[k] = l
+	}
+	/^\[fault-injection\] INFO (apply|restore|daemon): [0-9]+ write-class calls \(/ {
+		c = $3; sub(":", "", c)
+		l = $0; sub(/.*calls \(/, "", l); sub(/;.*/, "", l)
+		m = split(l, parts, ",")
+		for (i = 1; i <= m; i++) {
+			split(parts[i], nv, " ")
+			if (nv[2] + 0 > most[c, nv[1]]) { most[c, nv[1]] = nv[2] + 0 }
+			names[c, nv[1]] = 1
+		}
+		cmds[c] = 1
+	}
 	/^\[fault-injection\] (apply|restore|daemon), [A-Z]+ at #[0-9]+/ {
 		c = $2; sub(",", "", c); f = $3; k = $5; sub("#", "", k); sub(":", "", k)
 		key = c " " f; runs[key]++
@@ -47,14 +70,35 @@ tally() {
 		if (!(key in lo) || k + 0 < lo[key]) lo[key] = k + 0
 		if (k + 0 > hi[key]) hi[key] = k + 0
 		if ($0 ~ /not reached/) past[key]++
+		if (match($0, /\([a-z0-9]+ #[0-9]+/)) {
+			id = substr($0, RSTART + 1, RLENGTH - 1)
+			if (!((key, id) in hit)) { hit[key, id] = 1; nhit[key]++ }
+			if (c == "daemon" && (k in ref)) {
+				t = $0; sub(/^[^(]*\(/, "", t); sub(/\): exit.*/, "", t); sub(/ #[0-9]+/, "", t); gsub(/[0-9]+/, "N", t)
+				if (t == ref[k]) same[key]++; else if (++other[key] <= 4) others[key] = others[key] " #" k
+			}
+		}
 	}
 	/^\[fault-injection\] BAD / { bad++; print "  " $0 }
+	/^\[fault-injection\] SELF / { self++; print "  " $0 }
 	END {
-		for (key in runs)
-			printf "  %-16s %4d runs, %4d call numbers (#%d..#%d), %d past the run'"'"'s end\n",
-				key, runs[key], n[key], lo[key], hi[key], past[key]
-		printf "  BAD runs: %d\n", bad
-	}' | sort
+		for (key in runs) {
+			split(key, cf, " "); want = 0; miss = ""; nmiss = 0
+			for (cn in names) {
+				split(cn, pair, SUBSEP)
+				if (pair[1] != cf[1]) continue
+				for (i = 1; i <= most[cn]; i++) {
+					want++
+					if (!((key, pair[2] " #" i) in hit)) { nmiss++; if (nmiss <= 6) miss = miss " " pair[2] " #" i }
+				}
+			}
+			printf "  %-16s %4d runs, %4d call numbers (#%d..#%d), %d past the run'"'"'s end; calls hit %d of %d%s%s\n",
+				key, runs[key], n[key], lo[key], hi[key], past[key], nhit[key], want,
+				nmiss ? " (not:" miss (nmiss > 6 ? " ..." : "") ")" : "",
+				(key in same) || (key in other) ? sprintf("; call #K = the plain run'"'"'s #K in %d of %d%s", same[key], same[key] + other[key], other[key] ? " (not:" others[key] (other[key] > 4 ? " ..." : "") ")" : "") : ""
+		}
+		printf "  BAD runs: %d; daemon runs not back by their own restore_on_exit (SELF): %d\n", bad, self
+	}' "$@" | sort
 }
 if [ "${1:-}" = --tally ]; then
 	shift
