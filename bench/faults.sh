@@ -81,6 +81,7 @@ tally() {
 	}
 	/^\[fault-injection\] BAD / { bad++; print "  " $0 }
 	/^\[fault-injection\] SELF / { self++; print "  " $0 }
+	/^\[fault-injection\] SHIFT / { shift++ }
 	END {
 		for (key in runs) {
 			split(key, cf, " "); want = 0; miss = ""; nmiss = 0
@@ -97,7 +98,7 @@ tally() {
 				nmiss ? " (not:" miss (nmiss > 6 ? " ..." : "") ")" : "",
 				(key in same) || (key in other) ? sprintf("; call #K = the plain run'"'"'s #K in %d of %d%s", same[key], same[key] + other[key], other[key] ? " (not:" others[key] (other[key] > 4 ? " ..." : "") ")" : "") : ""
 		}
-		printf "  BAD runs: %d; daemon runs not back by their own restore_on_exit (SELF): %d\n", bad, self
+		printf "  BAD runs: %d; daemon runs not back by their own restore_on_exit (SELF): %d; daemon runs whose call #K was not the plain run'"'"'s (SHIFT): %d\n", bad, self, shift
 	}' "$@" | sort
 }
 if [ "${1:-}" = --tally ]; then

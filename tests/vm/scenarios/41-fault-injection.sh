@@ -270,6 +270,16 @@ fi_dplain() {
 	info "daemon: $fi_n write-class calls ($(sed -n 's/^sysfault: count \([a-z0-9]*\) \([1-9][0-9]*\)$/\1 \2/p' /tmp/fi.dlog | grep -v total | tr '\n' ',' | sed 's/,$//'); $(sed -n 's/^sysfault: stops //p' /tmp/fi.dlog) stops)"
 	sed 's/^/  dlog| /' /tmp/fi.dlogt
 }
+# fi_dsame K: (full) an injected run whose call #K is not the plain run's
+# #K: where its calls left the plain run's list, logged ("SHIFT")
+fi_dsame() {
+	[ "$FI_LEVEL" = full ] || return 0
+	sed -n 's/^sysfault: call #[0-9]* //p' /tmp/fi.dlog | sed 's/[0-9][0-9]*/N/g' > /tmp/fi.calls.all
+	head -n "$1" /tmp/fi.calls.all > /tmp/fi.calls.now
+	[ "$(sed -n "$1p" "$ref")" != "$(sed -n "$1p" /tmp/fi.calls.now)" ] || return 0
+	_d=$(head -n "$1" "$ref" | cmp - /tmp/fi.calls.now 2>&1 | sed -n 's/.* line \([0-9]*\).*/\1/p')
+	log "SHIFT daemon at #$1: its calls left the plain run's at #${_d:-?} ($(wc -l < /tmp/fi.calls.all) calls; $(grep -c mkdir /tmp/fi.calls.all) mkdir): plain '$(sed -n "${_d:-1}p" "$ref")', this '$(sed -n "${_d:-1}p" /tmp/fi.calls.all)'"
+}
 # fi_self WHAT: a daemon that said its restore_on_exit failed nothing must
 # have brought the host back by itself (before the plain restore); if not,
 # "SELF" is logged and counted (FI_SELF), not failed: the plain restore
@@ -314,7 +324,8 @@ if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
 	for kf in $(fi_plan "$n" "$FI_CI_DAEMON_PICKS"); do
 		k=${kf%%:*} fault=${kf#*:}
 		{
-			fi_daemon -w "$FI_CALLS" "$k" "$fault"
+			fi_daemon -w $([ "$FI_LEVEL" = ci ] || echo -l) "$FI_CALLS" "$k" "$fault"
+			fi_dsame "$k"
 			at=$(sed -n 's/^sysfault: fired call #[0-9]* (\(.*\)) in pid [0-9]*: [A-Z]* *\(.*\)/\1 \2/p' /tmp/fi.dlog)
 			[ -n "$at" ] || { log "daemon, $fault at #$k: not reached: $(grep -v '^sysfault: count' /tmp/fi.dlog | tail -n 3 | tr '\n' ';')"; FI_MISSED=$((FI_MISSED + 1)); fi_back "daemon, $fault at #$k (not reached)"; continue; }
 			log "daemon, $fault at #$k ($at): exit $FI_DRC; $(grep -E 'No space left|Read-only file system|error' /tmp/fi.dlog | head -n 2 | tr '\n' ' ' | cut -c1-200)"
