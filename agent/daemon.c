@@ -806,12 +806,15 @@ static void on_exit_event(struct daemon *d, const struct pc_event *ev)
 	if (ev->pid == ev->tgid && cand_take(&d->cand, ev->pid))
 		log_debug("pid %d exited before it served: never a main", ev->pid);
 	tracker_exit(&d->tr, ev->pid, ev->tgid, ev->ts_ns, &o);
+	/* a worker's lifetime growth is learned; first, so that an episode's
+	 * child learned as a worker goes into the episode's save of
+	 * learned.json (after it: a second save, 5 s later or at exit) */
+	if (o.removed)
+		learned_worker(d, o.pid);
 	if (o.episode_end)
 		episode_end(d, o.svc);
-	if (o.removed) {
-		learned_worker(d, o.pid); /* a worker's lifetime growth is learned */
+	if (o.removed)
 		forget_process(d, o.pid);
-	}
 	if (o.orphans)
 		promote_orphans(d, o.pid);
 }

@@ -269,6 +269,11 @@ fi_dplain() {
 	[ "${fi_n:-0}" -gt 0 ] || fail "counting the daemon's calls: $(grep sysfault /tmp/fi.dlog | tail -n 3)"
 	info "daemon: $fi_n write-class calls ($(sed -n 's/^sysfault: count \([a-z0-9]*\) \([1-9][0-9]*\)$/\1 \2/p' /tmp/fi.dlog | grep -v total | tr '\n' ',' | sed 's/,$//'); $(sed -n 's/^sysfault: stops //p' /tmp/fi.dlog) stops)"
 	sed 's/^/  dlog| /' /tmp/fi.dlogt
+	# one save of learned.json for the episode: its child, learned as a
+	# worker too, goes into that save (a second one, 5 s later or at exit,
+	# made the run's calls from #230 on follow the timing)
+	_ls=$(grep -c '^sysfault: call #[0-9]* renameat learned\.json' /tmp/fi.dlog)
+	[ "$_ls" = 1 ] || fail "the plain daemon run saved learned.json $_ls times (want 1: the episode's)"
 }
 # fi_dsame K: (full) an injected run whose call #K is not the plain run's
 # #K: where its calls left the plain run's list, logged ("SHIFT")
@@ -301,7 +306,7 @@ if case " $FI_CMDS " in *" daemon "*) true ;; *) false ;; esac; then
 	# state directory: one mkdirat more), the largest count used
 	n=0 counts= same=0 i=1 ref=/tmp/fi.calls.$((FI_PLAIN > 1 ? 2 : 1))
 	while [ "$i" -le "$FI_PLAIN" ]; do
-		fi_daemon -c -w $([ "$FI_LEVEL" = ci ] && [ "$FI_PLAIN" = 1 ] || echo -l) "$FI_CALLS"
+		fi_daemon -c -w -l "$FI_CALLS"
 		fi_dplain
 		[ "$i" = "$FI_PLAIN" ] || fi_back "plain daemon run $i"
 		sed -n 's/^sysfault: call #[0-9]* //p' /tmp/fi.dlog | sed 's/[0-9][0-9]*/N/g' > "/tmp/fi.calls.$i"
