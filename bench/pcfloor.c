@@ -103,6 +103,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pcfloor: proc connector: %s\n", strerror(rc < 0 ? -rc : errno));
 		return 1;
 	}
+	/* the raw floor: no per-drain bound (the daemon's 25 ms would leave
+	 * the final drain's backlog uncounted) */
+	procconn_set_budget(pc, &(struct drain_budget){ 0, 0 });
 	printf("pcfloor ready rcvbuf=%zu\n", procconn_rcvbuf(pc));
 	fflush(stdout);
 	uint64_t cpu0 = bu_ns(CLOCK_PROCESS_CPUTIME_ID), enobufs = 0;
