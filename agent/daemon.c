@@ -53,13 +53,6 @@ static uint64_t now_ms(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- policy --------------------------------------------------------------- */
 
 static int load_policy(struct daemon *d, struct policy *out)

@@ -1,6 +1,7 @@
 /* forkobs.c - on-demand smaps reads for the fork verdict (rules in the
  * header; the kernel rules themselves are in forkcharge.c, model.c). */
 #include "forkobs.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -42,13 +43,6 @@ struct fork_input fork_input_of(const struct snapshot *s, size_t i, size_t k,
 	if (commit_limit_now)
 		in.commit_limit_kb = s->mem.commit_limit_kb;
 	return in;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int fork_observe_done(struct charge_cache *cache, const struct charge_req *q, int rc,

@@ -7,6 +7,7 @@
  * reads one datagram per call and says -NLE_AGAIN when the queue is empty
  * and -NLE_NOMEM when recvmsg() failed with ENOBUFS (the queue overflowed). */
 #include "procconn.h"
+#include "util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -415,13 +416,6 @@ void procconn_set_budget(struct procconn *pc, const struct drain_budget *b)
 {
 	if (pc)
 		pc->budget = b ? *b : (struct drain_budget){ DRAIN_BUDGET_NS, DRAIN_BUDGET_MSGS };
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* One drain's time and why it ended, into the counters. */

@@ -1,5 +1,6 @@
 /* smapsreader.c - see smapsreader.h. */
 #include "smapsreader.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,13 +33,6 @@ struct smaps_reader {
 	atomic_bool reading;   /* the thread's flag */
 	atomic_bool stopping;  /* the loop's: queued requests are dropped */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* read/write all of a message, retrying EINTR; 0 at EOF, 1 done, -errno */
 static int xfer(int fd, void *buf, size_t len, bool wr)

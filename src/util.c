@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -367,4 +368,11 @@ const char *fmt_skb(int64_t kb, char *buf, size_t size)
 	buf[0] = '-';
 	fmt_kb((uint64_t)(-(kb + 1)) + 1, buf + 1, size - 1);
 	return buf;
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

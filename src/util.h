@@ -53,6 +53,9 @@ bool dir_exists(const char *path);
 /* snprintf into dst with truncation reported as -ENAMETOOLONG. */
 int path_join(char *dst, size_t size, const char *root, const char *rel);
 
+/* CLOCK_MONOTONIC in ns (event times, drain budgets, read timeouts). */
+uint64_t mono_ns(void);
+
 /* Human size for reports: "1.5 GiB", "640 MiB", "12 KiB" (from KiB). */
 const char *fmt_kb(uint64_t kb, char *buf, size_t size);
 /* Signed variant: "-400 MiB". */
