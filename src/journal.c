@@ -547,8 +547,6 @@ static int ensure_dir(struct journal *j)
 	return rc < 0 ? rc : statedir_lock(&j->sd);
 }
 
-/* One journal.pids line for entry e (added or dropped); a file that is
- * empty, torn in its first line or of another boot starts afresh. */
 /* Entry e's journal.pids line (added or dropped) at buf + *len; the
  * boot line first when the file starts afresh (*len == 0 then). */
 static int format_line(const struct journal *j, bool add, const struct jentry *e, char *buf,
