@@ -5,6 +5,7 @@
  * action here fails cleanly, nothing written (the VM tiers test them). */
 #include "apply.h"
 #include "apply_cgroup.h"
+#include "apply_target.h"
 #include "apply_util.h"
 
 #include <errno.h>
@@ -159,18 +160,7 @@ static int pinned_where(const struct roots *r, const struct cgb *b, int pfd, int
 static int pin(const struct roots *r, const struct action *a, struct ap_attach *st,
 	       struct apply_result *res)
 {
-	int pid = a->pid;
-	st->pfd = procpin_fd(st->pin, pid, a->start_time);
-	st->own_pfd = st->pfd < 0;
-	if (!st->own_pfd)
-		return 0;
-	int id = procfd_open(r, pid, a->start_time, &st->pfd);
-	if (id < 0)
-		return SET_1(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
-	if (id != PROCFD_SAME)
-		return SET_1(res, AP_SKIPPED, 0, "process %d exited%s", pid,
-			     id == PROCFD_REUSED ? " (pid reused)" : "");
-	return 0;
+	return ap_pin_fd(r, a->pid, a->start_time, st->pin, &st->pfd, &st->own_pfd, "", res);
 }
 
 /* Everything after the pin up to the move, which is started (cgb_async);

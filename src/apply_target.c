@@ -129,16 +129,14 @@ static int target_write(const struct target *t, const char *want)
 	return procfd_write(t->pfd, t->file, line);
 }
 
-int ap_pin(const struct roots *r, int pid, uint64_t start, const struct procpin *pin,
-	   struct target *t, const char *gone_note, struct apply_result *res)
+int ap_pin_fd(const struct roots *r, int pid, uint64_t start, const struct procpin *pin, int *fd,
+	      bool *own, const char *gone_note, struct apply_result *res)
 {
-	t->file = "oom_score_adj";
-	t->pfd = procpin_fd(pin, pid, start);
-	t->borrowed = t->pfd >= 0;
-	t->pinned = t->borrowed;
-	if (t->borrowed)
+	*fd = procpin_fd(pin, pid, start);
+	*own = *fd < 0;
+	if (!*own)
 		return 0;
-	int id = procfd_open(r, pid, start, &t->pfd);
+	int id = procfd_open(r, pid, start, fd);
 	if (id < 0) {
 		ap_set(res, AP_FAILED, id, "process %d: %s", pid, strerror(-id));
 		return 1;
@@ -148,7 +146,19 @@ int ap_pin(const struct roots *r, int pid, uint64_t start, const struct procpin 
 		       id == PROCFD_REUSED ? " (pid reused)" : "", gone_note);
 		return 1;
 	}
+	return 0;
+}
+
+int ap_pin(const struct roots *r, int pid, uint64_t start, const struct procpin *pin,
+	   struct target *t, const char *gone_note, struct apply_result *res)
+{
+	bool own;
+	t->file = "oom_score_adj";
+	t->pinned = t->borrowed = false;
+	if (ap_pin_fd(r, pid, start, pin, &t->pfd, &own, gone_note, res))
+		return 1;
 	t->pinned = true;
+	t->borrowed = !own;
 	return 0;
 }
 

@@ -55,6 +55,10 @@ int memory_target(const struct roots *r, const char *cgroup, enum action_kind k,
  * (gone: skipped, with gone_note; pid reused; error). */
 int ap_pin(const struct roots *r, int pid, uint64_t start, const struct procpin *pin,
 	   struct target *t, const char *gone_note, struct apply_result *res);
+/* ap_pin's fd alone (the cgroup move pins the same way): *own = false when
+ * it is the caller's pin (not to be closed); 1 = res filled as ap_pin. */
+int ap_pin_fd(const struct roots *r, int pid, uint64_t start, const struct procpin *pin, int *fd,
+	      bool *own, const char *gone_note, struct apply_result *res);
 void ap_unpin(struct target *t);
 /* Read the target's value (trailing whitespace removed); ESRCH: a pinned
  * process is gone. */
