@@ -28,6 +28,8 @@
 #   OC_VM_WORK      initramfs and logs there instead of $BUILD/vm (guests
 #                   booted in parallel from one build: bench/faults.sh)
 #   OC_VM_HOST_TIMEOUT  seconds per boot (default: the scenarios' budgets + 90)
+#   OC_VM_BOOT_WAIT seconds until the guest's init must run, else it is
+#                   booted once more (default 150; qemu_guest.sh)
 #   OC_VM_PVH=0     boot the bzImage, not the unpacked vmlinux (PVH entry)
 #   OC_VM_ICOUNT=N  guest clock = instructions x 2^N ns (qemu -icount shift=N,
 #                   sleep=off): CPU times count instructions, not the host's

@@ -25,6 +25,7 @@
 #   OC_VM_CPU           qemu -cpu model (default qemu64,+rdrand, as tests/vm/run.sh:
 #                       the CRNG is ready at boot instead of after seconds)
 #   OC_VM_HOST_TIMEOUT  seconds for the guest, boot included (default 1500: three Ansible runs under TCG)
+#   OC_VM_BOOT_WAIT     seconds until the test unit must start, else one more boot (default 420)
 #   OC_VM_KERNEL, OC_VM_PVH   as for tests/vm/run.sh
 #   OC_VM_VERBOSE=1     print the guest journal tail even when all passed
 #   OC_VM_ONLY=services only the install and the real services (guest-services.sh;
