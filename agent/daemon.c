@@ -706,6 +706,7 @@ static int exec_read(struct daemon *d, int pid, struct proc_info *pi)
 	memset(pi, 0, sizeof(*pi));
 	if (rc != PROCFD_SAME)
 		return rc < 0 ? rc : -ENOENT;
+	procfd_keep(fd); /* the plan's reads and the writes: one open each */
 	rc = proc_read_pinned(&d->c->roots, pid, fd, PROC_READ_STAT, pi);
 	unsigned what = rc < 0 ? 0 : svc_match_fields(&d->pol, pi->st.comm);
 	if (rc == 0 && what == 0)
@@ -717,12 +718,14 @@ static int exec_read(struct daemon *d, int pid, struct proc_info *pi)
 		d->exec_pin = (struct procpin){ .pid = pid, .start = pi->st.start_time, .fd = fd };
 		return 1;
 	}
+	procfd_release();
 	close(fd); /* a directory opened read-only: nothing to report */
 	return rc;
 }
 
 static void exec_unpin(struct daemon *d)
 {
+	procfd_release();
 	if (d->exec_pin.fd >= 0)
 		close(d->exec_pin.fd); /* a directory opened read-only: nothing to report */
 	d->exec_pin = (struct procpin){ .fd = -1 };

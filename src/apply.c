@@ -225,27 +225,6 @@ static int run_kind(struct run *x, enum action_kind k)
 	return 0;
 }
 
-/* The oom_score_adj writes while the plan's first move into a ready group
- * runs (ap_attach_begin/end); without one, just the writes. */
-static int run_oom_beside_move(struct run *x)
-{
-	size_t i = 0;
-	while (i < x->plan->nact && (x->plan->act[i].kind != ACT_CGROUP_ATTACH ||
-				      !ap_attach_ready(x->r, &x->plan->act[i])))
-		i++;
-	if (i == x->plan->nact)
-		return run_kind(x, ACT_OOM_SCORE_ADJ);
-	struct ap_attach st = { .ready = true, .pin = x->pin };
-	x->done[i] = true;
-	int rc = ap_attach_begin(x->r, &x->plan->act[i], x->j, &st, &x->res[i]);
-	if (rc < 0)
-		return rc;
-	int orc = run_kind(x, ACT_OOM_SCORE_ADJ);
-	if (rc == 1)
-		ap_attach_end(x->r, &x->plan->act[i], &st, &x->res[i]);
-	return orc;
-}
-
 static int run_memory(struct run *x)
 {
 	const struct plan *p = x->plan;
@@ -334,11 +313,9 @@ int apply_plan_pinned(const struct roots *r, const struct plan *plan, struct jou
 	if (!done)
 		return -ENOMEM;
 	struct run x = { .r = r, .plan = plan, .j = j, .pin = pin, .res = res, .done = done };
-	/* oom_score_adj first: one small write that protects at once (a new
-	 * process waits for it while its group is created) - but a move into
-	 * a group that exists is started before it: on v2 the move waits an
-	 * RCU grace period in the kernel, the oom_score_adj write runs then */
-	int rc = run_oom_beside_move(&x);
+	/* oom_score_adj first: one small write that protects at once; a move
+	 * may wait an RCU grace period in the kernel (DESIGN "Cgroups") */
+	int rc = run_kind(&x, ACT_OOM_SCORE_ADJ);
 	if (rc == 0)
 		rc = run_kind(&x, ACT_CGROUP_ATTACH);
 	if (rc == 0)

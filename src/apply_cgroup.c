@@ -34,6 +34,15 @@ int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size)
 	return out[0] ? 0 : -ENODATA; /* no memory controller membership */
 }
 
+/* One move's state from the pin to the check that it arrived. */
+struct ap_attach {
+	const struct procpin *pin; /* the caller's pin, or NULL */
+	int pfd;
+	bool own_pfd; /* pfd opened here (else the pin's): closed at the end */
+	struct cgb b;
+	char cur[PROC_PATH_MAX];
+};
+
 /* ap_set, then 1: "handled, outcome in res" for the early returns below. */
 #define SET_1(...) (ap_set(__VA_ARGS__), 1)
 
@@ -155,16 +164,9 @@ static int pinned_where(const struct roots *r, const struct cgb *b, int pfd, int
 	return group_read_result(pinned_group(r, b, pfd, pid, cur, size), pid, res);
 }
 
-/* The process pinned (procfd.h) - by the caller's pin when it names the
- * same process - or res filled (1): gone is skipped. */
-static int pin(const struct roots *r, const struct action *a, struct ap_attach *st,
-	       struct apply_result *res)
-{
-	return ap_pin_fd(r, a->pid, a->start_time, st->pin, &st->pfd, &st->own_pfd, "", res);
-}
-
-/* Everything after the pin up to the move, which is started (cgb_async);
- * 1 = the move runs, 0 = res filled, -errno: the journal failed. */
+/* Everything after the pin: where it is, the group made ready, its
+ * original journaled, the move and its check.  Returns 0 (outcome in res)
+ * or -errno when the journal failed. */
 static int attach_pinned(const struct roots *r, const struct action *a, struct journal *j,
 			 struct ap_attach *st, struct apply_result *res)
 {
@@ -176,7 +178,7 @@ static int attach_pinned(const struct roots *r, const struct action *a, struct j
 		return 0;
 	}
 	bool jfail = false;
-	int rc = st->ready ? 0 : cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
+	int rc = cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "%s %.200s: %s", jfail ? "journal the creation of" : "create cgroup",
 		       a->cgroup, strerror(-rc));
@@ -188,60 +190,30 @@ static int attach_pinned(const struct roots *r, const struct action *a, struct j
 		       rc == -EDQUOT ? "journal full" : strerror(-rc));
 		return rc == -EDQUOT ? 0 : rc; /* the cap fails this action only */
 	}
-	cgb_attach_start(&st->job, &st->b, a->cgroup, a->pid);
-	return 1;
-}
-
-static void unpin(struct ap_attach *st)
-{
-	if (st->own_pfd && st->pfd >= 0)
-		close(st->pfd); /* a directory opened read-only: nothing to report */
-	st->pfd = -1;
-	st->own_pfd = false;
-}
-
-int ap_attach_begin(const struct roots *r, const struct action *a, struct journal *j,
-		    struct ap_attach *st, struct apply_result *res)
-{
-	char path[PATH_BUF];
-	st->pfd = -1;
-	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
-		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
-		       a->cgroup);
-		return 0;
-	}
-	if (pin(r, a, st, res))
-		return 0;
-	int rc = attach_pinned(r, a, j, st, res);
-	if (rc <= 0)
-		unpin(st);
-	return rc;
-}
-
-void ap_attach_end(const struct roots *r, const struct action *a, struct ap_attach *st,
-		   struct apply_result *res)
-{
-	int rc = cgb_attach_wait(&st->job);
+	/* on the calling thread: a hand-off to another thread put the move
+	 * behind a wake-up on a busy CPU (up to a 4 ms tick in the guest,
+	 * BENCHMARKS.md), and the caller waited for it anyway */
+	rc = cgb_attach(&st->b, a->cgroup, a->pid);
 	moved_pinned(r, &st->b, st->pfd, a->pid, rc, st->cur, a->cgroup, res);
-	unpin(st);
-}
-
-bool ap_attach_ready(const struct roots *r, const struct action *a)
-{
-	struct cgb b;
-	char path[PATH_BUF];
-	return a->pid > 0 && ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) == 0 &&
-	       cgb_open(r, &b) == 0 && cgb_group_ready(&b, a->cgroup);
+	return 0;
 }
 
 int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journal *j,
 		     const struct procpin *pin, struct apply_result *res)
 {
-	struct ap_attach st = { .ready = false, .pin = pin };
-	int rc = ap_attach_begin(r, a, j, &st, res);
-	if (rc == 1)
-		ap_attach_end(r, a, &st, res);
-	return rc < 0 ? rc : 0;
+	char path[PATH_BUF];
+	struct ap_attach st = { .pin = pin, .pfd = -1 };
+	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
+		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
+		       a->cgroup);
+		return 0;
+	}
+	if (ap_pin_fd(r, a->pid, a->start_time, pin, &st.pfd, &st.own_pfd, "", res))
+		return 0;
+	int rc = attach_pinned(r, a, j, &st, res);
+	if (st.own_pfd)
+		close(st.pfd); /* a directory opened read-only: nothing to report */
+	return rc;
 }
 
 /* Does group exist on b's hierarchy?  1 = no (res: skipped with what). */

@@ -13,7 +13,6 @@
 #ifndef OVERCOMMITD_CGROUP_BACKEND_H
 #define OVERCOMMITD_CGROUP_BACKEND_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,29 +49,11 @@ int cgb_ensure_group(const struct cgb *b, const char *group, const char *from,
  * cgb_ensure_group has nothing to create, enable or journal)? */
 bool cgb_group_ready(const struct cgb *b, const char *group);
 
-/* Move the whole process: v2 one write to cgroup.procs; v1 every thread
- * listed in /proc/PID/task (libcgroup writes v1 "tasks").  -ESRCH: gone. */
+/* Move the whole process: v2 one write to the group's cgroup.procs, kept
+ * open for the next (by hand: libcgroup's attach makes 13 system calls of
+ * it); v1 every thread listed in /proc/PID/task (libcgroup writes v1
+ * "tasks").  -ESRCH: gone.  One thread moves. */
 int cgb_attach(const struct cgb *b, const char *group, pid_t pid);
-
-/* cgb_attach on another thread: on v2 the move waits in the kernel for an
- * RCU grace period (cgroup_threadgroup_rwsem taken for writing: 18-90 ms
- * in the TCG guest, BENCHMARKS.md), time the caller can spend on other
- * writes.  One mover thread, made at the first move and kept
- * (src/cgroup_mover.c: a wake-up instead of a thread's creation and join
- * per exec); one move at a time, from one thread, which waits for it
- * before the next.
- * cgb_attach_start copies what it needs; when the thread cannot be made
- * (or is busy) the move is done at once.  cgb_attach_wait returns its
- * result. */
-struct cgb_async {
-	struct cgb b;
-	char group[PROC_PATH_MAX];
-	pid_t pid;
-	int rc;
-	bool queued; /* handed to the mover: cgb_attach_wait waits for it */
-};
-void cgb_attach_start(struct cgb_async *job, const struct cgb *b, const char *group, pid_t pid);
-int cgb_attach_wait(struct cgb_async *job);
 
 /* The group pid is in on the memory controller's hierarchy.  v1/hybrid:
  * libcgroup; v2: /proc/PID/cgroup under r->procfs (libcgroup 2.0.2 cannot

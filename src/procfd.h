@@ -30,6 +30,11 @@ struct procpin {
 };
 /* pin names the process pid with start time start (pin may be NULL). */
 int procpin_fd(const struct procpin *pin, int pid, uint64_t start);
+/* Keep the pinned process's cgroup and oom_score_adj open while dfd is
+ * used (this thread only): procfd_read/procfd_write on dfd then pread and
+ * pwrite them.  procfd_release closes them; call it before closing dfd. */
+void procfd_keep(int dfd);
+void procfd_release(void);
 /* Read / write a file of the pinned process; -ESRCH once it is gone. */
 int procfd_read(int fd, const char *name, char *buf, size_t size);
 int procfd_write(int fd, const char *name, const char *s);

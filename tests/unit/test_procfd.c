@@ -112,12 +112,61 @@ static void real_kernel_exited_child(void **state)
 	close(fd);
 }
 
+/* procfd_keep: the pinned process's cgroup and oom_score_adj are opened
+ * once and read/written at offset 0 until procfd_release; another fd, or
+ * another file, goes by name as before.  In the fixture a file replaced
+ * by a new one shows which: a kept fd still reads the old. */
+static void kept_files_until_release(void **state)
+{
+	(void)state;
+	char *root = tt_make();
+	struct roots r;
+	snprintf(r.procfs, sizeof(r.procfs), "%s/proc", root);
+	tt_write(root, "proc/42/stat", STAT_AT("4200"));
+	tt_write(root, "proc/42/cgroup", "0::/\n");
+	tt_write(root, "proc/42/oom_score_adj", "0\n");
+	tt_write(root, "proc/43/cgroup", "0::/other\n");
+	int fd, other;
+	char buf[64];
+	assert_int_equal(procfd_open(&r, 42, 4200, &fd), PROCFD_SAME);
+	assert_int_equal(procfd_pin(&r, 43, &other), PROCFD_SAME);
+	procfd_keep(fd);
+	assert_int_equal(procfd_read(fd, "cgroup", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0::/\n");
+	assert_int_equal(procfd_read(fd, "oom_score_adj", buf, sizeof(buf)), 0);
+	/* both names replaced by new files: the kept fds still read the first */
+	tt_write(root, "proc/42/cgroup.new", "0::/moved\n");
+	tt_write(root, "proc/42/oom_score_adj.new", "7\n");
+	char a[4200], b[4200];
+	snprintf(a, sizeof(a), "%s/proc/42/cgroup.new", root);
+	snprintf(b, sizeof(b), "%s/proc/42/cgroup", root);
+	assert_int_equal(rename(a, b), 0);
+	assert_int_equal(procfd_read(fd, "cgroup", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0::/\n");
+	/* the write goes to the kept oom_score_adj (offset 0), read back so */
+	assert_int_equal(procfd_write(fd, "oom_score_adj", "-9\n"), 0);
+	assert_int_equal(procfd_read(fd, "oom_score_adj", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "-9\n");
+	/* another pin and another file are not kept */
+	assert_int_equal(procfd_read(other, "cgroup", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0::/other\n");
+	assert_int_equal(procfd_read(fd, "stat", buf, sizeof(buf)), -EFBIG);
+	/* released: by name again */
+	procfd_release();
+	assert_int_equal(procfd_read(fd, "cgroup", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0::/moved\n");
+	close(fd);
+	close(other);
+	tt_rm(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(check_then_write_same_process),
 		cmocka_unit_test(real_kernel_exited_child),
 		cmocka_unit_test(pin_names_one_process),
+		cmocka_unit_test(kept_files_until_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
 # (stopped with SIGSTOP while it is looked at) gets child_oom_score_adj at
 # its fork event, and the daemon logs the fork episode.  Then Redis is
 # restarted and attached again (the group exists now): within one second too.
+# Last, the group is removed by hand while the daemon runs (its kept
+# cgroup.procs and cgroup.controllers fds then name a removed group): the
+# next Redis start makes it anew and lands in it, within one second too.
 # vm-timeout: 120
 
 LIMIT_MS=${OC_ATTACH_MS:-1000}
@@ -131,7 +134,23 @@ start_watched
 redis_ready "$RPID"
 info "restart (group exists): exec -> oom_score_adj $want_adj $ADJ_MS ms, -> in $want_cg $CG_MS ms"
 
-for v in "first start:$first_adj:$first_cg" "restart:$ADJ_MS:$CG_MS"; do
+restart_adj=$ADJ_MS restart_cg=$CG_MS
+
+# --- the group removed by hand meanwhile: made anew, moved into
+rc SHUTDOWN NOSAVE > /dev/null 2>&1
+n=0
+while kill -0 "$RPID" 2>/dev/null; do
+	n=$((n + 1))
+	[ "$n" -lt 100 ] || fail "redis-server $RPID did not shut down (2)"
+	nap 0.1
+done
+rmdir "$cgdir" || fail "cannot remove the empty group $cgdir by hand"
+start_watched
+redis_ready "$RPID"
+[ -d "$cgdir" ] || fail "$want_cg was not made anew"
+info "group removed by hand, Redis started again: exec -> oom_score_adj $want_adj $ADJ_MS ms, -> in $want_cg (made anew) $CG_MS ms"
+
+for v in "first start:$first_adj:$first_cg" "restart:$restart_adj:$restart_cg" "group made anew:$ADJ_MS:$CG_MS"; do
 	w=${v%%:*} r=${v#*:}
 	a=${r%%:*} c=${r#*:}
 	[ "$a" -le "$LIMIT_MS" ] || fail "$w: oom_score_adj came $a ms after the exec (> $LIMIT_MS ms)"
