@@ -21,7 +21,13 @@
  * At the end AGENT gets SIGTERM; its lines holding STOPPAT are echoed
  * ("agent| ...").  -k: the matched line ends in the kernel's event time
  * (pcfloor -p prints it): also report t_event - t_exec (the exec syscall up to
- * the event) and t_done - t_event (delivery) separately.  Prints one line:
+ * the event) and t_done - t_event (delivery) separately.  -B "CMD ARG...":
+ * a background load (words split at spaces; its stdout goes to stderr)
+ * started after READY, 1 s before the first spawn, and stopped (SIGTERM,
+ * reaped) before the agent is: an agent that starts or stops while the load
+ * runs is not what is measured (and under qemu TCG the daemon's BPF attach,
+ * which patches __vm_enough_memory's text, has locked a vCPU up under a fork
+ * storm: BENCHMARKS.md, round 5).  Prints one line:
  *   spawnlat LABEL n=N ok=K missed=M p50_us=.. p90_us=.. p99_us=.. max_us=.. mean_us=..
  */
 #include <errno.h>
@@ -53,6 +59,7 @@ struct opts {
 	const char *raw, *label, *ready, *pattern, *cgstr, *adj, *stoppat;
 	bool kts;
 	const char *comm; /* basename of target */
+	char *load;       /* -B: background load, started once the agent is ready */
 };
 
 /* -k: the two parts of each latency, split at the kernel's event time */
@@ -162,6 +169,27 @@ static int agent_start(struct agent *a, char **argv)
 	return 0;
 }
 
+/* -B: start the load; its pid, or -1. */
+static pid_t load_start(char *cmd)
+{
+	char *argv[32];
+	int n = 0;
+	for (char *w = strtok(cmd, " "); w && n < 31; w = strtok(NULL, " "))
+		argv[n++] = w;
+	argv[n] = NULL;
+	if (n == 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		usleep(1000000); /* under way before the first spawn */
+	return pid;
+}
+
 /* Read a small /proc file into buf (NUL-terminated, first line only when
  * line).  false when unreadable. */
 static bool read_small(const char *path, char *buf, size_t size, bool line)
@@ -257,7 +285,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .n = 1000, .wait_ms = 2000, .gap_us = 1000, .poll_us = 200, .label = "-" };
 	int opt;
-	while ((opt = getopt(argc, argv, "+n:t:w:i:o:L:r:p:g:a:s:kP:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:t:w:i:o:L:r:p:g:a:s:kP:B:")) != -1) {
 		switch (opt) {
 		case 'n':
 			if (bu_ulong(optarg, 1, 1000000, &o.n) < 0)
@@ -280,6 +308,7 @@ int main(int argc, char **argv)
 		case 'a': o.adj = optarg; break;
 		case 's': o.stoppat = optarg; break;
 		case 'k': o.kts = true; break;
+		case 'B': o.load = optarg; break;
 		case 'P':
 			if (bu_ulong(optarg, 0, 1000000, &o.poll_us) < 0)
 				goto usage;
@@ -310,6 +339,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	pid_t load = -1;
+	if (o.load && (load = load_start(o.load)) < 0) {
+		perror("spawnlat: starting the load");
+		if (a.pid > 0)
+			kill(a.pid, SIGKILL);
+		return 1;
+	}
 	volatile uint64_t *tx = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 				     -1, 0);
 	uint64_t *lat = calloc(o.n, sizeof(*lat));
@@ -334,6 +370,10 @@ int main(int argc, char **argv)
 	}
 	if (raw)
 		fclose(raw);
+	if (load > 0) {
+		kill(load, SIGTERM);
+		waitpid(load, NULL, 0);
+	}
 	if (a.pid > 0) {
 		kill(a.pid, SIGTERM);
 		struct want w = { .pattern = NULL, .pid = -1, .echo = o.stoppat };
@@ -363,6 +403,7 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fputs("usage: spawnlat [-n N] -t TARGET [-w MS] [-i US] [-o RAW] [-L LABEL] [-r READY] [-k] [-P US]\n"
+	      "                [-B \"LOAD ARG...\"]\n"
 	      "                [-p PATTERN | -g CGSTR | -a ADJ] [-s STOPPAT] [-- AGENT [ARG...]]\n",
 	      stderr);
 	return 1;
