@@ -58,36 +58,33 @@ static int kept(int fd, const char *name)
 	return -1;
 }
 
-int procfd_read(int fd, const char *name, char *buf, size_t size)
+/* One read of up to size - 1 bytes from f at offset off (-1: read(2)),
+ * NUL-terminated; -EFBIG when it may not be the whole text. */
+static int read_text(int f, off_t off, char *buf, size_t size)
 {
-	int k = kept(fd, name);
-	if (k >= 0) { /* offset 0: the kernel makes the text afresh */
-		ssize_t n;
-		do {
-			n = pread(k, buf, size - 1, 0);
-		} while (n < 0 && errno == EINTR);
-		if (n < 0)
-			return gone_or(errno);
-		if ((size_t)n == size - 1)
-			return -EFBIG;
-		buf[n] = '\0';
-		return 0;
-	}
-	int f = openat(fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (f < 0)
-		return gone_or(errno);
 	ssize_t n;
 	do {
-		n = read(f, buf, size - 1);
+		n = off < 0 ? read(f, buf, size - 1) : pread(f, buf, size - 1, off);
 	} while (n < 0 && errno == EINTR);
-	int e = n < 0 ? errno : 0;
-	close(f);
 	if (n < 0)
-		return gone_or(e);
+		return gone_or(errno);
 	if ((size_t)n == size - 1)
 		return -EFBIG;
 	buf[n] = '\0';
 	return 0;
+}
+
+int procfd_read(int fd, const char *name, char *buf, size_t size)
+{
+	int k = kept(fd, name);
+	if (k >= 0) /* offset 0: the kernel makes the text afresh */
+		return read_text(k, 0, buf, size);
+	int f = openat(fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0)
+		return gone_or(errno);
+	int rc = read_text(f, -1, buf, size);
+	close(f); /* opened read-only: nothing to report */
+	return rc;
 }
 
 int procfd_write(int fd, const char *name, const char *s)

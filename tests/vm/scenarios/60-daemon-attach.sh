@@ -76,6 +76,17 @@ start_watched() {
 	CG_MS=$(((w_cgroup_us - w_exec_us) / 1000))
 }
 
+# redis_down: Redis (RPID) shut down and gone
+redis_down() {
+	rc SHUTDOWN NOSAVE > /dev/null 2>&1
+	_n=0
+	while kill -0 "$RPID" 2>/dev/null; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 100 ] || fail "redis-server $RPID did not shut down"
+		nap 0.1
+	done
+}
+
 # --- Redis starts: attach latency
 start_watched
 first_adj=$ADJ_MS first_cg=$CG_MS
@@ -123,13 +134,7 @@ ocd_wait "redis: fork episode of" 5 || fail "the daemon logged no fork episode f
 info "BGSAVE child $child ($ccmd): oom_score_adj $cadj <= $(awk "BEGIN{printf \"%d\", ($b1 - $b0) * 1000}") ms after BGSAVE returned; main keeps $(cat /proc/"$RPID"/oom_score_adj); daemon: $(grep 'redis: fork episode of' "$OCD_LOG" | tail -n 1 | sed 's/^.*overcommitd: //')"
 
 # --- restart: the group exists now
-rc SHUTDOWN NOSAVE > /dev/null 2>&1
-n=0
-while kill -0 "$RPID" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 100 ] || fail "redis-server $RPID did not shut down"
-	nap 0.1
-done
+redis_down
 start_watched
 redis_ready "$RPID"
 info "restart (group exists): exec -> oom_score_adj $want_adj $ADJ_MS ms, -> in $want_cg $CG_MS ms"
@@ -137,13 +142,7 @@ info "restart (group exists): exec -> oom_score_adj $want_adj $ADJ_MS ms, -> in 
 restart_adj=$ADJ_MS restart_cg=$CG_MS
 
 # --- the group removed by hand meanwhile: made anew, moved into
-rc SHUTDOWN NOSAVE > /dev/null 2>&1
-n=0
-while kill -0 "$RPID" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 100 ] || fail "redis-server $RPID did not shut down (2)"
-	nap 0.1
-done
+redis_down
 rmdir "$cgdir" || fail "cannot remove the empty group $cgdir by hand"
 start_watched
 redis_ready "$RPID"
