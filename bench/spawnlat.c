@@ -180,13 +180,21 @@ static pid_t load_start(char *cmd)
 	if (n == 0)
 		return -1;
 	pid_t pid = fork();
+	if (pid < 0)
+		perror("spawnlat: fork for the load");
 	if (pid == 0) {
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	if (pid > 0)
-		usleep(1000000); /* under way before the first spawn */
+	if (pid <= 0)
+		return -1;
+	usleep(1000000); /* under way before the first spawn */
+	int st;
+	if (waitpid(pid, &st, WNOHANG) != 0) { /* gone already: no load to measure under */
+		fprintf(stderr, "spawnlat: the load %s ended within 1 s\n", argv[0]);
+		return -1;
+	}
 	return pid;
 }
 
@@ -340,8 +348,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pid_t load = -1;
-	if (o.load && (load = load_start(o.load)) < 0) {
-		perror("spawnlat: starting the load");
+	if (o.load && (load = load_start(o.load)) < 0) { /* said why */
 		if (a.pid > 0)
 			kill(a.pid, SIGKILL);
 		return 1;
