@@ -36,7 +36,6 @@ int apply_pid_cgroup(const struct roots *r, int pid, char *out, size_t size)
 
 /* One move's state from the pin to the check that it arrived. */
 struct ap_attach {
-	const struct procpin *pin; /* the caller's pin, or NULL */
 	int pfd;
 	bool own_pfd; /* pfd opened here (else the pin's): closed at the end */
 	struct cgb b;
@@ -202,7 +201,7 @@ int ap_cgroup_attach(const struct roots *r, const struct action *a, struct journ
 		     const struct procpin *pin, struct apply_result *res)
 {
 	char path[PATH_BUF];
-	struct ap_attach st = { .pin = pin, .pfd = -1 };
+	struct ap_attach st = { .pfd = -1 };
 	if (a->pid <= 0 || ap_cgroup_path(r, a->cgroup, NULL, path, sizeof(path)) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "cgroup_attach: bad pid %d or cgroup \"%.200s\"", a->pid,
 		       a->cgroup);

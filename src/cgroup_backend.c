@@ -206,8 +206,6 @@ static int create_level(const char *level, const char *from, struct journal *j, 
 	return rc;
 }
 
-/* The group is there with the memory controller: on v2 its
- * cgroup.controllers lists memory only when every level above enabled it. */
 /* v2 moves go by hand, through a cgroup.procs fd kept per group: libcgroup
  * 2.0.2's cgroup_attach_task_pid makes 13 system calls per move (the
  * group's cgroup.type read twice through fopen, a stat, cgroup.procs
@@ -232,6 +230,19 @@ static void kept_drop(struct kept_procs *k)
 	k->group[0] = '\0';
 }
 
+/* path opened (O_CLOEXEC, no symlink) as an fd other than 0, which the
+ * table above reads as "unused" (stdin may be closed); -errno. */
+static int kept_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd != 0)
+		return fd < 0 ? -errno : fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 1);
+	int e = errno;
+	close(fd);
+	return moved < 0 ? -e : moved;
+}
+
 static struct kept_procs *kept_find(const char *group)
 {
 	for (unsigned i = 0; i < PROCS_KEPT; i++)
@@ -253,17 +264,9 @@ static int kept_fd(const struct cgb *b, const char *group, bool fresh)
 	int rc = group_file(b, group, "cgroup.procs", path, sizeof(path));
 	if (rc < 0 || strlen(group) >= sizeof(k->group))
 		return rc < 0 ? rc : -ENAMETOOLONG;
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = kept_open(path, O_WRONLY);
 	if (fd < 0)
-		return -errno;
-	if (fd == 0) { /* stdin closed: keep 0 meaning "unused" */
-		int moved = fcntl(fd, F_DUPFD_CLOEXEC, 1);
-		int e = errno;
-		close(fd);
-		if (moved < 0)
-			return -e;
-		fd = moved;
-	}
+		return fd;
 	snprintf(k->group, sizeof(k->group), "%s", group);
 	k->fd = fd;
 	return fd;
@@ -271,9 +274,9 @@ static int kept_fd(const struct cgb *b, const char *group, bool fresh)
 
 static void kept_forget(const char *group)
 {
-	for (unsigned i = 0; i < PROCS_KEPT; i++)
-		if (kept[i].fd > 0 && strcmp(kept[i].group, group) == 0)
-			kept_drop(&kept[i]);
+	struct kept_procs *k = kept_find(group); /* a group has one entry (kept_fd) */
+	if (k)
+		kept_drop(k);
 }
 
 /* v2: the memory controller listed in the kept group's cgroup.controllers
@@ -288,12 +291,9 @@ static int kept_ready(const struct cgb *b, const char *group)
 	if (k->ctl <= 0) {
 		if (group_file(b, group, "cgroup.controllers", path, sizeof(path)) < 0)
 			return -1;
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-		if (fd <= 0) { /* 0: stdin closed; let the path read decide */
-			if (fd == 0)
-				close(fd);
-			return -1;
-		}
+		int fd = kept_open(path, O_RDONLY);
+		if (fd < 0)
+			return -1; /* the path read decides */
 		k->ctl = fd;
 	}
 	ssize_t n = pread(k->ctl, list, sizeof(list) - 1, 0);
@@ -305,6 +305,8 @@ static int kept_ready(const struct cgb *b, const char *group)
 	return cgb_list_has_memory(list);
 }
 
+/* The group is there with the memory controller: on v2 its
+ * cgroup.controllers lists memory only when every level above enabled it. */
 bool cgb_group_ready(const struct cgb *b, const char *group)
 {
 	char path[PATH_BUF], list[1024];

@@ -2,6 +2,7 @@
 #include "procfd.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,8 +22,11 @@ static int gone_or(int e)
  * fd reaches the same process as the pin (opened through it) and fails
  * with ESRCH once it is gone.  Per thread: only the thread that keeps
  * uses them. */
-static const char *const kept_name[] = { "cgroup", "oom_score_adj" };
-#define NKEPT (sizeof(kept_name) / sizeof(kept_name[0]))
+static const struct {
+	const char *name;
+	int mode; /* oom_score_adj: read and written through one fd */
+} kept_file[] = { { "cgroup", O_RDONLY }, { "oom_score_adj", O_RDWR } };
+#define NKEPT (sizeof(kept_file) / sizeof(kept_file[0]))
 static _Thread_local int kept_dfd = -1;
 static _Thread_local int kept_fd[NKEPT] = { -1, -1 };
 
@@ -43,16 +47,17 @@ void procfd_release(void)
 }
 
 /* The kept fd of name under fd, opened at its first use; -1: not kept
- * (another fd or file, or it cannot be opened so: the caller opens it). */
-static int kept(int fd, const char *name)
+ * (another fd or file, not open for writing when write, or it cannot be
+ * opened so: the caller opens it). */
+static int kept(int fd, const char *name, bool write)
 {
 	if (fd < 0 || fd != kept_dfd)
 		return -1;
 	for (size_t i = 0; i < NKEPT; i++) {
-		if (strcmp(name, kept_name[i]) != 0)
+		if (strcmp(name, kept_file[i].name) != 0 || (write && kept_file[i].mode == O_RDONLY))
 			continue;
-		if (kept_fd[i] < 0) /* oom_score_adj read and written through one fd */
-			kept_fd[i] = openat(fd, name, (i == 1 ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
+		if (kept_fd[i] < 0)
+			kept_fd[i] = openat(fd, name, kept_file[i].mode | O_CLOEXEC | O_NOFOLLOW);
 		return kept_fd[i];
 	}
 	return -1;
@@ -76,7 +81,7 @@ static int read_text(int f, off_t off, char *buf, size_t size)
 
 int procfd_read(int fd, const char *name, char *buf, size_t size)
 {
-	int k = kept(fd, name);
+	int k = kept(fd, name, false);
 	if (k >= 0) /* offset 0: the kernel makes the text afresh */
 		return read_text(k, 0, buf, size);
 	int f = openat(fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -90,7 +95,7 @@ int procfd_read(int fd, const char *name, char *buf, size_t size)
 int procfd_write(int fd, const char *name, const char *s)
 {
 	size_t len = strlen(s);
-	int k = strcmp(name, "oom_score_adj") == 0 ? kept(fd, name) : -1;
+	int k = kept(fd, name, true);
 	if (k >= 0) {
 		ssize_t w = pwrite(k, s, len, 0);
 		return w < 0 ? gone_or(errno) : (size_t)w != len ? -EIO : 0;
