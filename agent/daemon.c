@@ -819,12 +819,14 @@ static void on_event(const struct pc_event *ev, void *arg)
 {
 	struct daemon *d = arg;
 	d->stats.events++;
+	log_hold(); /* an event's lines in one write, after its work */
 	if (ev->type == PC_EXEC)
 		on_exec(d, ev);
 	else if (ev->type == PC_FORK)
 		on_fork(d, ev);
 	else if (ev->type == PC_EXIT)
 		on_exit_event(d, ev);
+	log_flush();
 }
 
 /* ---- the periodic pass -------------------------------------------------------------- */

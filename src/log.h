@@ -12,6 +12,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(pri
 void log_errno(enum log_level lvl, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Hold this thread's lines until log_flush(), then write them with one
+ * write(2): an exec's lines ("joined", each change, "enforced") wake the
+ * reader of stderr (journald, a pipe) once, not once each; measured in
+ * the guest, each extra line cost the exec->enforced path ~0.2 ms
+ * (BENCHMARKS.md, issue 12 round 6).  8 KiB are held at most (then
+ * written early). */
+void log_hold(void);
+void log_flush(void);
+
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

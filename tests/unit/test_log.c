@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,10 +53,80 @@ static void hostile_comm_stays_on_its_line(void **state)
 				 "overcommitd: open \\x1b[31mred\\r: No such file or directory\n");
 }
 
+/* Held lines reach stderr only at log_flush, all of them, in order, in
+ * one read of the pipe; a line logged after the flush is written at once. */
+static void held_lines_written_together_at_flush(void **state)
+{
+	(void)state;
+	int p[2], saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	assert_true(dup2(p[1], STDERR_FILENO) >= 0);
+	unsetenv("JOURNAL_STREAM");
+	log_init("overcommitd", 1);
+	char out[1024];
+	log_hold();
+	log_debug("pid %d joined", 7);
+	log_info("oom_score_adj pid %d: 0 -> -100", 7);
+	log_warn("pid %d enforced", 7);
+	ssize_t before = read(p[0], out, sizeof(out));
+	int before_errno = errno;
+	log_flush();
+	ssize_t n = read(p[0], out, sizeof(out) - 1);
+	log_info("after");
+	char after[64];
+	ssize_t m = read(p[0], after, sizeof(after) - 1);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(before, -1);
+	assert_int_equal(before_errno, EAGAIN);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_string_equal(out, "overcommitd: pid 7 joined\n"
+				 "overcommitd: oom_score_adj pid 7: 0 -> -100\n"
+				 "overcommitd: pid 7 enforced\n");
+	assert_true(m > 0);
+	after[m] = '\0';
+	assert_string_equal(after, "overcommitd: after\n");
+}
+
+/* More than the 8 KiB held: the older lines are written first, none lost. */
+static void overflowing_hold_keeps_every_line_in_order(void **state)
+{
+	(void)state;
+	FILE *tmp = tmpfile();
+	assert_non_null(tmp);
+	int saved = dup(STDERR_FILENO);
+	assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+	unsetenv("JOURNAL_STREAM");
+	log_init("overcommitd", 0);
+	log_hold();
+	for (int i = 0; i < 400; i++)
+		log_info("line %03d of a burst longer than what is held", i);
+	log_flush();
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(tmp);
+	char line[128];
+	int i = 0;
+	while (fgets(line, sizeof(line), tmp)) {
+		char want[128];
+		snprintf(want, sizeof(want), "overcommitd: line %03d of a burst longer than what is held\n", i);
+		assert_string_equal(line, want);
+		i++;
+	}
+	fclose(tmp);
+	assert_int_equal(i, 400);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostile_comm_stays_on_its_line),
+		cmocka_unit_test(held_lines_written_together_at_flush),
+		cmocka_unit_test(overflowing_hold_keeps_every_line_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
