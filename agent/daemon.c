@@ -571,13 +571,15 @@ static void hand_back_new(struct daemon *d, size_t nyield0)
 		hand_back(d, &d->drift.yield[i]);
 }
 
-static void drop_oom_actions(struct plan *p)
+/* Returns how many actions of that kind left the plan. */
+static size_t drop_actions(struct plan *p, enum action_kind kind)
 {
-	size_t k = 0;
+	size_t k = 0, n = p->nact;
 	for (size_t i = 0; i < p->nact; i++)
-		if (p->act[i].kind != ACT_OOM_SCORE_ADJ)
+		if (p->act[i].kind != kind)
 			p->act[k++] = p->act[i];
 	p->nact = k;
+	return n - k;
 }
 
 /* A process joined a service: its oom_score_adj and cgroup now (not the
@@ -592,7 +594,7 @@ static void enforce_process(struct daemon *d, const struct tr_out *o, const stru
 	}
 	size_t nyield0 = d->drift.nyield;
 	if (p.nact && child_set_own(d, o, pi))
-		drop_oom_actions(&p);
+		drop_actions(&p, ACT_OOM_SCORE_ADJ);
 	hand_back_new(d, nyield0);
 	drift_drop_yielded(&d->drift, &p);
 	if (enforce_plan(d, &p) > 0 && ev_ns) {
@@ -963,6 +965,13 @@ static void pass(struct daemon *d)
 	rc = plan_build(&d->pol, &s, est, &p);
 	free(est);
 	if (rc == 0) {
+		/* a remount needs CAP_SYS_ADMIN, which the daemon drops at start */
+		if (drop_actions(&p, ACT_CGROUP_MOUNT) && !d->said_mount) {
+			d->said_mount = true;
+			log_info("cgroup_favordynmods: the policy asks to change the cgroup2 mount's "
+				 "favordynmods; left to `overcommitd apply` (a remount needs "
+				 "CAP_SYS_ADMIN, which the daemon does not keep)");
+		}
 		size_t nyield0 = d->drift.nyield;
 		drift_filter(&d->drift, &p, d->pol.host.reapply_on_drift, now_ms(CLOCK_MONOTONIC),
 			     log_drift, NULL);

@@ -58,6 +58,7 @@ struct daemon {
 	int sig_fd, tick_fd, sample_fd;
 	bool stop, reload, need_full, sampling, watchdog, cgroup2, metrics_warned;
 	bool cg_v2;                 /* the memory controller is on cgroup v2 */
+	bool said_mount;            /* cgroup_favordynmods left to apply: said once */
 	/* fork children's transient scopes under systemd units (daemon_scope.c) */
 	struct sdscope_bus *bus;    /* NULL until the first scope is asked for */
 	struct scope_back *back;    /* cancelled children to move back */

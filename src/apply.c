@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "cgroupopt.h"
 #include "util.h"
 #include "vmsysctl.h"
 
@@ -84,6 +85,64 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 	if (rc < 0)
 		return journal_failed(res, &t, rc);
 	ap_write_checked(&t, cur, want, res);
+	return 0;
+}
+
+/* ---- the cgroup2 mount's favordynmods ---- */
+
+static const char *onoff(bool on)
+{
+	return on ? "on" : "off";
+}
+
+/* Set the option to on, the mount's other options kept (cgopt_set), then
+ * read the mount again: a reconfigure from another cgroup namespace is
+ * accepted by the kernel and changes nothing. */
+static void cgroup_mount_write(const struct roots *r, const char *opts, bool on,
+			       struct apply_result *res)
+{
+	const char *why;
+	char after[CGOPT_OPTS_MAX];
+	int rc = cgopt_set(r, opts, on, &why);
+	if (rc < 0) {
+		ap_set(res, AP_FAILED, rc, "cgroup2 %s at %.200s: %s: %s (left %s)", CGOPT_FLAG,
+		       r->cgroupfs, why, strerror(-rc), onoff(!on));
+		return;
+	}
+	enum cgopt_state now = cgopt_read(r, after, sizeof(after));
+	if ((now == CGOPT_ON) != on) {
+		ap_set(res, AP_FAILED, -EIO, "cgroup2 %s at %.200s: reconfigured, but the mount "
+		       "shows \"%s\" (another cgroup namespace than the host's?)", CGOPT_FLAG,
+		       r->cgroupfs, after);
+		return;
+	}
+	ap_set(res, AP_DONE, 0, "cgroup2 %s %s -> %s (mount options now %s)", CGOPT_FLAG,
+	       onoff(!on), onoff(on), after);
+}
+
+static int apply_cgroup_mount(const struct roots *r, const struct action *a, struct journal *j,
+			      struct apply_result *res)
+{
+	char opts[CGOPT_OPTS_MAX];
+	bool on = strcmp(a->desired, "on") == 0;
+	enum cgopt_state now = cgopt_read(r, opts, sizeof(opts));
+	if (now != CGOPT_ON && now != CGOPT_OFF) {
+		ap_set(res, AP_FAILED, -EOPNOTSUPP, "cgroup2 %s at %.200s: %s", CGOPT_FLAG,
+		       r->cgroupfs, now == CGOPT_UNSUPPORTED ? "not known to this kernel"
+							       : "no cgroup2 mount there");
+		return 0;
+	}
+	if ((now == CGOPT_ON) == on) {
+		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, onoff(on));
+		return 0;
+	}
+	int rc = journal_record(j, J_CGROUP_MOUNT, CGOPT_FLAG, onoff(!on), 0, 0);
+	if (rc < 0) {
+		ap_set(res, AP_FAILED, rc, "journal the original of cgroup2 %s: %s (not written)",
+		       CGOPT_FLAG, strerror(-rc));
+		return rc;
+	}
+	cgroup_mount_write(r, opts, on, res);
 	return 0;
 }
 
@@ -208,6 +267,8 @@ static int run_one(struct run *x, size_t i)
 		return apply_memory(x->r, a, x->j, res);
 	case ACT_CGROUP_ATTACH:
 		return ap_cgroup_attach(x->r, a, x->j, x->pin, res);
+	case ACT_CGROUP_MOUNT:
+		return apply_cgroup_mount(x->r, a, x->j, res);
 	}
 	ap_set(res, AP_FAILED, -EINVAL, "unknown action kind %d", (int)a->kind);
 	return 0;
@@ -315,7 +376,9 @@ int apply_plan_pinned(const struct roots *r, const struct plan *plan, struct jou
 	struct run x = { .r = r, .plan = plan, .j = j, .pin = pin, .res = res, .done = done };
 	/* oom_score_adj first: one small write that protects at once; a move
 	 * may wait an RCU grace period in the kernel (DESIGN "Cgroups") */
-	int rc = run_kind(&x, ACT_OOM_SCORE_ADJ);
+	int rc = run_kind(&x, ACT_CGROUP_MOUNT); /* the moves below are quicker with it */
+	if (rc == 0)
+		rc = run_kind(&x, ACT_OOM_SCORE_ADJ);
 	if (rc == 0)
 		rc = run_kind(&x, ACT_CGROUP_ATTACH);
 	if (rc == 0)
@@ -425,6 +488,26 @@ static void restore_memory(const struct roots *r, const struct jentry *e, struct
 		ap_restore_value(&t, e->original, res);
 }
 
+static void restore_cgroup_mount(const struct roots *r, const struct jentry *e,
+				 struct apply_result *res)
+{
+	char opts[CGOPT_OPTS_MAX];
+	bool on = strcmp(e->original, "on") == 0;
+	enum cgopt_state now = cgopt_read(r, opts, sizeof(opts));
+	if (strcmp(e->key, CGOPT_FLAG) != 0 || (!on && strcmp(e->original, "off") != 0)) {
+		ap_set(res, AP_FAILED, -EINVAL, "cgroup_mount %.64s=%.64s: not an option overcommitd "
+		       "sets", e->key, e->original);
+		return;
+	}
+	if (now != CGOPT_ON && now != CGOPT_OFF)
+		ap_set(res, AP_SKIPPED, 0, "no cgroup2 mount with %s at %.200s: nothing to restore",
+		       CGOPT_FLAG, r->cgroupfs);
+	else if ((now == CGOPT_ON) == on)
+		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, onoff(on));
+	else
+		cgroup_mount_write(r, opts, on, res);
+}
+
 static int by_seq_desc(const void *a, const void *b)
 {
 	const struct jentry *x = a, *y = b;
@@ -463,6 +546,9 @@ static void restore_one(const struct roots *r, const struct journal *j, const st
 		return;
 	case J_CGROUP_SUBTREE:
 		ap_restore_subtree(r, e, res);
+		return;
+	case J_CGROUP_MOUNT:
+		restore_cgroup_mount(r, e, res);
 		return;
 	}
 	ap_set(res, AP_FAILED, -EINVAL, "unknown journal entry kind %d", (int)e->kind);

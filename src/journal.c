@@ -37,6 +37,7 @@ static const char *const kind_names[] = {
 	[J_CGROUP_ATTACH] = "cgroup_attach",
 	[J_CGROUP_CREATE] = "cgroup_create",
 	[J_CGROUP_SUBTREE] = "cgroup_subtree",
+	[J_CGROUP_MOUNT] = "cgroup_mount",
 };
 
 const char *journal_kind_name(enum jkind k)

@@ -36,6 +36,8 @@ enum jkind {
 			   * original: where its processes came from ("" unknown) */
 	J_CGROUP_SUBTREE, /* key: cgroup path; original: its cgroup.subtree_control
 			   * before overcommitd wrote "+memory" into it */
+	J_CGROUP_MOUNT,   /* key: a cgroup2 mount option (favordynmods); original:
+			   * "on" or "off" (cgroupopt.h) */
 };
 
 struct jentry {

@@ -60,7 +60,7 @@ static int num_word(const char **p, const char *end, char *w, size_t size)
 
 static int kind_of(const char *name, enum jkind *k)
 {
-	for (int i = 0; i <= J_CGROUP_SUBTREE; i++) {
+	for (int i = 0; i <= J_CGROUP_MOUNT; i++) {
 		if (jpids_kind((enum jkind)i) && strcmp(journal_kind_name((enum jkind)i), name) == 0) {
 			*k = (enum jkind)i;
 			return 0;

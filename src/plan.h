@@ -19,6 +19,7 @@ enum action_kind {
 	ACT_MEMORY_HIGH,
 	ACT_MEMORY_MAX,
 	ACT_CGROUP_ATTACH,
+	ACT_CGROUP_MOUNT,  /* target: a cgroup2 mount option (favordynmods): off/on */
 };
 
 #define PLAN_TEXT_MAX 512

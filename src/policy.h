@@ -62,6 +62,9 @@ struct pol_host {
 	struct origin restore_on_exit_at;
 	struct pol_int concurrent_forks; /* how many instances may fork at once: the
 	                                   fork headroom covers the N largest (default 1) */
+	bool cgroup_favordynmods;       /* the cgroup2 mount's favordynmods (cgroupopt.h);
+	                                   unset (no origin) = left as it is */
+	struct origin cgroup_favordynmods_at;
 };
 
 struct pol_service {

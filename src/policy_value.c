@@ -75,6 +75,8 @@ static const struct key_def keys[] = {
 	  NULL, "yes or no" },
 	{ "concurrent_forks", SEC_HOST, V_INT, 0, 1, 64, H(concurrent_forks), 0, NULL,
 	  "an integer from 1 to 64" },
+	{ "cgroup_favordynmods", SEC_HOST, V_BOOL, 0, 0, 0, H(cgroup_favordynmods),
+	  H(cgroup_favordynmods_at), NULL, "yes or no" },
 
 	{ "match_comm", SEC_SERVICE, V_STR, 0, 0, 0, S(match_comm), 0, check_comm,
 	  "a process name of 1 to 15 characters" },

@@ -10,7 +10,7 @@
 enum pol_section { SEC_HOST, SEC_SERVICE };
 
 /* number of known keys (both sections); key indexes are 0..POL_NKEYS-1 */
-#define POL_NKEYS 26
+#define POL_NKEYS 27
 
 /* Index of the key `name` (case-insensitive, as iniparser lowercases) in
  * section kind s, or -1 when the key is unknown there. */

@@ -167,12 +167,18 @@ static int live_oom_policy(const struct obs_source *src, const char *unit, char 
 	return sdunit_oom_policy(unit, out, size, NULL, 0);
 }
 
+static enum cgopt_state live_favordynmods(const struct obs_source *src)
+{
+	return cgopt_read(src->ctx, NULL, 0);
+}
+
 void obs_source_live(const struct roots *r, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = live_host, .list_pids = live_list, .read_proc = live_proc,
 				    .read_cgroup = live_cgroup, .lookup_user = live_user, .uid_min = live_uid_min,
 				    .kernel_facts = live_facts, .read_userns = live_userns,
-				    .unit_oom_policy = live_oom_policy, .ctx = r };
+				    .unit_oom_policy = live_oom_policy,
+				    .favordynmods = live_favordynmods, .ctx = r };
 }
 
 /* ---- scan state --------------------------------------------------------- */
@@ -447,6 +453,8 @@ int snapshot_observe(const struct obs_source *src, const struct policy *pol, con
 	s->cgroup2 = s->cg_hier != CG_HIER_NONE;
 	if (src->kernel_facts)
 		src->kernel_facts(src, &s->cpus, &s->admin); /* else unknown: no band, no exemption */
+	if (src->favordynmods)
+		s->favordynmods = src->favordynmods(src);
 
 	struct scan sc = { .src = src, .pol = pol };
 	sc.users = calloc(pol->nsvc ? pol->nsvc : 1, sizeof(*sc.users));

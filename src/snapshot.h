@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include "adminreserve.h"
 #include "cgroup.h"
+#include "cgroupopt.h"
 #include "commitslack.h"
 #include "forkcharge.h"
 #include "meminfo.h"
@@ -90,6 +91,7 @@ struct snapshot {
 	uid_t uid_min;            /* login.defs UID_MIN the trust rule used */
 	struct cpu_counts cpus;   /* present/online: the per-CPU commit slack (zeros: unknown) */
 	struct admin_facts admin; /* PID 1's user namespace, SELinux: the admin reserve */
+	enum cgopt_state favordynmods; /* the cgroup2 mount's option (cgroupopt.h) */
 };
 
 /* Does process p match service s?  All present match_* keys must match,
@@ -138,6 +140,8 @@ struct obs_source {
 	/* optional: a unit's OOMPolicy (sdunit_oom_policy); NULL or <0: unknown */
 	int (*unit_oom_policy)(const struct obs_source *src, const char *unit, char *out,
 			       size_t size);
+	/* optional (NULL: CGOPT_UNKNOWN): the cgroup2 mount's favordynmods */
+	enum cgopt_state (*favordynmods)(const struct obs_source *src);
 	const void *ctx;
 };
 void obs_source_live(const struct roots *r, struct obs_source *src);

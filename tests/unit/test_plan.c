@@ -958,12 +958,62 @@ static void figures_after_move(void **state)
 	assert_true(w->plan.eval[0].cow_amplification < 1.1);
 }
 
+/* cgroup_favordynmods: one cgroup_mount action where the mount differs
+ * from the policy on a v2 host; nothing on v1, nothing when unset; a risk
+ * when asked for on a kernel without it. */
+static void favordynmods_planned_as_asked(void **state)
+{
+	struct world *w = *state;
+	static const struct {
+		const char *key;          /* the [host] line, "" for none */
+		enum cg_hier hier;
+		enum cgopt_state now;
+		const char *want;         /* desired of the one cgroup_mount action, or NULL */
+		bool risk;
+	} rows[] = {
+		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_OFF, "on", false },
+		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_ON, NULL, false },
+		{ "cgroup_favordynmods = no\n", CG_HIER_V2, CGOPT_ON, "off", false },
+		{ "cgroup_favordynmods = no\n", CG_HIER_V2, CGOPT_OFF, NULL, false },
+		{ "", CG_HIER_V2, CGOPT_OFF, NULL, false },
+		{ "", CG_HIER_V2, CGOPT_ON, NULL, false },
+		{ "cgroup_favordynmods = yes\n", CG_HIER_V1, CGOPT_OFF, NULL, false },
+		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_UNSUPPORTED, NULL, true },
+		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_UNKNOWN, NULL, true },
+		{ "cgroup_favordynmods = no\n", CG_HIER_V2, CGOPT_UNSUPPORTED, NULL, false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char ini[256];
+		done(w);
+		memset(w, 0, sizeof(*w));
+		host_strict(w);
+		w->snap.vm.v[VM_OVERCOMMIT_MEMORY] = 0;
+		w->snap.cg_hier = rows[i].hier;
+		w->snap.favordynmods = rows[i].now;
+		snprintf(ini, sizeof(ini), "[host]\novercommit = heuristic\n%s", rows[i].key);
+		load_policy(w, ini);
+		plan(w);
+		const struct action *a = find(&w->plan, ACT_CGROUP_MOUNT, NULL);
+		if (!rows[i].want) {
+			assert_null(a);
+		} else {
+			assert_non_null(a);
+			assert_string_equal(a->target, "favordynmods");
+			assert_string_equal(a->desired, rows[i].want);
+			assert_string_equal(a->current, rows[i].now == CGOPT_ON ? "on" : "off");
+			assert_int_equal(a->policy.line, 3);
+		}
+		assert_int_equal(find_risk(&w->plan, "no_favordynmods") != NULL, rows[i].risk);
+	}
+}
+
 #define WORLD_TEST(f) cmocka_unit_test_setup_teardown(f, world_setup, world_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		WORLD_TEST(seed_strict_fork_does_not_fit),
+		WORLD_TEST(favordynmods_planned_as_asked),
 		WORLD_TEST(seed_replan_after_apply_is_compliant),
 		WORLD_TEST(learned_growth_sizes_memory_high),
 		WORLD_TEST(child_of_main_not_counted_twice),
