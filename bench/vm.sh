@@ -13,7 +13,8 @@
 # seconds between its lost-event episodes (120); OC_BENCH_VM_SOAK_SECONDS
 # stops its storm after that long (0: none); OC_BENCH_VM_ONLY=1 leaves
 # out the Redis scenario; OC_BENCH_VM_DIR=DIR runs DIR/*.sh instead of the
-# scenarios (experiments); OC_BENCH_VM_SCEN names scenarios to run.
+# scenarios (experiments); OC_BENCH_VM_SCEN names scenarios to run;
+# OC_BENCH_VM_FDM=no runs the latency rows without cgroup_favordynmods.
 set -eu
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +46,7 @@ fi
 ln -sf "$CGR" "$BVM/tests/helpers/cgrulesengd"
 [ -e "$BVM/vm/kernel" ] || [ ! -d "$BUILD/vm/kernel" ] || ln -s "$BUILD/vm/kernel" "$BVM/vm/kernel"
 for s in "$TOP"/bench/vm/*.sh; do
-	sed "s/@N@/${OC_BENCH_VM_N:-1000}/; s/@REPS@/${OC_BENCH_VM_REPS:-3}/; s/@SOAK_N@/${OC_BENCH_VM_SOAK_N:-100000}/; s/@SOAK_LOSS_EVERY@/${OC_BENCH_VM_SOAK_LOSS_EVERY:-120}/; s/@SOAK_SECONDS@/${OC_BENCH_VM_SOAK_SECONDS:-0}/" "$s" \
+	sed "s/@N@/${OC_BENCH_VM_N:-1000}/; s/@REPS@/${OC_BENCH_VM_REPS:-3}/; s/@SOAK_N@/${OC_BENCH_VM_SOAK_N:-100000}/; s/@SOAK_LOSS_EVERY@/${OC_BENCH_VM_SOAK_LOSS_EVERY:-120}/; s/@SOAK_SECONDS@/${OC_BENCH_VM_SOAK_SECONDS:-0}/; s/@FDM@/${OC_BENCH_VM_FDM:-yes}/" "$s" \
 		> "$BVM/scenarios/$(basename "$s")"
 done
 [ -n "${OC_BENCH_VM_ONLY:-}" ] || cp "$TOP/tests/vm/scenarios/30-redis-bgsave.sh" "$BVM/scenarios/"
