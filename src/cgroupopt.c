@@ -11,6 +11,28 @@
 
 #include "util.h"
 
+static const char *const state_names[] = {
+	[CGOPT_UNKNOWN] = "unknown",
+	[CGOPT_UNSUPPORTED] = "unsupported",
+	[CGOPT_OFF] = "off",
+	[CGOPT_ON] = "on",
+};
+
+const char *cgopt_state_name(enum cgopt_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
+}
+
+int cgopt_state_parse(const char *name, enum cgopt_state *out)
+{
+	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum cgopt_state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
 static bool octal(char c)
 {

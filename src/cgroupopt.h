@@ -24,6 +24,10 @@ enum cgopt_state {
 #define CGOPT_OPTS_MAX 256
 #define CGOPT_FLAG "favordynmods"
 
+/* "unknown", "unsupported", "off", "on"; and back (-EINVAL for another). */
+const char *cgopt_state_name(enum cgopt_state s);
+int cgopt_state_parse(const char *name, enum cgopt_state *out);
+
 /* Pure: the super options of the last cgroup2 mount at mnt in a
  * /proc/self/mountinfo text (mount points unescaped: "\040" is a space).
  * 0, -ENOENT (no such mount) or -ENAMETOOLONG. */

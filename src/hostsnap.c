@@ -178,6 +178,7 @@ int hostsnap_take(const struct roots *r, bool redact, struct hostsnap *hs)
 		return rc;
 	hs->hier = cg_hierarchy(r);
 	hs->cgroup2 = hs->hier == CG_HIER_V2;
+	hs->favordynmods = cgopt_read(r, NULL, 0);
 	(void)uid_min_read(r, &hs->uid_min); /* malformed: the default, as live */
 	if (cpu_counts_read(r, &hs->cpus) < 0)
 		memset(&hs->cpus, 0, sizeof(hs->cpus));
@@ -319,12 +320,18 @@ static int doc_userns(const struct obs_source *src, int pid, uint64_t *ino)
 	return 0;
 }
 
+static enum cgopt_state doc_favordynmods(const struct obs_source *src)
+{
+	return doc(src)->favordynmods;
+}
+
 void hostsnap_source(const struct hostsnap *hs, struct obs_source *src)
 {
 	*src = (struct obs_source){ .host = doc_host, .list_pids = doc_list, .read_proc = doc_proc,
 				    .read_cgroup = doc_cgroup, .lookup_user = doc_user,
 				    .uid_min = doc_uid_min, .kernel_facts = doc_facts,
-				    .read_userns = doc_userns, .ctx = hs };
+				    .read_userns = doc_userns, .favordynmods = doc_favordynmods,
+				    .ctx = hs };
 }
 
 /* As fork_observe() on a first sighting, for every instance's main: smaps

@@ -13,6 +13,7 @@
 
 #include "adminreserve.h"
 #include "cgroup.h"
+#include "cgroupopt.h"
 #include "commitslack.h"
 #include "forkcharge.h"
 #include "learn.h"
@@ -63,6 +64,7 @@ struct hostsnap {
 	struct vm_sysctls vm;
 	bool cgroup2;                 /* cgroup2 with the memory controller */
 	enum cg_hier hier;            /* where the groups were read: v2, v1 or hybrid */
+	enum cgopt_state favordynmods; /* the cgroup2 mount's option (cgroupopt.h) */
 	uid_t uid_min;                /* login.defs UID_MIN (trust rule) */
 	struct cpu_counts cpus;       /* per-CPU commit slack; 0 = unknown */
 	struct admin_facts admin;     /* admin reserve exemption facts */

@@ -191,6 +191,8 @@ int hostsnap_format(const struct hostsnap *hs, char **json, size_t *len)
 	jsonval_put(root, "sysctls", fmt_sysctls(&hs->vm), &rc);
 	jsonval_put(cg, "v2_memory", json_object_new_boolean(hs->cgroup2), &rc);
 	jsonval_put(cg, "hierarchy", json_object_new_string(cg_hier_name(hs->hier)), &rc);
+	jsonval_put(cg, "favordynmods", json_object_new_string(cgopt_state_name(hs->favordynmods)),
+		    &rc);
 	jsonval_put(cg, "groups", fmt_array(hs->cgroups, hs->ncgroups, sizeof(*hs->cgroups), mk_group, false),
 	    &rc);
 	jsonval_put(root, "cgroup", cg, &rc);
@@ -540,6 +542,19 @@ static int read_hierarchy(struct rd *r, json_object *cg, struct hostsnap *hs)
 	return fail(r, "cgroup.hierarchy: not one of v2, v1, hybrid, none");
 }
 
+/* "favordynmods": absent in documents from before it was recorded: unknown */
+static int read_favordynmods(struct rd *r, json_object *cg, struct hostsnap *hs)
+{
+	json_object *v;
+	hs->favordynmods = CGOPT_UNKNOWN;
+	if (!json_object_object_get_ex(cg, "favordynmods", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    cgopt_state_parse(json_object_get_string(v), &hs->favordynmods) < 0)
+		return fail(r, "cgroup.favordynmods: not one of unknown, unsupported, off, on");
+	return 0;
+}
+
 static int read_body(struct rd *r, json_object *root, struct hostsnap *hs)
 {
 	int rc = read_header(r, root, hs);
@@ -551,6 +566,8 @@ static int read_body(struct rd *r, json_object *root, struct hostsnap *hs)
 	get_bool(r, cg, "v2_memory", &hs->cgroup2, &rc);
 	if (rc == 0)
 		rc = read_hierarchy(r, cg, hs);
+	if (rc == 0)
+		rc = read_favordynmods(r, cg, hs);
 	if (rc == 0 && (rc = alloc_array(r, cg, "groups", HOSTSNAP_MAX_CGROUPS, sizeof(*hs->cgroups),
 					 (void **)&hs->cgroups, &arr)) == 0 &&
 	    (rc = each(r, arr, "cgroup.groups", HOSTSNAP_MAX_CGROUPS, hs->cgroups,

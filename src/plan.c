@@ -606,18 +606,15 @@ static int plan_favordynmods(struct host_ctx *h)
 	enum cgopt_state now = h->s->favordynmods;
 	if (!ph->cgroup_favordynmods_at.file || h->s->cg_hier != CG_HIER_V2)
 		return 0;
-	if (now == CGOPT_UNSUPPORTED || now == CGOPT_UNKNOWN) {
-		if (!ph->cgroup_favordynmods)
-			return 0;
-		return add_risk(h->p, "no_favordynmods", NULL,
-				"the policy asks for cgroup_favordynmods = yes (%s:%d), but %s: "
-				"cgroup moves keep waiting an RCU grace period",
-				ph->cgroup_favordynmods_at.file, ph->cgroup_favordynmods_at.line,
-				now == CGOPT_UNSUPPORTED
-					? "this kernel's cgroup2 has no favordynmods (Linux 6.0 and later; "
-					  "/sys/kernel/cgroup/features)"
-					: "no cgroup2 mount was found at the cgroup root");
-	}
+	if (now == CGOPT_UNKNOWN) /* no mount seen (a fixture tree, an old snapshot) */
+		return 0;
+	if (now == CGOPT_UNSUPPORTED)
+		return !ph->cgroup_favordynmods ? 0 : add_risk(h->p, "no_favordynmods", NULL,
+				"the policy asks for cgroup_favordynmods = yes (%s:%d), but this "
+				"kernel's cgroup2 has no favordynmods (Linux 6.0 and later; "
+				"/sys/kernel/cgroup/features): cgroup moves keep waiting an RCU "
+				"grace period", ph->cgroup_favordynmods_at.file,
+				ph->cgroup_favordynmods_at.line);
 	if ((now == CGOPT_ON) == ph->cgroup_favordynmods)
 		return 0;
 	struct action *a = add_action(h->p, ACT_CGROUP_MOUNT, &ph->cgroup_favordynmods_at, NULL);

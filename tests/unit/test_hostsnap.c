@@ -59,6 +59,7 @@ static void fields_round_trip(void **state)
 		assert_memory_equal(&a.mem, &b.mem, sizeof(a.mem));
 		assert_memory_equal(&a.vm, &b.vm, sizeof(a.vm));
 		assert_int_equal(a.cgroup2, b.cgroup2);
+		assert_int_equal(a.favordynmods, b.favordynmods);
 		assert_int_equal(a.nprocs, b.nprocs);
 		/* every field of proc_info, padding included (both were zeroed
 		 * first): a field added to proc_info but not to the document
@@ -267,6 +268,13 @@ static const struct {
 	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.hierarchy: not one of" },
 	{ "\"cgroup\":{\"v2_memory\":false,\"hierarchy\":1,\"groups\":[]},\"users\":[],"
 	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.hierarchy: not one of" },
+	{ "\"cgroup\":{\"v2_memory\":true,\"favordynmods\":\"on\",\"groups\":[]},\"users\":[],"
+	  "\"learned\":null,\"processes\":[" PROC("1", "init", "") "," PROC("7", "x", "") "]}",
+	  NULL, NULL },
+	{ "\"cgroup\":{\"v2_memory\":true,\"favordynmods\":\"yes\",\"groups\":[]},\"users\":[],"
+	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.favordynmods: not one of" },
+	{ "\"cgroup\":{\"v2_memory\":true,\"favordynmods\":true,\"groups\":[]},\"users\":[],"
+	  "\"learned\":null,\"processes\":[]}", NULL, "cgroup.favordynmods: not one of" },
 };
 
 /* A RHEL 8 style host: the memory controller on a v1 hierarchy, Redis in
@@ -375,6 +383,9 @@ static void hostile_documents(void **state)
 			if (rc != 0)
 				fail_msg("row %zu refused: %s", i, err);
 			assert_int_equal(hs.nprocs, 2);
+			/* absent (a document from before it was recorded): unknown */
+			assert_int_equal(hs.favordynmods, strstr(doc, "\"favordynmods\":\"on\"")
+								 ? CGOPT_ON : CGOPT_UNKNOWN);
 			hostsnap_free(&hs);
 			continue;
 		}

@@ -979,7 +979,7 @@ static void favordynmods_planned_as_asked(void **state)
 		{ "", CG_HIER_V2, CGOPT_ON, NULL, false },
 		{ "cgroup_favordynmods = yes\n", CG_HIER_V1, CGOPT_OFF, NULL, false },
 		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_UNSUPPORTED, NULL, true },
-		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_UNKNOWN, NULL, true },
+		{ "cgroup_favordynmods = yes\n", CG_HIER_V2, CGOPT_UNKNOWN, NULL, false },
 		{ "cgroup_favordynmods = no\n", CG_HIER_V2, CGOPT_UNSUPPORTED, NULL, false },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
