@@ -62,6 +62,10 @@ static void text_host(FILE *out, const struct report_in *in)
 		KB(p->commit_limit_kb), KB(s->mem.committed_as_kb), SKB(p->commit_headroom_kb));
 	if (!s->cgroup2)
 		fprintf(out, "      cgroups: no memory controller (neither cgroup v2 nor v1)\n");
+	else if (s->cg_hier == CG_HIER_V2 &&
+		 (s->favordynmods == CGOPT_ON || s->favordynmods == CGOPT_OFF))
+		fprintf(out, "      cgroups: memory controller on %s, favordynmods %s\n",
+			cg_hier_text(s->cg_hier), cgopt_state_name(s->favordynmods));
 	else
 		fprintf(out, "      cgroups: memory controller on %s\n", cg_hier_text(s->cg_hier));
 }
@@ -244,6 +248,7 @@ static json_object *json_host(const struct report_in *in)
 	jsonval_put(h, "commit_headroom_kb", json_object_new_int64(p->commit_headroom_kb), &rc);
 	jsonval_put(h, "cgroup2_memory", json_object_new_boolean(s->cg_hier == CG_HIER_V2), &rc);
 	jsonval_put(h, "cgroup_hierarchy", jstr(cg_hier_name(s->cg_hier)), &rc);
+	jsonval_put(h, "cgroup2_favordynmods", jstr(cgopt_state_name(s->favordynmods)), &rc);
 	jsonval_put(h, "overcommit_memory_after", json_object_new_int(p->mode_after), &rc);
 	jsonval_put(h, "commit_limit_after_kb",
 		       json_object_new_int64((int64_t)p->commit_limit_after_kb), &rc);

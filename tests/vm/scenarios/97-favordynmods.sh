@@ -48,9 +48,12 @@ done
 grep -q '"cgroup_mount"' "$OCSTATE/journal.json" || fail "no cgroup_mount entry in the journal"
 grep -q '"favordynmods"' "$OCSTATE/journal.json" || fail "the journal entry does not name favordynmods"
 
-# compliant now: a second recommend plans nothing for the mount
+# compliant now: a second recommend plans nothing for the mount; status says it
 oc --format json recommend
 [ "$(jc actions/kind=cgroup_mount)" = 0 ] || fail "recommend after apply still plans a cgroup_mount"
+[ "$(j host/cgroup2_favordynmods)" = on ] || fail "recommend JSON: host.cgroup2_favordynmods is '$(j host/cgroup2_favordynmods)'"
+oc status
+grep -q "memory controller on cgroup v2 (unified), favordynmods on" "$OUT" || fail "status does not say favordynmods on: $(grep cgroups: "$OUT")"
 
 oc restore
 [ "$OC_RC" = 0 ] || fail "restore exit $OC_RC: $(cat "$ERR" | head -n 3)"
