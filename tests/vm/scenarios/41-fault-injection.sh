@@ -2,7 +2,8 @@
 # ENOSPC and EROFS at the write-class system calls of `apply`, `restore` and
 # the daemon, on a real kernel; after each injected run one plain `restore`
 # must bring every /proc/sys/vm file, every writable cgroup file (and the
-# set of groups) and the oom_score_adj and cgroup of every long-lived
+# set of groups), the cgroup2 mount's options (the policy asks for
+# cgroup_favordynmods) and the oom_score_adj and cgroup of every long-lived
 # process back to the snapshot taken before anything ran, and exit 0.
 #
 # The injector is /oc/bin/sysfault (tests/helpers/sysfault.c): a seccomp
@@ -40,7 +41,7 @@ FI_CHILD_MS=1000  # the episode child's life; full: 3000, so that the daemon
                   # the same call in every run; 1000: in some runs only)
 FI_PAST=10   # full: % more call numbers than the plain run made (its end shown)
 FI_PLAIN=1   # plain (counting) daemon runs; more: their call lists compared
-FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock
+FI_CALLS=write,pwrite64,writev,openat,open,creat,close,rename,renameat,renameat2,mkdir,mkdirat,rmdir,unlink,unlinkat,ftruncate,fsync,fdatasync,fchmod,flock,fsconfig
 FI_FAULTS="KILL ENOSPC EROFS"
 
 need_oc
@@ -62,6 +63,7 @@ admin_reserve = 16M
 enforce = yes
 interval = 1
 restore_on_exit = yes
+cgroup_favordynmods = yes
 
 [service fault]
 match_comm = ocfault
@@ -81,6 +83,7 @@ fi_snap() {
 	for p in $FI_PIDS; do echo "/proc/$p/oom_score_adj /proc/$p/cgroup"; done >> /tmp/fi.files
 	# shellcheck disable=SC2046 # one path a word
 	awk '{print FILENAME ": " $0}' $(cat /tmp/fi.files) > "$1"
+	echo "/sys/fs/cgroup (cgroup2 super options): $(sed -n 's|^.* /sys/fs/cgroup .* - cgroup2 [^ ]* ||p' /proc/self/mountinfo)" >> "$1"
 }
 fi_snap /tmp/fi.boot
 log "boot snapshot: $(wc -l < /tmp/fi.boot) values in $(wc -l < /tmp/fi.files) files"
@@ -102,6 +105,7 @@ fi_reset() {
 	fi_snap /tmp/fi.now
 	diff /tmp/fi.boot /tmp/fi.now | sed -n 's/^-\(\/[^:]*\): \(.*\)/\1 \2/p' |
 		while read -r f v; do echo "$v" > "$f"; done 2>/dev/null
+	mount -o remount /sys/fs/cgroup # the boot's options: none
 	rm -rf "$OCSTATE"
 	fi_snap /tmp/fi.now
 	cmp -s /tmp/fi.boot /tmp/fi.now ||
