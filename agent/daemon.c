@@ -1097,6 +1097,17 @@ static int setup(struct daemon *d)
 	return timers(d);
 }
 
+/* restore_on_exit: what could not come back is named, not only counted
+ * (the journal keeps it for `overcommitd restore`) */
+static void restore_failed_line(const struct jentry *e, enum apply_status st, const char *detail,
+				void *arg)
+{
+	(void)arg;
+	if (st == AP_FAILED)
+		log_warn("restore_on_exit: %s %s: %s (kept in the journal for `overcommitd restore`)",
+			 journal_kind_name(e->kind), e->key, detail);
+}
+
 static void teardown(struct daemon *d)
 {
 	scope_stop(d); /* its answers still find the episodes */
@@ -1106,7 +1117,7 @@ static void teardown(struct daemon *d)
 		struct restore_result rr = { 0 };
 		int rc = journal_relock(&d->j);
 		if (rc == 0)
-			rc = restore_all(&d->c->roots, &d->j, &rr, NULL, NULL);
+			rc = restore_all(&d->c->roots, &d->j, &rr, restore_failed_line, NULL);
 		log_info("restore_on_exit: restored %zu, skipped %zu, failed %zu%s", rr.restored,
 			 rr.skipped, rr.failed, rc < 0 ? " (journal I/O failed)" : "");
 	}

@@ -55,6 +55,21 @@ oc --format json recommend
 oc status
 grep -q "memory controller on cgroup v2 (unified), favordynmods on" "$OUT" || fail "status does not say favordynmods on: $(grep cgroups: "$OUT")"
 
+# a daemon with restore_on_exit cannot remount (it keeps no
+# CAP_SYS_ADMIN): it must report that entry failed and keep it, not drop it
+policy 60-exit.ini <<'POL'
+[host]
+restore_on_exit = yes
+POL
+: > "$OCD_LOG"
+ocd_start
+ocd_stop
+grep -q 'cgroup_mount favordynmods.*Operation not permitted' "$OCD_LOG" ||
+	{ ocd_dump; fail "the daemon's restore_on_exit did not report the mount it cannot restore"; }
+case ",$(cg_opts)," in *,favordynmods,*) ;; *) fail "the daemon's exit changed the mount: $(cg_opts)" ;; esac
+grep -q '"cgroup_mount"' "$OCSTATE/journal.json" || fail "the daemon's restore_on_exit dropped the cgroup_mount entry"
+rm -f "$POL/60-exit.ini"
+
 oc restore
 [ "$OC_RC" = 0 ] || fail "restore exit $OC_RC: $(cat "$ERR" | head -n 3)"
 [ "$(cg_opts)" = "$before" ] || fail "restore left the mount as '$(cg_opts)', want '$before'"
