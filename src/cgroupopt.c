@@ -20,12 +20,12 @@ static const char *const state_names[] = {
 
 const char *cgopt_state_name(enum cgopt_state s)
 {
-	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "unknown";
 }
 
 int cgopt_state_parse(const char *name, enum cgopt_state *out)
 {
-	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(state_names); i++)
 		if (strcmp(name, state_names[i]) == 0) {
 			*out = (enum cgopt_state)i;
 			return 0;

@@ -453,7 +453,10 @@ int snapshot_observe(const struct obs_source *src, const struct policy *pol, con
 	s->cgroup2 = s->cg_hier != CG_HIER_NONE;
 	if (src->kernel_facts)
 		src->kernel_facts(src, &s->cpus, &s->admin); /* else unknown: no band, no exemption */
-	if (src->favordynmods)
+	/* mountinfo is read under the kernel's namespace lock, long on a host
+	 * with thousands of mounts: the daemon's tracked passes read it only
+	 * when the policy asks about the option */
+	if (src->favordynmods && (!pids || pol->host.cgroup_favordynmods_at.file))
 		s->favordynmods = src->favordynmods(src);
 
 	struct scan sc = { .src = src, .pol = pol };
