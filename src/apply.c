@@ -2,6 +2,8 @@
  *
  * Every target goes through read, compare, journal, write, read back.  The
  * plan's actions run in a fixed safe order whatever their order in the plan:
+ *   0. the cgroup2 mount's favordynmods (the moves after it skip the RCU
+ *      grace period),
  *   1. cgroup creation and attach (limits need the group),
  *   2. memory.high / memory.max, per group ordered so that high <= max holds
  *      at every step where possible: high first when the new high fits under
@@ -95,9 +97,9 @@ static const char *onoff(bool on)
 	return on ? "on" : "off";
 }
 
-/* Set the option to on, the mount's other options kept (cgopt_set), then
- * read the mount again: a reconfigure from another cgroup namespace is
- * accepted by the kernel and changes nothing. */
+/* Set favordynmods on or off, the mount's other options kept (cgopt_set),
+ * then read the mount again: a reconfigure from another cgroup namespace
+ * is accepted by the kernel and changes nothing. */
 static void cgroup_mount_write(const struct roots *r, const char *opts, bool on,
 			       struct apply_result *res)
 {
@@ -499,9 +501,12 @@ static void restore_cgroup_mount(const struct roots *r, const struct jentry *e,
 		       "sets", e->key, e->original);
 		return;
 	}
-	if (now != CGOPT_ON && now != CGOPT_OFF)
-		ap_set(res, AP_SKIPPED, 0, "no cgroup2 mount with %s at %.200s: nothing to restore",
-		       CGOPT_FLAG, r->cgroupfs);
+	if (now == CGOPT_UNSUPPORTED) /* it cannot have been set on this kernel */
+		ap_set(res, AP_SKIPPED, 0, "this kernel has no cgroup2 %s: nothing to restore",
+		       CGOPT_FLAG);
+	else if (now == CGOPT_UNKNOWN) /* another mount namespace, --cgroupfs: kept */
+		ap_set(res, AP_FAILED, -ENOENT, "no cgroup2 mount at %.200s: %s=%s kept for a "
+		       "later restore", r->cgroupfs, CGOPT_FLAG, e->original);
 	else if ((now == CGOPT_ON) == on)
 		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, onoff(on));
 	else

@@ -509,6 +509,49 @@ static void test_cgroup_refused_on_fixture(void **st)
 	tree_free(&orig);
 }
 
+/* cgroup_mount on a fixture tree: the fixture root is no mount, so the
+ * reconfigure is refused (fspick: not a mount root, or no CAP_SYS_ADMIN)
+ * and nothing on this machine can change; the original was journaled
+ * first and restore sorts it by what the mount shows: the same (dropped),
+ * a kernel without the option (dropped), no mount seen (kept). */
+static void test_cgroup_mount_on_fixture(void **st)
+{
+	struct fx *f = *st;
+	char mi[PATH_MAX + 64];
+	snprintf(mi, sizeof(mi), "1 0 0:1 / %s rw - cgroup2 cgroup2 rw,nsdelegate\n", f->r.cgroupfs);
+	putf(f, "proc/self/mountinfo", mi);
+	putf(f, "sys/kernel/cgroup/features", "nsdelegate\nfavordynmods\n");
+	struct action *a = add(f, ACT_CGROUP_MOUNT);
+	snprintf(a->target, sizeof(a->target), "favordynmods");
+	snprintf(a->current, sizeof(a->current), "off");
+	snprintf(a->desired, sizeof(a->desired), "on");
+	assert_int_equal(apply_plan(&f->r, &f->plan, &f->j, f->res), 1);
+	assert_status(f, 0, AP_FAILED);
+	assert_non_null(strstr(f->res[0].detail, "fspick"));
+	assert_non_null(strstr(f->res[0].detail, "(left off)"));
+	const struct jentry *e = journal_find(&f->j, J_CGROUP_MOUNT, "favordynmods");
+	assert_non_null(e);
+	assert_string_equal(e->original, "off");
+	struct restore_result rr;
+	struct seen seen = { 0 };
+	assert_int_equal(restore_all(&f->r, &f->j, &rr, on_restore, &seen), 0);
+	assert_int_equal(seen.st[0], AP_UNCHANGED);
+	assert_int_equal(journal_live(&f->j), 0);
+
+	/* no mount seen (another mount namespace): kept for a later restore */
+	assert_int_equal(journal_record(&f->j, J_CGROUP_MOUNT, "favordynmods", "off", 0, 0), 0);
+	putf(f, "proc/self/mountinfo", "");
+	assert_int_equal(restore_all(&f->r, &f->j, &rr, NULL, NULL), 0);
+	assert_int_equal(rr.failed, 1);
+	assert_int_equal(journal_live(&f->j), 1);
+	/* a kernel without the option: it was never set, nothing to keep */
+	putf(f, "proc/self/mountinfo", mi);
+	putf(f, "sys/kernel/cgroup/features", "nsdelegate\n");
+	assert_int_equal(restore_all(&f->r, &f->j, &rr, NULL, NULL), 0);
+	assert_int_equal(rr.skipped, 1);
+	assert_int_equal(journal_live(&f->j), 0);
+}
+
 static void test_memory_page_rounding(void **st)
 {
 	struct fx *f = *st;
@@ -796,6 +839,7 @@ int main(void)
 		T(test_pair_restore_ratio_original),
 		T(test_pair_restore_failure_kept),
 		T(test_cgroup_refused_on_fixture),
+		T(test_cgroup_mount_on_fixture),
 		T(test_memory_page_rounding),
 		T(test_pid_reused_skipped),
 		T(test_pid_vanished_skipped),
