@@ -78,11 +78,7 @@ bool cg_v2_memory_available(const struct roots *r)
 	char buf[1024];
 	if (read_file_at(r->cgroupfs, "cgroup.controllers", buf, sizeof(buf)) < 0)
 		return false;
-	char *save = NULL;
-	for (char *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
-		if (strcmp(w, "memory") == 0)
-			return true;
-	return false;
+	return list_has_word(buf, "memory");
 }
 
 enum cg_hier cg_hierarchy(const struct roots *r)

@@ -13,6 +13,7 @@
 
 #include "proc.h"
 #include "timedwrite.h"
+#include "util.h"
 
 #define MEMORY "memory"
 
@@ -135,14 +136,7 @@ static int lib_write(const char *group, const char *file, const char *value)
 
 bool cgb_list_has_memory(const char *list)
 {
-	for (const char *p = list; *p;) {
-		p += strspn(p, " \t\n");
-		size_t len = strcspn(p, " \t\n");
-		if (len == 6 && strncmp(p, MEMORY, 6) == 0)
-			return true;
-		p += len;
-	}
-	return false;
+	return list_has_word(list, MEMORY);
 }
 
 /* A file of group, by path under libcgroup's mount (the same tree:

@@ -101,18 +101,6 @@ int cgopt_parse_mountinfo(const char *text, const char *mnt, char *opts, size_t 
 	return rc;
 }
 
-bool cgopt_has(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = list; (p = strstr(p, word)); p += n) {
-		bool left = p == list || p[-1] == ',' || p[-1] == ' ' || p[-1] == '\n';
-		char c = p[n];
-		if (left && (c == '\0' || c == ',' || c == ' ' || c == '\n'))
-			return true;
-	}
-	return false;
-}
-
 enum cgopt_state cgopt_read(const struct roots *r, char *opts, size_t size)
 {
 	char path[PATH_MAX + 64], feat[512], own[CGOPT_OPTS_MAX], *text = NULL;
@@ -129,9 +117,9 @@ enum cgopt_state cgopt_read(const struct roots *r, char *opts, size_t size)
 	if (rc < 0)
 		return CGOPT_UNKNOWN;
 	snprintf(path, sizeof(path), "%s/kernel/cgroup/features", r->sysfs);
-	if (read_file(path, feat, sizeof(feat)) < 0 || !cgopt_has(feat, CGOPT_FLAG))
+	if (read_file(path, feat, sizeof(feat)) < 0 || !list_has_word(feat, CGOPT_FLAG))
 		return CGOPT_UNSUPPORTED;
-	return cgopt_has(opts, CGOPT_FLAG) ? CGOPT_ON : CGOPT_OFF;
+	return list_has_word(opts, CGOPT_FLAG) ? CGOPT_ON : CGOPT_OFF;
 }
 
 int cgopt_set(const struct roots *r, const char *opts, bool on, const char **why)

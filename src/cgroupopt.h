@@ -32,10 +32,6 @@ int cgopt_state_parse(const char *name, enum cgopt_state *out);
  * /proc/self/mountinfo text (mount points unescaped: "\040" is a space).
  * 0, -ENOENT (no such mount) or -ENAMETOOLONG. */
 int cgopt_parse_mountinfo(const char *text, const char *mnt, char *opts, size_t size);
-/* Pure: is word one of the comma-separated opts (or whitespace-separated
- * features, /sys/kernel/cgroup/features)? */
-bool cgopt_has(const char *list, const char *word);
-
 /* The state through the roots: <procfs>/self/mountinfo for the mount at
  * cgroupfs, <sysfs>/kernel/cgroup/features for support.  opts (may be
  * NULL) gets the super options. */

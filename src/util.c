@@ -255,6 +255,20 @@ bool dir_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool list_has_word(const char *list, const char *word)
+{
+	static const char sep[] = " \t\n,";
+	size_t n = strlen(word);
+	for (const char *p = list; *p;) {
+		p += strspn(p, sep);
+		size_t len = strcspn(p, sep);
+		if (len == n && len && strncmp(p, word, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
 int path_join(char *dst, size_t size, const char *root, const char *rel)
 {
 	while (*rel == '/')

@@ -50,6 +50,11 @@ int write_file_atomic(const char *path, const char *data, size_t len, unsigned m
 /* Is path a directory (following links)? */
 bool dir_exists(const char *path);
 
+/* Is word one of the items of list, separated by blanks, newlines or
+ * commas?  (cgroup.controllers, /sys/kernel/cgroup/features, mount
+ * options.) */
+bool list_has_word(const char *list, const char *word);
+
 /* snprintf into dst with truncation reported as -ENAMETOOLONG. */
 int path_join(char *dst, size_t size, const char *root, const char *rel);
 

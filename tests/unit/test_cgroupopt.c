@@ -51,17 +51,6 @@ static void mountinfo_line_of_the_root(void **state)
 	assert_int_equal(cgopt_parse_mountinfo("garbage\nmore garbage", "/x", o, sizeof(o)), -ENOENT);
 }
 
-static void whole_words_only(void **state)
-{
-	(void)state;
-	assert_true(cgopt_has("rw,favordynmods", "favordynmods"));
-	assert_true(cgopt_has("favordynmods,rw", "favordynmods"));
-	assert_true(cgopt_has("nsdelegate\nfavordynmods\nmemory_localevents\n", "favordynmods"));
-	assert_false(cgopt_has("rw,nofavordynmods", "favordynmods"));
-	assert_false(cgopt_has("rw,favordynmods_x", "favordynmods"));
-	assert_false(cgopt_has("", "favordynmods"));
-}
-
 static enum cgopt_state state_of(const char *mountinfo, const char *features, char *opts)
 {
 	char *t = tt_make();
@@ -101,7 +90,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mountinfo_line_of_the_root),
-		cmocka_unit_test(whole_words_only),
 		cmocka_unit_test(state_through_the_roots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

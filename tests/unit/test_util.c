@@ -138,6 +138,22 @@ static void files(void **state)
 	rmdir(dir);
 }
 
+/* mount options, /sys/kernel/cgroup/features, cgroup.controllers: whole
+ * items only */
+static void list_words(void **state)
+{
+	(void)state;
+	assert_true(list_has_word("rw,favordynmods", "favordynmods"));
+	assert_true(list_has_word("favordynmods,rw", "favordynmods"));
+	assert_true(list_has_word("nsdelegate\nfavordynmods\nmemory_localevents\n", "favordynmods"));
+	assert_false(list_has_word("rw,nofavordynmods", "favordynmods"));
+	assert_false(list_has_word("rw,favordynmods_x", "favordynmods"));
+	assert_false(list_has_word("", "favordynmods"));
+	assert_true(list_has_word("cpuset cpu io memory pids\n", "memory"));
+	assert_false(list_has_word("cpuset cpu io memory_x pids", "memory"));
+	assert_false(list_has_word("cpu io", ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +162,7 @@ int main(void)
 		cmocka_unit_test(integers_and_bools),
 		cmocka_unit_test(formatting),
 		cmocka_unit_test(files),
+		cmocka_unit_test(list_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
