@@ -92,11 +92,6 @@ static int apply_sysctl(const struct roots *r, const struct action *a, struct jo
 
 /* ---- the cgroup2 mount's favordynmods ---- */
 
-static const char *onoff(bool on)
-{
-	return on ? "on" : "off";
-}
-
 /* Set favordynmods on or off, the mount's other options kept (cgopt_set),
  * then read the mount again: a reconfigure from another cgroup namespace
  * is accepted by the kernel and changes nothing. */
@@ -108,7 +103,7 @@ static void cgroup_mount_write(const struct roots *r, const char *opts, bool on,
 	int rc = cgopt_set(r, opts, on, &why);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "cgroup2 %s at %.200s: %s: %s (left %s)", CGOPT_FLAG,
-		       r->cgroupfs, why, strerror(-rc), onoff(!on));
+		       r->cgroupfs, why, strerror(-rc), cgopt_onoff(!on));
 		return;
 	}
 	enum cgopt_state now = cgopt_read(r, after, sizeof(after));
@@ -119,14 +114,19 @@ static void cgroup_mount_write(const struct roots *r, const char *opts, bool on,
 		return;
 	}
 	ap_set(res, AP_DONE, 0, "cgroup2 %s %s -> %s (mount options now %s)", CGOPT_FLAG,
-	       onoff(!on), onoff(on), after);
+	       cgopt_onoff(!on), cgopt_onoff(on), after);
 }
 
 static int apply_cgroup_mount(const struct roots *r, const struct action *a, struct journal *j,
 			      struct apply_result *res)
 {
 	char opts[CGOPT_OPTS_MAX];
-	bool on = strcmp(a->desired, "on") == 0;
+	bool on;
+	if (cgopt_onoff_parse(a->desired, &on) < 0) {
+		ap_set(res, AP_FAILED, -EINVAL, "cgroup2 %s: bad desired value \"%.64s\"", CGOPT_FLAG,
+		       a->desired);
+		return 0;
+	}
 	enum cgopt_state now = cgopt_read(r, opts, sizeof(opts));
 	if (now != CGOPT_ON && now != CGOPT_OFF) {
 		ap_set(res, AP_FAILED, -EOPNOTSUPP, "cgroup2 %s at %.200s: %s", CGOPT_FLAG,
@@ -135,10 +135,10 @@ static int apply_cgroup_mount(const struct roots *r, const struct action *a, str
 		return 0;
 	}
 	if ((now == CGOPT_ON) == on) {
-		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, onoff(on));
+		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, cgopt_onoff(on));
 		return 0;
 	}
-	int rc = journal_record(j, J_CGROUP_MOUNT, CGOPT_FLAG, onoff(!on), 0, 0);
+	int rc = journal_record(j, J_CGROUP_MOUNT, CGOPT_FLAG, cgopt_onoff(!on), 0, 0);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "journal the original of cgroup2 %s: %s (not written)",
 		       CGOPT_FLAG, strerror(-rc));
@@ -494,13 +494,13 @@ static void restore_cgroup_mount(const struct roots *r, const struct jentry *e,
 				 struct apply_result *res)
 {
 	char opts[CGOPT_OPTS_MAX];
-	bool on = strcmp(e->original, "on") == 0;
-	enum cgopt_state now = cgopt_read(r, opts, sizeof(opts));
-	if (strcmp(e->key, CGOPT_FLAG) != 0 || (!on && strcmp(e->original, "off") != 0)) {
+	bool on;
+	if (strcmp(e->key, CGOPT_FLAG) != 0 || cgopt_onoff_parse(e->original, &on) < 0) {
 		ap_set(res, AP_FAILED, -EINVAL, "cgroup_mount %.64s=%.64s: not an option overcommitd "
 		       "sets", e->key, e->original);
 		return;
 	}
+	enum cgopt_state now = cgopt_read(r, opts, sizeof(opts));
 	if (now == CGOPT_UNSUPPORTED) /* it cannot have been set on this kernel */
 		ap_set(res, AP_SKIPPED, 0, "this kernel has no cgroup2 %s: nothing to restore",
 		       CGOPT_FLAG);
@@ -508,7 +508,7 @@ static void restore_cgroup_mount(const struct roots *r, const struct jentry *e,
 		ap_set(res, AP_FAILED, -ENOENT, "no cgroup2 mount at %.200s: %s=%s kept for a "
 		       "later restore", r->cgroupfs, CGOPT_FLAG, e->original);
 	else if ((now == CGOPT_ON) == on)
-		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, onoff(on));
+		ap_set(res, AP_UNCHANGED, 0, "cgroup2 %s already %s", CGOPT_FLAG, cgopt_onoff(on));
 	else
 		cgroup_mount_write(r, opts, on, res);
 }

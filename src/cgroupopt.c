@@ -33,6 +33,20 @@ int cgopt_state_parse(const char *name, enum cgopt_state *out)
 	return -EINVAL;
 }
 
+const char *cgopt_onoff(bool on)
+{
+	return state_names[on ? CGOPT_ON : CGOPT_OFF];
+}
+
+int cgopt_onoff_parse(const char *s, bool *on)
+{
+	enum cgopt_state st;
+	if (cgopt_state_parse(s, &st) < 0 || (st != CGOPT_ON && st != CGOPT_OFF))
+		return -EINVAL;
+	*on = st == CGOPT_ON;
+	return 0;
+}
+
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
 static bool octal(char c)
 {

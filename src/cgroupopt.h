@@ -27,6 +27,10 @@ enum cgopt_state {
 /* "unknown", "unsupported", "off", "on"; and back (-EINVAL for another). */
 const char *cgopt_state_name(enum cgopt_state s);
 int cgopt_state_parse(const char *name, enum cgopt_state *out);
+/* The words of a cgroup_mount action and of its journal entry: "on" or
+ * "off" (the state names); parse: -EINVAL for anything else. */
+const char *cgopt_onoff(bool on);
+int cgopt_onoff_parse(const char *s, bool *on);
 
 /* Pure: the super options of the last cgroup2 mount at mnt in a
  * /proc/self/mountinfo text (mount points unescaped: "\040" is a space).

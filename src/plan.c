@@ -621,8 +621,8 @@ static int plan_favordynmods(struct host_ctx *h)
 	if (!a)
 		return -ENOMEM;
 	snprintf(a->target, sizeof(a->target), "%s", CGOPT_FLAG);
-	snprintf(a->current, sizeof(a->current), "%s", now == CGOPT_ON ? "on" : "off");
-	snprintf(a->desired, sizeof(a->desired), "%s", ph->cgroup_favordynmods ? "on" : "off");
+	snprintf(a->current, sizeof(a->current), "%s", cgopt_onoff(now == CGOPT_ON));
+	snprintf(a->desired, sizeof(a->desired), "%s", cgopt_onoff(ph->cgroup_favordynmods));
 	snprintf(a->reason, sizeof(a->reason), "%s",
 		 ph->cgroup_favordynmods
 			 ? "policy asks for it: a process moved into a service's cgroup no longer "
