@@ -117,14 +117,16 @@ $(FUZZ_OBJ): build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/bpf/refusa
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 $(FUZZ_BIN): build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LIBS)
-fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do \
-	  n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
-	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n 2>build-fuzz/$$n.log \
-	    || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
-	  grep -E '^(#[0-9]+ *DONE|Done)' build-fuzz/$$n.log | tail -n 1; \
-	done
+# one run per target, so that `make -j2 fuzz` fuzzes two at a time
+FUZZ_RUN := $(FUZZ_BIN:build-fuzz/%=fuzz-run-%)
+.PHONY: $(FUZZ_RUN)
+fuzz: $(FUZZ_RUN)
+$(FUZZ_RUN): fuzz-run-%: build-fuzz/%
+	@mkdir -p build-fuzz/corpus-$*
+	@echo "fuzz: $* for $(FUZZ_SECONDS)s"
+	@build-fuzz/$* -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-$* tests/fuzz/seeds/$* 2>build-fuzz/$*.log \
+	  || { tail -n 40 build-fuzz/$*.log; exit 1; }
+	@echo "fuzz: $* $$(grep -E '^(#[0-9]+ *DONE|Done)' build-fuzz/$*.log | tail -n 1)"
 
 vm-check: $(BUILD)/overcommitd $(HELPER_BIN)
 	BUILD=$(BUILD) sh tests/vm/run.sh
