@@ -3,6 +3,10 @@
 # quiet and under a background fork storm (forkstorm -j 8, started by
 # spawnlat once the agent is ready, stopped before it: -B), for
 #   floor      bench/pcfloor -p: the proc connector event read and printed
+#   enforce-floor  bench/pcfloor -p -c -m -a: the least a name-matching
+#              enforcer does: /proc/PID/comm read, oom_score_adj written,
+#              the pid written to a kept-open cgroup.procs, then printed; the
+#              kernel's own share of exec -> enforced (no policy, journal, log)
 #   ocd-line   overcommitd run -v, enforce = yes: its debug line "pid N enforced"
 #              (logged after oom_score_adj and the cgroup attach were written)
 #   ocd-poll   the same daemon, seen from outside: /proc/PID/cgroup and
@@ -59,6 +63,7 @@ if command -v cgrulesengd >/dev/null 2>&1; then
 	: > /etc/cgconfig.conf
 	echo '*:ocb-target memory ocbcgr/' > /etc/cgrules.conf
 	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p /sys/fs/cgroup/ocbfloor
 	CGR=1
 else
 	fail "cgrulesengd is not in the guest (bench/vm.sh installs cgroup-tools): no peer, no bench"
@@ -120,6 +125,8 @@ run() { # LABEL spawnlat-args...
 # one repetition of one load's rows; $1 = the repetition
 rows() {
 	run "floor-$load" -k -t "$T" -r "pcfloor ready" -p "exec " -- pcfloor -p
+	run "enforce-floor-$load" -k -t "$T" -r "pcfloor ready" -p "exec " -s "enforce_errors" -- \
+		pcfloor -p -c ocb-target -m /sys/fs/cgroup/ocbfloor/cgroup.procs -a -100
 	rm -rf /tmp/ocstate
 	fsync_reset
 	run "ocd-line-$load" -o /tmp/raw -t "$T" -r "running:" -p "enforced" -s "stopping:" -- \
@@ -165,6 +172,8 @@ p99med() {
 GOAL_BAD=
 for load in quiet storm; do
 	f=$(p99med "floor-$load"); o=$(p99med "ocd-line-$load"); c=$(p99med "cgrulesengd-$load")
+	e=$(p99med "enforce-floor-$load")
+	info "enforce-floor $load: p99 median $e us: the kernel's share, $(awk -v e="$e" -v f="$f" 'BEGIN{printf "%.2f", f ? e / f : 99}')x the floor; overcommitd $(awk -v o="$o" -v e="$e" 'BEGIN{printf "%.2f", e ? o / e : 99}')x it"
 	vf=$(awk -v o="$o" -v f="$f" 'BEGIN{printf "%.2f", f ? o / f : 99}')
 	vc=$(awk -v o="$o" -v c="$c" 'BEGIN{printf "%.2f", c ? o / c : 99}')
 	okf=$(awk -v v="$vf" 'BEGIN{print (v <= 3.0) ? "met" : "NOT met"}')
