@@ -442,14 +442,15 @@ static size_t enforce_plan(struct daemon *d, struct plan *p)
 	if (rc < 0)
 		log_errno(LOG_LVL_ERR, rc, "state journal: writes stopped");
 	size_t done = 0, nyield0 = d->drift.nyield;
+	uint64_t done_ns = mono_ns(); /* one clock read for the plan's outcomes */
 	for (size_t i = 0; i < p->nact; i++) {
 		const struct action *a = &p->act[i];
-		drift_record(&d->drift, a, &res[i], now_ms(CLOCK_MONOTONIC));
+		drift_record(&d->drift, a, &res[i], done_ns / 1000000);
 		note_self_set(d, a, &res[i]);
 		if (a->pid > 0 && res[i].status == AP_DONE)
 			workcache_stale(&d->wc, a->pid); /* its cached figures are old now */
 		if (a->pid > 0 && res[i].status == AP_DONE && a->kind == ACT_OOM_SCORE_ADJ)
-			tracker_set_oom_time(&d->tr, a->pid, mono_ns());
+			tracker_set_oom_time(&d->tr, a->pid, done_ns);
 		switch (res[i].status) {
 		case AP_DONE:
 			done++;
@@ -753,6 +754,7 @@ static void on_exec(struct daemon *d, const struct pc_event *ev)
 			  pi.st.comm, role_name(o.role));
 		if (!hold_candidate(d, &o, &pi)) {
 			enforce_process(d, &o, &pi, ev->ts_ns);
+			log_send(); /* enforced: say so before the clean-up */
 			/* joined (and enforced): apart while a smaps read runs */
 			charges_note_latency(d, mono_ns() - ev->ts_ns);
 		}

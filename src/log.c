@@ -63,6 +63,11 @@ void log_hold(void)
 	holding = true;
 }
 
+void log_send(void)
+{
+	log_flush_keep();
+}
+
 void log_flush(void)
 {
 	log_flush_keep();

@@ -20,6 +20,9 @@ void log_errno(enum log_level lvl, int err, const char *fmt, ...)
  * written early). */
 void log_hold(void);
 void log_flush(void);
+/* Write what is held now and go on holding: an exec's lines go out as
+ * soon as it is enforced, before the event's clean-up. */
+void log_send(void);
 
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

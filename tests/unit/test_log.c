@@ -92,6 +92,41 @@ static void held_lines_written_together_at_flush(void **state)
 	assert_string_equal(after, "overcommitd: after\n");
 }
 
+/* log_send: what is held goes out now; later lines are held again until
+ * the flush (an exec's lines before its clean-up's). */
+static void send_writes_held_and_keeps_holding(void **state)
+{
+	(void)state;
+	int p[2], saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	assert_true(dup2(p[1], STDERR_FILENO) >= 0);
+	unsetenv("JOURNAL_STREAM");
+	log_init("overcommitd", 1);
+	char sent[256], later[256], flushed[256];
+	log_hold();
+	log_debug("pid %d enforced", 8);
+	log_send();
+	ssize_t n = read(p[0], sent, sizeof(sent) - 1);
+	log_info("episode of pid %d", 8);
+	ssize_t held = read(p[0], later, sizeof(later) - 1);
+	int held_errno = errno;
+	log_flush();
+	ssize_t m = read(p[0], flushed, sizeof(flushed) - 1);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+	assert_true(n > 0);
+	sent[n] = '\0';
+	assert_string_equal(sent, "overcommitd: pid 8 enforced\n");
+	assert_int_equal(held, -1);
+	assert_int_equal(held_errno, EAGAIN);
+	assert_true(m > 0);
+	flushed[m] = '\0';
+	assert_string_equal(flushed, "overcommitd: episode of pid 8\n");
+}
+
 /* More than the 8 KiB held: the older lines are written first, none lost. */
 static void overflowing_hold_keeps_every_line_in_order(void **state)
 {
@@ -127,6 +162,7 @@ int main(void)
 		cmocka_unit_test(hostile_comm_stays_on_its_line),
 		cmocka_unit_test(held_lines_written_together_at_flush),
 		cmocka_unit_test(overflowing_hold_keeps_every_line_in_order),
+		cmocka_unit_test(send_writes_held_and_keeps_holding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
