@@ -53,17 +53,33 @@ static void hostile_comm_stays_on_its_line(void **state)
 				 "overcommitd: open \\x1b[31mred\\r: No such file or directory\n");
 }
 
-/* Held lines reach stderr only at log_flush, all of them, in order, in
- * one read of the pipe; a line logged after the flush is written at once. */
-static void held_lines_written_together_at_flush(void **state)
+/* stderr on a non-blocking pipe (p[0] to read it), the daemon's text
+ * format at debug level; returns the fd to put back with pipe_stderr_end. */
+static int pipe_stderr(int p[2])
 {
-	(void)state;
-	int p[2], saved = dup(STDERR_FILENO);
+	int saved = dup(STDERR_FILENO);
 	assert_true(saved >= 0);
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
 	assert_true(dup2(p[1], STDERR_FILENO) >= 0);
 	unsetenv("JOURNAL_STREAM");
 	log_init("overcommitd", 1);
+	return saved;
+}
+
+static void pipe_stderr_end(int p[2], int saved)
+{
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Held lines reach stderr only at log_flush, all of them, in order, in
+ * one read of the pipe; a line logged after the flush is written at once. */
+static void held_lines_written_together_at_flush(void **state)
+{
+	(void)state;
+	int p[2], saved = pipe_stderr(p);
 	char out[1024];
 	log_hold();
 	log_debug("pid %d joined", 7);
@@ -76,10 +92,7 @@ static void held_lines_written_together_at_flush(void **state)
 	log_info("after");
 	char after[64];
 	ssize_t m = read(p[0], after, sizeof(after) - 1);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	close(p[0]);
-	close(p[1]);
+	pipe_stderr_end(p, saved);
 	assert_int_equal(before, -1);
 	assert_int_equal(before_errno, EAGAIN);
 	assert_true(n > 0);
@@ -97,12 +110,7 @@ static void held_lines_written_together_at_flush(void **state)
 static void send_writes_held_and_keeps_holding(void **state)
 {
 	(void)state;
-	int p[2], saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
-	assert_true(dup2(p[1], STDERR_FILENO) >= 0);
-	unsetenv("JOURNAL_STREAM");
-	log_init("overcommitd", 1);
+	int p[2], saved = pipe_stderr(p);
 	char sent[256], later[256], flushed[256];
 	log_hold();
 	log_debug("pid %d enforced", 8);
@@ -113,10 +121,7 @@ static void send_writes_held_and_keeps_holding(void **state)
 	int held_errno = errno;
 	log_flush();
 	ssize_t m = read(p[0], flushed, sizeof(flushed) - 1);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	close(p[0]);
-	close(p[1]);
+	pipe_stderr_end(p, saved);
 	assert_true(n > 0);
 	sent[n] = '\0';
 	assert_string_equal(sent, "overcommitd: pid 8 enforced\n");
