@@ -216,7 +216,7 @@ boot() {
 		${OC_VM_ICOUNT:+-icount "shift=$OC_VM_ICOUNT,sleep=off"} \
 		-nodefaults -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 no_timer_check oc.cgroup=$cgmode oc.run=$names" \
+		-append "console=ttyS0 panic=-1 softlockup_panic=1 loglevel=4 no_timer_check oc.cgroup=$cgmode oc.run=$names" \
 		-serial "file:$con" -serial "file:$res"
 	# the guest tty turns \n into \r\n
 	tr -d '\r' < "$res" > "$res.tmp" && mv "$res.tmp" "$res"

@@ -208,7 +208,7 @@ guest_run "$LIMIT" "${OC_VM_BOOT_WAIT:-420}" "$raw" "$con" "$LOGDIR/qemu.log" \
 	-accel tcg -cpu "$CPU" -m "$MEM" -smp "$SMP" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$KERNEL" -initrd "$SDIR/initrd.cpio" \
-	-append "console=ttyS0 panic=-1 loglevel=4 no_timer_check systemd.show_status=auto" \
+	-append "console=ttyS0 panic=-1 softlockup_panic=1 loglevel=4 no_timer_check systemd.show_status=auto" \
 	-serial "file:$con" -serial "file:$raw"
 b1=$(date +%s)
 # the guest tty turns \n into \r\n; journal lines travel as "J| ..."
