@@ -52,11 +52,6 @@ static void write_all(const char *p, size_t n)
 	}
 }
 
-static void log_flush_keep(void)
-{
-	write_all(held, nheld);
-	nheld = 0;
-}
 
 void log_hold(void)
 {
@@ -65,12 +60,13 @@ void log_hold(void)
 
 void log_send(void)
 {
-	log_flush_keep();
+	write_all(held, nheld);
+	nheld = 0;
 }
 
 void log_flush(void)
 {
-	log_flush_keep();
+	log_send();
 	holding = false;
 }
 
@@ -92,7 +88,7 @@ static void vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 		return;
 	size_t size = (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1;
 	if (holding && nheld + size > sizeof(held))
-		log_flush_keep(); /* in order: what is held goes first */
+		log_send(); /* in order: what is held goes first */
 	if (holding && size <= sizeof(held)) {
 		memcpy(held + nheld, line, size);
 		nheld += size;
