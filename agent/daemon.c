@@ -339,7 +339,7 @@ static void learned_save(struct daemon *d, bool force)
 	if (!d->learned_dirty ||
 	    (!force && d->learned_saved_ms && now - d->learned_saved_ms < LEARNED_SAVE_EVERY_MS))
 		return;
-	bool held = d->j.sd.lockfd >= 0;
+	bool held = d->j.sd.locked;
 	int rc = held ? 0 : statedir_lock(&d->j.sd); /* one writer in the directory at a time */
 	if (rc == 0)
 		rc = learn_save_at(&d->j.sd, d->learned, d->nlearned);
@@ -1050,6 +1050,7 @@ static int setup(struct daemon *d)
 			  pruned);
 	rc = learn_load_at(&d->j.sd, &d->learned, &d->nlearned);
 	journal_unlock(&d->j);
+	statedir_keep_lock(&d->j.sd); /* one fstat per lock says what others did */
 	if (rc == -EPERM) {
 		log_err("%s/learned.json refused: %s; learning afresh, nothing written over it",
 			c->state_dir, d->j.sd.why);

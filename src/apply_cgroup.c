@@ -193,6 +193,16 @@ static int attach_pinned(const struct roots *r, const struct action *a, struct j
 	 * behind a wake-up on a busy CPU (up to a 4 ms tick in the guest,
 	 * BENCHMARKS.md), and the caller waited for it anyway */
 	rc = cgb_attach(&st->b, a->cgroup, a->pid);
+	if (rc == -ENOENT) { /* removed since it was last found ready: made again, once */
+		rc = cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
+		if (jfail) {
+			ap_set(res, AP_FAILED, rc, "journal the creation of %.200s: %s", a->cgroup,
+			       strerror(-rc));
+			return rc;
+		}
+		if (rc == 0)
+			rc = cgb_attach(&st->b, a->cgroup, a->pid);
+	}
 	moved_pinned(r, &st->b, st->pfd, a->pid, rc, st->cur, a->cgroup, res);
 	return 0;
 }

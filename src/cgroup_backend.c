@@ -211,6 +211,7 @@ static struct kept_procs {
 	char group[PROC_PATH_MAX];
 	int fd;  /* 0 = unused: fd 0 is never a cgroup.procs opened here */
 	int ctl; /* its cgroup.controllers (cgb_group_ready), 0 = not open */
+	uint64_t ready_ns; /* when ctl last listed memory (coarse clock), 0 = not */
 } kept[PROCS_KEPT];
 static unsigned kept_next;
 
@@ -221,6 +222,7 @@ static void kept_drop(struct kept_procs *k)
 	if (k->ctl > 0)
 		close(k->ctl); /* read-only */
 	k->fd = k->ctl = 0;
+	k->ready_ns = 0;
 	k->group[0] = '\0';
 }
 
@@ -273,6 +275,15 @@ static void kept_forget(const char *group)
 		kept_drop(k);
 }
 
+/* How long a kept group's "memory listed" answer stands unread: a storm of
+ * execs into one group reads cgroup.controllers once a second, not once
+ * per exec (a pread before every move: 0.08 ms of the TCG guest's exec
+ * path).  What it can miss meanwhile: the group removed (the move's write
+ * then fails with ENODEV and cgb_attach says -ENOENT: the caller makes the
+ * group again) or +memory taken from a level above by hand (the group's
+ * limits stop applying for up to this long; the move itself is right). */
+#define READY_KEEP_NS (1000ull * 1000 * 1000)
+
 /* v2: the memory controller listed in the kept group's cgroup.controllers
  * (read again at offset 0: the kernel makes it afresh); -1 = not known
  * here (no kept fd: the caller reads the file by its path). */
@@ -282,6 +293,9 @@ static int kept_ready(const struct cgb *b, const char *group)
 	char path[PATH_BUF], list[1024];
 	if (!k)
 		return -1;
+	uint64_t now = mono_coarse_ns();
+	if (k->ready_ns && now - k->ready_ns < READY_KEEP_NS)
+		return 1;
 	if (k->ctl <= 0) {
 		if (group_file(b, group, "cgroup.controllers", path, sizeof(path)) < 0)
 			return -1;
@@ -296,7 +310,9 @@ static int kept_ready(const struct cgb *b, const char *group)
 		return 0;
 	}
 	list[n] = '\0';
-	return cgb_list_has_memory(list);
+	bool ready = cgb_list_has_memory(list);
+	k->ready_ns = ready ? (now ? now : 1) : 0;
+	return ready;
 }
 
 /* The group is there with the memory controller: on v2 its

@@ -485,6 +485,8 @@ int journal_relock(struct journal *j)
 	int rc = statedir_lock(&j->sd);
 	if (rc < 0)
 		return rc;
+	if (!statedir_others_wrote(&j->sd) && !j->dirty)
+		return 0; /* the daemon's lock: one fstat said nobody else locked */
 	struct stat st;
 	bool same = fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
 			    ? st.st_dev == j->dev && st.st_ino == j->ino
@@ -544,7 +546,10 @@ static int ensure_dir(struct journal *j)
 		return 0;
 	char dir[sizeof(j->sd.path)];
 	snprintf(dir, sizeof(dir), "%s", j->sd.path);
+	bool keep = j->sd.keep;
 	int rc = statedir_open(dir, true, &j->sd);
+	if (rc == 0 && keep)
+		statedir_keep_lock(&j->sd);
 	return rc < 0 ? rc : statedir_lock(&j->sd);
 }
 

@@ -91,7 +91,9 @@ int journal_open(const char *state_dir, const char *boot_id, unsigned flags, str
 /* Release the lock (the daemon, between passes). */
 void journal_unlock(struct journal *j);
 /* Take the lock again; when another process replaced the file meanwhile,
- * load it anew (a failure leaves the lock released). */
+ * load it anew (a failure leaves the lock released).  With the lock kept
+ * (statedir_keep_lock: the daemon) and no other exclusive lock since the
+ * last, one fstat decides: the files are not looked at. */
 int journal_relock(struct journal *j);
 
 const struct jentry *journal_find(const struct journal *j, enum jkind kind, const char *key);

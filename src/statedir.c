@@ -132,6 +132,9 @@ int statedir_open(const char *path, bool create, struct statedir *sd)
 void statedir_close(struct statedir *sd)
 {
 	statedir_unlock(sd);
+	if (sd->lockfd >= 0) /* kept: read-only use of the fd left, nothing to report */
+		close(sd->lockfd);
+	sd->lockfd = -1;
 	if (sd->dfd >= 0)
 		close(sd->dfd);
 	sd->dfd = -1;
@@ -146,16 +149,29 @@ static int hold_lock(struct statedir *sd, int fd, int op)
 		if (errno != EINTR) {
 			int e = errno;
 			close(fd);
+			if (fd == sd->lockfd) /* the kept one */
+				sd->lockfd = -1;
 			return -e;
 		}
 	}
 	sd->lockfd = fd;
+	sd->locked = true;
 	return 0;
+}
+
+/* An exclusive lock of a process that does not keep it: the generation
+ * grows by one, before anything is written under it. */
+static int grow_generation(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return ftruncate(fd, st.st_size + 1) < 0 ? -errno : 0;
 }
 
 int statedir_lock_shared(struct statedir *sd)
 {
-	if (sd->lockfd >= 0)
+	if (sd->locked)
 		return 0;
 	/* O_NONBLOCK: a FIFO in its place must not hang the reader */
 	int fd = openat(sd->dfd, STATEDIR_LOCK_FILE,
@@ -167,23 +183,60 @@ int statedir_lock_shared(struct statedir *sd)
 
 int statedir_lock(struct statedir *sd)
 {
-	if (sd->lockfd >= 0)
+	if (sd->locked)
 		return 0;
+	if (sd->lockfd >= 0) /* kept: the open file, locked again */
+		return hold_lock(sd, sd->lockfd, LOCK_EX);
 	int fd = openat(sd->dfd, STATEDIR_LOCK_FILE,
 			O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	/* the other two write nothing here to announce */
+	bool writable = fd >= 0;
 	if (fd < 0 && errno == EROFS) /* a read-only state directory: restore still runs */
 		fd = openat(sd->dfd, STATEDIR_LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == ENOENT)
 		fd = openat(sd->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* lock the directory */
-	return hold_lock(sd, fd, LOCK_EX);
+	int rc = hold_lock(sd, fd, LOCK_EX);
+	if (rc == 0 && writable && !sd->keep && (rc = grow_generation(fd)) < 0)
+		statedir_unlock(sd); /* unannounced, a write could go unseen by the daemon */
+	return rc;
 }
 
 void statedir_unlock(struct statedir *sd)
 {
-	if (sd->lockfd < 0)
+	if (!sd->locked)
+		return;
+	sd->locked = false;
+	if (sd->keep && flock(sd->lockfd, LOCK_UN) == 0)
 		return;
 	close(sd->lockfd); /* closing the only fd releases the flock */
 	sd->lockfd = -1;
+}
+
+void statedir_keep_lock(struct statedir *sd)
+{
+	sd->keep = true;
+	sd->gen = -1;
+}
+
+bool statedir_others_wrote(struct statedir *sd)
+{
+	struct stat st;
+	if (!sd->keep || !sd->locked || fstat(sd->lockfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		sd->gen = -1;
+		return true;
+	}
+	if (st.st_nlink == 0) { /* removed: the others lock the file the name leads to now */
+		statedir_unlock(sd);
+		close(sd->lockfd);
+		sd->lockfd = -1;
+		sd->gen = -1;
+		if (statedir_lock(sd) == 0 && fstat(sd->lockfd, &st) == 0)
+			sd->gen = st.st_size; /* a failure shows at the caller's next write */
+		return true;
+	}
+	bool moved = st.st_size != sd->gen;
+	sd->gen = st.st_size;
+	return moved;
 }
 
 static int check_file(struct statedir *sd, int fd, const char *name)

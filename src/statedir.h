@@ -3,7 +3,14 @@
  * (root, in production) owns it and nobody else can write it (DESIGN §7.11).
  * Every file is opened relative to the directory's fd, never through a
  * symlink; a replacement is written to a temp file created O_EXCL, then
- * renamed.  A lock file serialises the daemon and the one-shot commands. */
+ * renamed.  A lock file serialises the daemon and the one-shot commands.
+ *
+ * The lock file's size is a generation: every exclusive lock but the
+ * daemon's grows it by one (a sparse file: no block is ever written), so
+ * the daemon, which keeps what it read between its locks, learns from one
+ * fstat of its kept lock fd whether another process may have written since
+ * (statedir_others_wrote) - not two fstatat of the files and an open and a
+ * close of the lock file per held lock. */
 #ifndef OVERCOMMITD_STATEDIR_H
 #define OVERCOMMITD_STATEDIR_H
 
@@ -16,7 +23,10 @@
 
 struct statedir {
 	int dfd;            /* the directory, O_DIRECTORY|O_NOFOLLOW; -1 when closed */
-	int lockfd;         /* the lock file while locked, else -1 */
+	int lockfd;         /* the lock file while locked (and between locks when kept), else -1 */
+	bool locked;
+	bool keep;          /* statedir_keep_lock: the long-lived writer (the daemon) */
+	off_t gen;          /* keep: the lock file's size at the last lock; -1 unknown */
 	char path[PATH_BUF];
 	char why[400];      /* after -EPERM: what was refused and why, for the message */
 };
@@ -35,6 +45,16 @@ void statedir_close(struct statedir *sd);
 int statedir_lock_shared(struct statedir *sd);
 int statedir_lock(struct statedir *sd);
 void statedir_unlock(struct statedir *sd);
+
+/* From now on this process keeps the lock file open between its locks and
+ * does not grow the generation (nobody else keeps what it read). */
+void statedir_keep_lock(struct statedir *sd);
+
+/* Locked and kept: did another process lock exclusively (and so maybe
+ * write) since this one's previous lock?  One fstat.  A lock file removed
+ * meanwhile (nlink 0: others lock a new one) is opened and locked anew and
+ * counts as yes; so does not knowing (not kept, the first time, an error). */
+bool statedir_others_wrote(struct statedir *sd);
 
 /* Read name whole (at most max bytes, NUL-terminated, malloc'd) when it is a
  * regular file owned by the agent's user and not group/world writable.

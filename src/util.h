@@ -58,8 +58,12 @@ bool list_has_word(const char *list, const char *word);
 /* snprintf into dst with truncation reported as -ENAMETOOLONG. */
 int path_join(char *dst, size_t size, const char *root, const char *rel);
 
-/* CLOCK_MONOTONIC in ns (event times, drain budgets, read timeouts). */
+/* CLOCK_MONOTONIC in ns (event times, read timeouts). */
 uint64_t mono_ns(void);
+/* CLOCK_MONOTONIC_COARSE in ns: the last tick's time (1-10 ms steps), read
+ * in the vDSO whatever the clocksource; CLOCK_MONOTONIC falls back to a
+ * system call where the clocksource has no vDSO read (a TCG guest's). */
+uint64_t mono_coarse_ns(void);
 
 /* Human size for reports: "1.5 GiB", "640 MiB", "12 KiB" (from KiB). */
 const char *fmt_kb(uint64_t kb, char *buf, size_t size);

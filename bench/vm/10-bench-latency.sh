@@ -90,6 +90,42 @@ fsync_count() {
 		FSC=$((FSC + _c))
 	done
 }
+# kernel-timed exec -> moved, for every row that moves the target: the
+# target's sched_process_exec and the cgroup_attach_task that moves it, both
+# stamped by the kernel on one clock for both CPUs (trace_clock mono).  No
+# observer is in this path: the line (a pipe write and the reader's wake-up,
+# ours and the floors') and polling (cgrulesengd's: a /proc read every
+# 200 us beside the enforcer) each add their own.  The move is the last
+# write of both enforcers (overcommitd writes oom_score_adj first).
+echo mono > "$TR/trace_clock" || fail "tracefs: no mono trace_clock"
+for e in sched/sched_process_exec cgroup/cgroup_attach_task; do
+	[ -w "$TR/events/$e/enable" ] || fail "tracefs: no $e event: the kernel-timed rows cannot be made"
+done
+echo 'filename ~ "*ocb-target"' > "$TR/events/sched/sched_process_exec/filter" ||
+	fail "tracefs: sched_process_exec filter refused"
+echo 'comm == "ocb-target"' > "$TR/events/cgroup/cgroup_attach_task/filter" ||
+	fail "tracefs: cgroup_attach_task filter refused"
+echo 1 > "$TR/events/sched/sched_process_exec/enable"
+echo 1 > "$TR/events/cgroup/cgroup_attach_task/enable"
+echo 1 > "$TR/tracing_on"
+kt_reset() { : > "$TR/trace"; }
+# kt_row LABEL: a "spawnlat kt-LABEL n= ok= p50_us= p99_us= max_us=" line
+# from the trace since kt_reset (each exec paired with its pid's first move
+# after it; nearest-rank percentiles, as spawnlat's)
+kt_row() {
+	_kt=$(awk '
+		function ts(ev,   i, t) { for (i = 1; i < NF; i++) if ($(i + 1) == ev) { t = $i; sub(":", "", t); return t } return -1 }
+		function pid(   i) { for (i = 1; i <= NF; i++) if ($i ~ /^pid=/) return substr($i, 5); return -1 }
+		/ sched_process_exec: / { n++; ex[pid()] = ts("sched_process_exec:"); next }
+		/ cgroup_attach_task: / { p = pid(); if (p in ex) { l[++ok] = int((ts("cgroup_attach_task:") - ex[p]) * 1000000 + 0.5); delete ex[p] } }
+		function pct(q,   k) { k = int(q / 100 * ok + 0.999999); if (k < 1) k = 1; if (k > ok) k = ok; return l[k] }
+		END {
+			for (i = 2; i <= ok; i++) { v = l[i]; for (j = i - 1; j >= 1 && l[j] > v; j--) l[j + 1] = l[j]; l[j + 1] = v }
+			printf "n=%d ok=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d", n, ok, ok ? pct(50) : 0, ok ? pct(90) : 0, ok ? pct(99) : 0, ok ? l[ok] : 0
+		}' "$TR/trace")
+	echo "spawnlat kt-$1 $_kt" >> /tmp/p99s
+	info "kernel-timed $1 (exec -> moved): $_kt"
+}
 # the start-up's own syncs: a daemon that starts and stops, no spawn
 rm -rf /tmp/ocstate
 fsync_reset
@@ -125,12 +161,16 @@ run() { # LABEL spawnlat-args...
 # one repetition of one load's rows; $1 = the repetition
 rows() {
 	run "floor-$load" -k -t "$T" -r "pcfloor ready" -p "exec " -- pcfloor -p
+	kt_reset
 	run "enforce-floor-$load" -k -t "$T" -r "pcfloor ready" -p "exec " -s "enforce_errors" -- \
 		pcfloor -p -c ocb-target -m /sys/fs/cgroup/ocbfloor/cgroup.procs -a -100
+	kt_row "enforce-floor-$load"
 	rm -rf /tmp/ocstate
 	fsync_reset
+	kt_reset
 	run "ocd-line-$load" -o /tmp/raw -t "$T" -r "running:" -p "enforced" -s "stopping:" -- \
 		"$OC" run -v --policy-dir "$POL" --state-dir /tmp/ocstate
+	kt_row "ocd-$load"
 	fsync_count
 	# host-wide originals journaled in the run (a created group, +memory in
 	# a subtree_control, a limit): one fsync'd journal.json rewrite each,
@@ -151,7 +191,9 @@ rows() {
 	bg cgrulesengd -n -Q
 	CP=$BG_PID
 	nap 2
+	kt_reset
 	run "cgrulesengd-$load" -t "$T" -g "/ocbcgr"
+	kt_row "cgrulesengd-$load"
 	kill "$CP" 2>/dev/null
 	wait "$CP" 2>/dev/null
 }
@@ -179,6 +221,8 @@ for load in quiet storm; do
 	okf=$(awk -v v="$vf" 'BEGIN{print (v <= 3.0) ? "met" : "NOT met"}')
 	okc=$(awk -v o="$o" -v c="$c" 'BEGIN{print (o < c) ? "met" : "NOT met"}')
 	info "goal $load: p99 medians over $REPS runs: floor $f us, overcommitd $o us, cgrulesengd $c us; overcommitd ${vf}x the floor (<= 3x: $okf), ${vc}x cgrulesengd (below: $okc)"
+	ko=$(p99med "kt-ocd-$load"); kc=$(p99med "kt-cgrulesengd-$load"); ke=$(p99med "kt-enforce-floor-$load")
+	info "kernel-timed $load: p99 medians over $REPS runs (exec -> moved): enforce-floor $ke us, overcommitd $ko us, cgrulesengd $kc us; overcommitd $(awk -v o="$ko" -v c="$kc" 'BEGIN{printf "%.2f", c ? o / c : 99}')x cgrulesengd, $(awk -v o="$ko" -v e="$ke" 'BEGIN{printf "%.2f", e ? o / e : 99}')x the enforce-floor"
 	[ "$okf" = met ] || GOAL_BAD="$GOAL_BAD $load:${vf}x-floor"
 	[ "$okc" = met ] || GOAL_BAD="$GOAL_BAD $load:${vc}x-cgrulesengd"
 done

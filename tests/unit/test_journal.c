@@ -7,10 +7,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -504,6 +506,62 @@ static void test_relock_sees_other_writer(void **st)
 	journal_close(&c);
 }
 
+/* The daemon's kept lock: between its locks the lock fd stays open; one
+ * fstat of it tells whether another process locked exclusively since (the
+ * one-shot grew the lock file by one); a relock with nobody else in
+ * between reads no file; a lock file removed meanwhile is replaced by the
+ * one the name leads to, and so still excludes the others. */
+static void test_kept_lock_generation(void **st)
+{
+	struct tmp *t = *st;
+	struct journal d, c;
+	char lock[700];
+	struct stat sb;
+	assert_int_equal(journal_open(t->state, BOOT, JOURNAL_CREATE, &d), 0);
+	assert_int_equal(journal_record(&d, J_SYSCTL, "vm.overcommit_memory", "0", 0, 0), 0);
+	journal_unlock(&d);
+	statedir_keep_lock(&d.sd);
+	snprintf(lock, sizeof(lock), "%s/lock", t->state);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_size, 1); /* the one exclusive lock so far: the open's */
+	assert_int_equal(journal_relock(&d), 0);
+	assert_true(d.sd.lockfd >= 0 && d.sd.locked);
+	journal_unlock(&d);
+	int kept = d.sd.lockfd;
+	assert_true(kept >= 0 && !d.sd.locked); /* open, not locked */
+	/* nobody else: the same fd, and one fstat says so */
+	assert_int_equal(journal_relock(&d), 0);
+	assert_int_equal(d.sd.lockfd, kept);
+	assert_false(statedir_others_wrote(&d.sd));
+	journal_unlock(&d);
+	/* a one-shot writes under its own lock: seen at the next relock */
+	assert_int_equal(journal_open(t->state, BOOT, 0, &c), 0);
+	assert_int_equal(journal_record(&c, J_SYSCTL, "vm.overcommit_ratio", "50", 0, 0), 0);
+	journal_close(&c);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_size, 2);
+	assert_int_equal(journal_relock(&d), 0);
+	assert_non_null(journal_find(&d, J_SYSCTL, "vm.overcommit_ratio"));
+	journal_unlock(&d);
+	/* the lock file removed: the daemon locks the new one, which a
+	 * one-shot's lock then waits for */
+	assert_int_equal(unlink(lock), 0);
+	assert_int_equal(journal_open(t->state, BOOT, 0, &c), 0); /* makes a new one */
+	journal_close(&c);
+	assert_int_equal(journal_relock(&d), 0);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	journal_unlock(&d);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+	assert_int_equal(journal_close(&d), 0);
+	assert_int_equal(journal_open(t->state, BOOT, 0, &c), 0);
+	assert_int_equal(c.n, 2);
+	journal_close(&c);
+}
+
 /* issue 13 items 6, 10: refusals (nothing written), planted symlinks never
  * followed, a killed writer's temp files removed. */
 static void test_trust_and_leftovers(void **st)
@@ -616,6 +674,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cap_never_blocks_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_linear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relock_sees_other_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_lock_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_and_leftovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_daemon_leftovers, setup, teardown),
 	};

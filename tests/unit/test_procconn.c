@@ -341,6 +341,7 @@ struct seen {
 	uint32_t code_a, code_b;
 	uint64_t ts_fork_a, ts_exec_a, ts_exit_a;
 	unsigned child_forks, child_exits; /* of fork_burst() children */
+	long slow_ns; /* each event takes this long (the drain's time budget) */
 };
 
 static void record(const struct pc_event *ev, void *arg)
@@ -348,6 +349,8 @@ static void record(const struct pc_event *ev, void *arg)
 	struct seen *s = arg;
 	assert_true(ev->type == PC_FORK || ev->type == PC_EXEC || ev->type == PC_EXIT ||
 		    ev->type == PC_OTHER);
+	if (s->slow_ns)
+		nanosleep(&(struct timespec){ 0, s->slow_ns }, NULL);
 	switch (ev->type) {
 	case PC_FORK:
 		/* a new thread's "parent" is the process's parent (the kernel
@@ -701,7 +704,12 @@ static void live_budget_cuts_drain(void **state)
 	assert_true(st.cut_by_count >= 2 * total / 3 - 1);
 	assert_int_equal(st.cut_by_time, 0);
 
+	/* the budget is kept on the coarse clock: an event that outlasts a
+	 * tick is what a 1 ns budget cuts after */
+	struct timespec tick;
+	assert_int_equal(clock_getres(CLOCK_MONOTONIC_COARSE, &tick), 0);
 	s.child_forks = s.child_exits = 0;
+	s.slow_ns = tick.tv_nsec + 1000000;
 	procconn_set_budget(pc, &(struct drain_budget){ 1, 0 });
 	fork_burst((int)total);
 	assert_true(drain_all_in_steps(pc, &s, total, 1) >= 2 * total);
