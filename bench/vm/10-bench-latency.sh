@@ -14,6 +14,11 @@
 #              a cross-check of the method: quiet only, N/4 spawns (time)
 #   cgrulesengd  Debian's cgroup-tools 2.0.2, rule "*:ocb-target memory ocbcgr/",
 #              no logging (-Q), /proc/PID/cgroup polled (missing: the bench fails)
+#   cgrulesengd-light  the same, polled every 5 ms: for the kernel's clock
+# kernel-timed (INFO "kernel-timed LABEL"): exec -> moved as the kernel
+# stamps it (sched_process_exec, cgroup_attach_task; tracefs, trace_clock
+# mono), for enforce-floor, ocd (the ocd-line run) and cgrulesengd (the
+# light run): no observer inside the timed path, and a light one beside it.
 # fsyncs: every fsync/fdatasync/syncfs/sync/sync_file_range/msync the daemon
 # makes is counted by a tracefs hist trigger (keys common_pid.execname,
 # summed over "overcommitd"), for each ocd-line run and for a daemon that
@@ -26,7 +31,10 @@
 # the host's load moves under a guest, so only rows run side by side
 # compare.  The goals of issue 12 are asserted on the medians over the
 # repetitions of each row's p99, for each load: the daemon's p99 <= 3x the
-# floor's and below cgrulesengd's, and 0 fsyncs per exec in every run;
+# floor's (both by their line) and below cgrulesengd's, by the line against
+# the 200 us poller and by the kernel's clock against the light run (round
+# 8: the poller slows the peer it times, the line costs our daemon a write
+# and its reader a wake-up), and 0 fsyncs per exec in every run;
 # INFO "goal LOAD: ..." says each, and a goal missed fails the scenario.
 # The host is set up first by `overcommitd apply` with a policy of
 # `cgroup_favordynmods = FDM` (OC_BENCH_VM_FDM, default yes): the cgroup2
@@ -191,8 +199,12 @@ rows() {
 	bg cgrulesengd -n -Q
 	CP=$BG_PID
 	nap 2
-	kt_reset
 	run "cgrulesengd-$load" -t "$T" -g "/ocbcgr"
+	# for the kernel's clock, the observer made light: /proc polled every
+	# 5 ms, not 200 us (the 200 us poller takes CPU from the peer it times;
+	# its own figures are coarse, the trace's are not)
+	kt_reset
+	run "cgrulesengd-light-$load" -P 5000 -t "$T" -g "/ocbcgr"
 	kt_row "cgrulesengd-$load"
 	kill "$CP" 2>/dev/null
 	wait "$CP" 2>/dev/null
@@ -222,7 +234,10 @@ for load in quiet storm; do
 	okc=$(awk -v o="$o" -v c="$c" 'BEGIN{print (o < c) ? "met" : "NOT met"}')
 	info "goal $load: p99 medians over $REPS runs: floor $f us, overcommitd $o us, cgrulesengd $c us; overcommitd ${vf}x the floor (<= 3x: $okf), ${vc}x cgrulesengd (below: $okc)"
 	ko=$(p99med "kt-ocd-$load"); kc=$(p99med "kt-cgrulesengd-$load"); ke=$(p99med "kt-enforce-floor-$load")
-	info "kernel-timed $load: p99 medians over $REPS runs (exec -> moved): enforce-floor $ke us, overcommitd $ko us, cgrulesengd $kc us; overcommitd $(awk -v o="$ko" -v c="$kc" 'BEGIN{printf "%.2f", c ? o / c : 99}')x cgrulesengd, $(awk -v o="$ko" -v e="$ke" 'BEGIN{printf "%.2f", e ? o / e : 99}')x the enforce-floor"
+	vk=$(awk -v o="$ko" -v c="$kc" 'BEGIN{printf "%.2f", c ? o / c : 99}')
+	okk=$(awk -v o="$ko" -v c="$kc" 'BEGIN{print (o > 0 && o < c) ? "met" : "NOT met"}')
+	info "goal $load, kernel-timed: p99 medians over $REPS runs (exec -> moved, each mover's own observer light): enforce-floor $ke us, overcommitd $ko us, cgrulesengd $kc us; overcommitd ${vk}x cgrulesengd (below: $okk), $(awk -v o="$ko" -v e="$ke" 'BEGIN{printf "%.2f", e ? o / e : 99}')x the enforce-floor"
+	[ "$okk" = met ] || GOAL_BAD="$GOAL_BAD $load:${vk}x-cgrulesengd-kernel-timed"
 	[ "$okf" = met ] || GOAL_BAD="$GOAL_BAD $load:${vf}x-floor"
 	[ "$okc" = met ] || GOAL_BAD="$GOAL_BAD $load:${vc}x-cgrulesengd"
 done
