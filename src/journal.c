@@ -485,7 +485,10 @@ int journal_relock(struct journal *j)
 	int rc = statedir_lock(&j->sd);
 	if (rc < 0)
 		return rc;
-	if (!statedir_others_wrote(&j->sd) && !j->dirty)
+	int others = statedir_others_wrote(&j->sd);
+	if (others < 0)
+		return others;
+	if (others == 0 && !j->dirty)
 		return 0; /* the daemon's lock: one fstat said nobody else locked */
 	struct stat st;
 	bool same = fstatat(j->sd.dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0

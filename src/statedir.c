@@ -173,6 +173,8 @@ int statedir_lock_shared(struct statedir *sd)
 {
 	if (sd->locked)
 		return 0;
+	if (sd->lockfd >= 0) /* kept */
+		return hold_lock(sd, sd->lockfd, LOCK_SH);
 	/* O_NONBLOCK: a FIFO in its place must not hang the reader */
 	int fd = openat(sd->dfd, STATEDIR_LOCK_FILE,
 			O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -218,21 +220,25 @@ void statedir_keep_lock(struct statedir *sd)
 	sd->gen = -1;
 }
 
-bool statedir_others_wrote(struct statedir *sd)
+int statedir_others_wrote(struct statedir *sd)
 {
 	struct stat st;
 	if (!sd->keep || !sd->locked || fstat(sd->lockfd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		sd->gen = -1;
-		return true;
+		return 1;
 	}
 	if (st.st_nlink == 0) { /* removed: the others lock the file the name leads to now */
 		statedir_unlock(sd);
-		close(sd->lockfd);
+		if (sd->lockfd >= 0)
+			close(sd->lockfd); /* unlocked, read-only use: nothing to report */
 		sd->lockfd = -1;
 		sd->gen = -1;
-		if (statedir_lock(sd) == 0 && fstat(sd->lockfd, &st) == 0)
-			sd->gen = st.st_size; /* a failure shows at the caller's next write */
-		return true;
+		int rc = statedir_lock(sd);
+		if (rc < 0)
+			return rc;
+		if (fstat(sd->lockfd, &st) == 0)
+			sd->gen = st.st_size;
+		return 1;
 	}
 	bool moved = st.st_size != sd->gen;
 	sd->gen = st.st_size;

@@ -51,10 +51,11 @@ void statedir_unlock(struct statedir *sd);
 void statedir_keep_lock(struct statedir *sd);
 
 /* Locked and kept: did another process lock exclusively (and so maybe
- * write) since this one's previous lock?  One fstat.  A lock file removed
- * meanwhile (nlink 0: others lock a new one) is opened and locked anew and
- * counts as yes; so does not knowing (not kept, the first time, an error). */
-bool statedir_others_wrote(struct statedir *sd);
+ * write) since this one's previous lock?  One fstat: 1 yes, 0 no.  A lock
+ * file removed meanwhile (nlink 0: others lock a new one) is opened and
+ * locked anew and counts as yes (-errno, not locked: that failed); so does
+ * not knowing (not kept, the first time, an error). */
+int statedir_others_wrote(struct statedir *sd);
 
 /* Read name whole (at most max bytes, NUL-terminated, malloc'd) when it is a
  * regular file owned by the agent's user and not group/world writable.
