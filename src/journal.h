@@ -90,10 +90,11 @@ enum {
 int journal_open(const char *state_dir, const char *boot_id, unsigned flags, struct journal *j);
 /* Release the lock (the daemon, between passes). */
 void journal_unlock(struct journal *j);
-/* Take the lock again; when another process replaced the file meanwhile,
- * load it anew (a failure leaves the lock released).  With the lock kept
- * (statedir_keep_lock: the daemon) and no other exclusive lock since the
- * last, one fstat decides: the files are not looked at. */
+/* Take the lock again and, after another process's exclusive lock (or
+ * with entries dropped in memory), load the files anew whatever their
+ * inode numbers (a failure leaves the lock released).  With the lock kept
+ * (statedir_keep_lock: the daemon) one fstat of it decides; without, the
+ * files are always read. */
 int journal_relock(struct journal *j);
 
 const struct jentry *journal_find(const struct journal *j, enum jkind kind, const char *key);
