@@ -163,6 +163,23 @@ static int pinned_where(const struct roots *r, const struct cgb *b, int pfd, int
 	return group_read_result(pinned_group(r, b, pfd, pid, cur, size), pid, res);
 }
 
+/* The group made ready (created, memory enabled on the way: journaled
+ * first).  0, or 1 with res filled (*rc: -errno when the journal failed,
+ * which stops the plan; else 0). */
+static int group_ready(const struct action *a, struct journal *j, struct ap_attach *st,
+		       struct apply_result *res, int *rc)
+{
+	bool jfail = false;
+	int e = cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
+	*rc = 0;
+	if (e == 0)
+		return 0;
+	ap_set(res, AP_FAILED, e, "%s %.200s: %s", jfail ? "journal the creation of" : "create cgroup",
+	       a->cgroup, strerror(-e));
+	*rc = jfail ? e : 0;
+	return 1;
+}
+
 /* Everything after the pin: where it is, the group made ready, its
  * original journaled, the move and its check.  Returns 0 (outcome in res)
  * or -errno when the journal failed. */
@@ -176,13 +193,9 @@ static int attach_pinned(const struct roots *r, const struct action *a, struct j
 		ap_set(res, AP_UNCHANGED, 0, "process %d already in %.200s", a->pid, a->cgroup);
 		return 0;
 	}
-	bool jfail = false;
-	int rc = cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
-	if (rc < 0) {
-		ap_set(res, AP_FAILED, rc, "%s %.200s: %s", jfail ? "journal the creation of" : "create cgroup",
-		       a->cgroup, strerror(-rc));
-		return jfail ? rc : 0;
-	}
+	int rc;
+	if (group_ready(a, j, st, res, &rc))
+		return rc;
 	rc = ap_journal_pid(j, J_CGROUP_ATTACH, a->pid, a->start_time, st->cur);
 	if (rc < 0) {
 		ap_set(res, AP_FAILED, rc, "journal the cgroup of process %d: %s (not moved)", a->pid,
@@ -194,14 +207,9 @@ static int attach_pinned(const struct roots *r, const struct action *a, struct j
 	 * BENCHMARKS.md), and the caller waited for it anyway */
 	rc = cgb_attach(&st->b, a->cgroup, a->pid);
 	if (rc == -ENOENT) { /* removed since it was last found ready: made again, once */
-		rc = cgb_ensure_group(&st->b, a->cgroup, st->cur, j, &jfail);
-		if (jfail) {
-			ap_set(res, AP_FAILED, rc, "journal the creation of %.200s: %s", a->cgroup,
-			       strerror(-rc));
+		if (group_ready(a, j, st, res, &rc))
 			return rc;
-		}
-		if (rc == 0)
-			rc = cgb_attach(&st->b, a->cgroup, a->pid);
+		rc = cgb_attach(&st->b, a->cgroup, a->pid);
 	}
 	moved_pinned(r, &st->b, st->pfd, a->pid, rc, st->cur, a->cgroup, res);
 	return 0;

@@ -52,7 +52,6 @@ static void write_all(const char *p, size_t n)
 	}
 }
 
-
 void log_hold(void)
 {
 	holding = true;
