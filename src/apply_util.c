@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proc.h"
+#include "textbuf.h"
 #include "util.h"
 
 void ap_set(struct apply_result *res, enum apply_status st, int err, const char *fmt, ...)
@@ -83,7 +84,9 @@ int ap_journal_pid(struct journal *j, enum jkind kind, int pid, uint64_t start,
 		   const char *original)
 {
 	char key[24];
-	snprintf(key, sizeof(key), "%d", pid);
+	struct tbuf b; /* the exec path: no printf (textbuf.h) */
+	tb_init(&b, key, sizeof(key));
+	tb_i64(&b, pid);
 	const struct jentry *old = journal_find(j, kind, key);
 	if (old && old->start_time != start) {
 		/* pid now belongs to another process: the old one is gone, and

@@ -24,6 +24,7 @@
 #include "journal_pids.h"
 #include "jsonstream.h"
 #include "jsonval.h"
+#include "textbuf.h"
 #include "util.h"
 
 #define JOURNAL_VERSION 1
@@ -557,12 +558,19 @@ static int ensure_dir(struct journal *j)
 static int format_line(const struct journal *j, bool add, const struct jentry *e, char *buf,
 		       size_t size, size_t *len)
 {
-	struct jpids_op op = { .add = add, .kind = e->kind, .pid = e->pid,
-			       .start_time = e->start_time, .seq = e->seq };
-	snprintf(op.original, sizeof(op.original), "%s", e->original);
-	char pid[16];
-	snprintf(pid, sizeof(pid), "%d", e->pid);
-	if (strcmp(pid, e->key) != 0)
+	/* the exec path: no printf, and op's buffers are filled, not zeroed */
+	struct jpids_op op;
+	op.add = add;
+	op.kind = e->kind;
+	op.pid = e->pid;
+	op.start_time = e->start_time;
+	op.seq = e->seq;
+	struct tbuf t;
+	tb_init(&t, op.original, sizeof(op.original));
+	tb_str(&t, e->original);
+	tb_init(&t, op.key, sizeof(op.key));
+	tb_i64(&t, e->pid);
+	if (strcmp(op.key, e->key) != 0)
 		return -EINVAL; /* a per-process entry is keyed by its pid */
 	int b = 0;
 	if (*len == 0 && j->pids_whole == 0 && (b = jpids_boot_line(j->boot_id, buf, size)) < 0)

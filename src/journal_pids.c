@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "textbuf.h"
 #include "util.h"
 
 bool jpids_kind(enum jkind k)
@@ -24,11 +25,25 @@ int jpids_format(const struct jpids_op *op, char *buf, size_t size)
 	if (!jpids_kind(e->kind) || e->pid <= 0 || strchr(e->original, '\n') ||
 	    (op->add && e->original[0] == '\0'))
 		return -EINVAL;
-	int n = op->add ? snprintf(buf, size, "+ %s %d %" PRIu64 " %" PRIu64 " %s\n",
-				   journal_kind_name(e->kind), e->pid, e->start_time, e->seq,
-				   e->original)
-			: snprintf(buf, size, "- %s %d\n", journal_kind_name(e->kind), e->pid);
-	return n < 0 || (size_t)n >= size ? -EINVAL : n;
+	/* "+ KIND PID START SEQ ORIGINAL" or "- KIND PID": on the exec path,
+	 * so without printf (textbuf.h) */
+	struct tbuf b;
+	tb_init(&b, buf, size);
+	tb_str(&b, op->add ? "+ " : "- ");
+	tb_str(&b, journal_kind_name(e->kind));
+	tb_chr(&b, ' ');
+	tb_i64(&b, e->pid);
+	if (op->add) {
+		tb_chr(&b, ' ');
+		tb_u64(&b, e->start_time);
+		tb_chr(&b, ' ');
+		tb_u64(&b, e->seq);
+		tb_chr(&b, ' ');
+		tb_str(&b, e->original);
+	}
+	tb_chr(&b, '\n');
+	int n = tb_len(&b, buf);
+	return n < 0 ? -EINVAL : n;
 }
 
 /* Next space-separated word of a line into w; -EINVAL if none. */

@@ -13,6 +13,7 @@
 #include "forkobs.h"
 #include "oomconflict.h"
 #include "oompolicy.h"
+#include "textbuf.h"
 #include "util.h"
 
 /* Invariant 1: a CommitLimit never goes below Committed_AS + reserves + this. */
@@ -676,6 +677,18 @@ static int plan_host(struct host_ctx *h)
 
 /* ---- services: oom_score_adj, cgroups ----------------------------------- */
 
+/* "pid 123 (redis-server)" */
+static void process_target(struct action *a, const struct proc_info *pi)
+{
+	struct tbuf b;
+	tb_init(&b, a->target, sizeof(a->target));
+	tb_str(&b, "pid ");
+	tb_i64(&b, pi->pid);
+	tb_str(&b, " (");
+	tb_strn(&b, pi->st.comm, 32);
+	tb_chr(&b, ')');
+}
+
 static int oom_action(struct plan *p, const struct pol_service *ps, const struct proc_info *pi,
 		      enum proc_role r)
 {
@@ -689,12 +702,19 @@ static int oom_action(struct plan *p, const struct pol_service *ps, const struct
 	a->role = r;
 	a->pid = pi->pid;
 	a->start_time = pi->st.start_time;
-	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", pi->pid, pi->st.comm);
-	snprintf(a->current, sizeof(a->current), "%d", pi->oom_score_adj);
-	snprintf(a->desired, sizeof(a->desired), "%" PRId64, want->v);
-	snprintf(a->reason, sizeof(a->reason), "%s of %s: %s", role, ps->name,
-		 want->v < 0 ? "the OOM killer should spare it"
-			     : "a disposable child dies before the main process or an unrelated one");
+	/* the exec path: texts without printf (textbuf.h) */
+	struct tbuf b;
+	process_target(a, pi);
+	tb_init(&b, a->current, sizeof(a->current));
+	tb_i64(&b, pi->oom_score_adj);
+	tb_init(&b, a->desired, sizeof(a->desired));
+	tb_i64(&b, want->v);
+	tb_init(&b, a->reason, sizeof(a->reason));
+	tb_str(&b, role);
+	tb_str(&b, " of ");
+	tb_str(&b, ps->name);
+	tb_str(&b, want->v < 0 ? ": the OOM killer should spare it"
+			       : ": a disposable child dies before the main process or an unrelated one");
 	return 0;
 }
 
@@ -709,13 +729,19 @@ static int attach_one(struct plan *p, const struct pol_service *ps, const struct
 		return -ENOMEM;
 	a->pid = pi->pid;
 	a->start_time = pi->st.start_time;
-	snprintf(a->target, sizeof(a->target), "pid %d (%.32s)", pi->pid, pi->st.comm);
-	snprintf(a->cgroup, sizeof(a->cgroup), "%s", target);
-	snprintf(a->current, sizeof(a->current), "%s", pi->cgroup[0] ? pi->cgroup : "?");
-	snprintf(a->desired, sizeof(a->desired), "%s", target);
-	snprintf(a->reason, sizeof(a->reason),
-		 "%s has no cgroup of its own (it is in %.200s): memory.high needs one", ps->name,
-		 pi->cgroup[0] ? pi->cgroup : "no cgroup v2 group");
+	struct tbuf b;
+	process_target(a, pi);
+	tb_init(&b, a->cgroup, sizeof(a->cgroup));
+	tb_str(&b, target);
+	tb_init(&b, a->current, sizeof(a->current));
+	tb_str(&b, pi->cgroup[0] ? pi->cgroup : "?");
+	tb_init(&b, a->desired, sizeof(a->desired));
+	tb_str(&b, target);
+	tb_init(&b, a->reason, sizeof(a->reason));
+	tb_str(&b, ps->name);
+	tb_str(&b, " has no cgroup of its own (it is in ");
+	tb_strn(&b, pi->cgroup[0] ? pi->cgroup : "no cgroup v2 group", 200);
+	tb_str(&b, "): memory.high needs one");
 	return 0;
 }
 

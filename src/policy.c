@@ -30,6 +30,7 @@
 
 #include "policy_trust.h"
 #include "policy_value.h"
+#include "textbuf.h"
 #include "util.h"
 
 #define MAX_LINE 1000          /* iniparser 4.1 refuses lines of 1024+ bytes */
@@ -55,10 +56,15 @@ const char *oc_pref_name(enum oc_pref m)
 const char *policy_service_cgroup(const struct pol_service *s, char *out, size_t size)
 {
 	const char *c = s->cgroup.v;
-	if (c)
-		snprintf(out, size, "/%s", c + strspn(c, "/"));
-	else
-		snprintf(out, size, "/overcommitd/%s", s->name ? s->name : "");
+	struct tbuf b; /* on the exec path: no printf (textbuf.h) */
+	tb_init(&b, out, size);
+	if (c) {
+		tb_chr(&b, '/');
+		tb_str(&b, c + strspn(c, "/"));
+	} else {
+		tb_str(&b, "/overcommitd/");
+		tb_str(&b, s->name ? s->name : "");
+	}
 	size_t len = strlen(out);
 	while (len > 1 && out[len - 1] == '/')
 		out[--len] = '\0';

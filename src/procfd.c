@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "textbuf.h"
 
 static int gone_or(int e)
 {
@@ -116,8 +117,12 @@ int procfd_pin(const struct roots *r, int pid, int *fd)
 	*fd = -1;
 	if (pid <= 0)
 		return -EINVAL;
-	int n = snprintf(path, sizeof(path), "%s/%d", r->procfs, pid);
-	if (n < 0 || (size_t)n >= sizeof(path))
+	struct tbuf b; /* the exec path: no printf (textbuf.h) */
+	tb_init(&b, path, sizeof(path));
+	tb_str(&b, r->procfs);
+	tb_chr(&b, '/');
+	tb_i64(&b, pid);
+	if (b.cut)
 		return -ENAMETOOLONG;
 	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0)

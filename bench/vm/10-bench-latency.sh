@@ -14,11 +14,15 @@
 #              a cross-check of the method: quiet only, N/4 spawns (time)
 #   cgrulesengd  Debian's cgroup-tools 2.0.2, rule "*:ocb-target memory ocbcgr/",
 #              no logging (-Q), /proc/PID/cgroup polled (missing: the bench fails)
+#   ocd-light  the daemon without -v (no debug line), its group polled
+#              every 5 ms: for the kernel's clock
 #   cgrulesengd-light  the same, polled every 5 ms: for the kernel's clock
 # kernel-timed (INFO "kernel-timed LABEL"): exec -> moved as the kernel
 # stamps it (sched_process_exec, cgroup_attach_task; tracefs, trace_clock
-# mono), for enforce-floor, ocd (the ocd-line run) and cgrulesengd (the
-# light run): no observer inside the timed path, and a light one beside it.
+# mono), for enforce-floor (its line run), ocd and cgrulesengd (their light
+# runs, round 9: the same observer for both, the group polled every 5 ms;
+# the daemon without -v, as in production): no observer inside the timed
+# path, and the same light one beside it.
 # fsyncs: every fsync/fdatasync/syncfs/sync/sync_file_range/msync the daemon
 # makes is counted by a tracefs hist trigger (keys common_pid.execname,
 # summed over "overcommitd"), for each ocd-line run and for a daemon that
@@ -175,10 +179,8 @@ rows() {
 	kt_row "enforce-floor-$load"
 	rm -rf /tmp/ocstate
 	fsync_reset
-	kt_reset
 	run "ocd-line-$load" -o /tmp/raw -t "$T" -r "running:" -p "enforced" -s "stopping:" -- \
 		"$OC" run -v --policy-dir "$POL" --state-dir /tmp/ocstate
-	kt_row "ocd-$load"
 	fsync_count
 	# host-wide originals journaled in the run (a created group, +memory in
 	# a subtree_control, a limit): one fsync'd journal.json rewrite each,
@@ -191,6 +193,14 @@ rows() {
 	info "fsyncs ocd-line-$load total=$FSC startup=$FS0 hostwide=$hw execs=$N per_exec=$(awk -v t="$FSC" -v s="$FS0" -v h="$hw" -v n="$N" 'BEGIN{d=t-s-2*h; if(d<0)d=0; printf "%.4f", d/n}') extra=$((FSC - FS0)) unexplained=$unexp"
 	# the same run in deciles of spawn order: does it slow down as it goes?
 	info "ocd-line-$load by spawn order: p50 of each 10% (us): $(awk -v n="$N" '{d=int((NR-1)*10/n); v[d]=v[d] " " $1} END{for(i=0;i<10;i++){m=split(v[i],a," "); for(x=1;x<=m;x++)for(y=x+1;y<=m;y++)if(a[y]+0<a[x]+0){t=a[x];a[x]=a[y];a[y]=t} printf "%s ", a[int((m+1)/2)]}}' /tmp/raw); first spawn: $(head -n 1 /tmp/raw) us; journal entries at the end: $(grep -c '"kind"' /tmp/ocstate/journal.json 2>/dev/null)"
+	# for the kernel's clock, the daemon as it runs in production (no -v:
+	# no debug line) under the observer cgrulesengd's light row has: the
+	# group polled every 5 ms
+	rm -rf /tmp/ocstate
+	kt_reset
+	run "ocd-light-$load" -P 5000 -t "$T" -r "running:" -g "/ocbench/target" -- \
+		"$OC" run --policy-dir "$POL" --state-dir /tmp/ocstate
+	kt_row "ocd-$load"
 	if [ "$load" = quiet ] && [ "$1" = 1 ]; then
 		rm -rf /tmp/ocstate
 		run "ocd-poll-$load" -n "$((N / 4))" -t "$T" -r "running:" -g "/ocbench/target" -a -100 -- \
