@@ -27,6 +27,7 @@
 
 #include "cgroup.h"
 #include "cgroupopt.h"
+#include "textbuf.h"
 #include "util.h"
 #include "vmsysctl.h"
 
@@ -176,7 +177,9 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 		ap_set(res, AP_FAILED, -EINVAL, "%s: bad desired value \"%.64s\"", t.name, a->desired);
 		return 0;
 	}
-	snprintf(want, sizeof(want), "%" PRId64, v);
+	struct tbuf b; /* the exec path: no printf (textbuf.h) */
+	tb_init(&b, want, sizeof(want));
+	tb_i64(&b, v);
 	if (ap_pin(r, a->pid, a->start_time, pin, &t, "", res))
 		return 0;
 	int stop = 0;
@@ -369,7 +372,8 @@ int apply_plan_pinned(const struct roots *r, const struct plan *plan, struct jou
 		      const struct procpin *pin, struct apply_result *res)
 {
 	for (size_t i = 0; i < plan->nact; i++)
-		ap_set(&res[i], AP_FAILED, -ECANCELED, "not attempted: the journal could not be written");
+		ap_set_text(&res[i], AP_FAILED, -ECANCELED,
+			    "not attempted: the journal could not be written", (char *)NULL);
 	if (plan->nact == 0)
 		return 0;
 	bool *done = calloc(plan->nact, sizeof(*done));

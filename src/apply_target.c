@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "procfd.h"
 #include "sdunit.h"
+#include "textbuf.h"
 #include "timedwrite.h"
 #include "util.h"
 #include "vmsysctl.h"
@@ -189,8 +190,8 @@ void ap_write_checked(const struct target *t, const char *cur, const char *want,
 		 * successful write() gave it (-1000..1000, checked above), and
 		 * the fd reached the process the identity check saw; a
 		 * read-back would cost the exec path a file operation for
-		 * nothing */
-		ap_set(res, AP_DONE, 0, "%s: %s -> %s", t->name, cur, want);
+		 * nothing (and its text a printf) */
+		ap_set_text(res, AP_DONE, 0, t->name, ": ", cur, " -> ", want, (char *)NULL);
 		return;
 	}
 	char back[AP_VAL_MAX];
@@ -252,10 +253,15 @@ int sysctl_target(const struct roots *r, int knob, struct target *t)
 int oom_target(const struct roots *r, int pid, struct target *t)
 {
 	char rel[64];
+	struct tbuf b; /* the exec path: no printf (textbuf.h) */
 	memset(t, 0, sizeof(*t));
 	t->type = VT_INT;
-	snprintf(t->name, sizeof(t->name), "oom_score_adj of process %d", pid);
-	snprintf(rel, sizeof(rel), "%d/oom_score_adj", pid);
+	tb_init(&b, t->name, sizeof(t->name));
+	tb_str(&b, "oom_score_adj of process ");
+	tb_i64(&b, pid);
+	tb_init(&b, rel, sizeof(rel));
+	tb_i64(&b, pid);
+	tb_str(&b, "/oom_score_adj");
 	if (pid <= 0 || path_join(t->path, sizeof(t->path), r->procfs, rel) < 0)
 		return -EINVAL;
 	return 0;

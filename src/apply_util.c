@@ -23,6 +23,19 @@ void ap_set(struct apply_result *res, enum apply_status st, int err, const char 
 	va_end(ap);
 }
 
+void ap_set_text(struct apply_result *res, enum apply_status st, int err, ...)
+{
+	struct tbuf t;
+	res->status = st;
+	res->err = err;
+	tb_init(&t, res->detail, sizeof(res->detail));
+	va_list ap;
+	va_start(ap, err);
+	for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+		tb_str(&t, s);
+	va_end(ap);
+}
+
 int ap_read_value(const char *path, char *buf, size_t size)
 {
 	ssize_t n = read_file(path, buf, size);

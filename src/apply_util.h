@@ -13,6 +13,10 @@ enum ap_identity { AP_ID_SAME = 0, AP_ID_GONE, AP_ID_REUSED };
 
 void ap_set(struct apply_result *res, enum apply_status st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with detail = the strings given, up to a NULL, joined: without
+ * printf, for the exec path (textbuf.h). */
+void ap_set_text(struct apply_result *res, enum apply_status st, int err, ...)
+	__attribute__((sentinel));
 /* Read a small kernel file with trailing whitespace removed. */
 int ap_read_value(const char *path, char *buf, size_t size);
 /* Write "value\n" in one write() (kernel files strip the newline; fixture

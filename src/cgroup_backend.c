@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "textbuf.h"
 #include "timedwrite.h"
 #include "util.h"
 
@@ -369,7 +370,10 @@ int cgb_attach(const struct cgb *b, const char *group, pid_t pid)
 		return rc == -ENOENT ? -ESRCH : rc;
 	}
 	char line[24];
-	int len = snprintf(line, sizeof(line), "%d", (int)pid);
+	struct tbuf t; /* the exec path: no printf (textbuf.h) */
+	tb_init(&t, line, sizeof(line));
+	tb_i64(&t, pid);
+	int len = tb_len(&t, line);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = kept_fd(b, group, attempt > 0);
 		if (fd < 0)

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "textbuf.h"
+
 static const char *skip_ws(const char *s)
 {
 	while (*s && isspace((unsigned char)*s))
@@ -276,10 +278,12 @@ int path_join(char *dst, size_t size, const char *root, const char *rel)
 	size_t rl = strlen(root);
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
-	int n = snprintf(dst, size, "%.*s/%s", (int)rl, root, rel);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	struct tbuf b; /* on the exec path: no printf (textbuf.h) */
+	tb_init(&b, dst, size);
+	tb_strn(&b, root, rl);
+	tb_chr(&b, '/');
+	tb_str(&b, rel);
+	return b.cut ? -ENAMETOOLONG : 0;
 }
 
 ssize_t read_file_at(const char *root, const char *rel, char *buf, size_t size)
