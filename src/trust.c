@@ -59,6 +59,26 @@ int uid_min_read(const struct roots *r, uid_t *out)
 	return uid_min_parse(buf, out);
 }
 
+/* NSS answers kept USER_KEEP_NS (per thread: no lock).  The event paths
+ * match every exec of a service's comm against each service's match_user:
+ * without this, each was a getpwnam_r (/etc/passwd opened and read, or a
+ * round trip to sssd) on the exec -> enforced path.  A user made or
+ * removed meanwhile is seen at most that late. */
+#define USER_KEEP_NS (10ull * 1000000000ull)
+#define USER_KEEP_N 8
+static _Thread_local struct {
+	char name[64];
+	struct user_key k;
+	uint64_t at_ns;
+} user_kept[USER_KEEP_N];
+static _Thread_local unsigned user_next;
+static _Thread_local uint64_t nss_lookups;
+
+uint64_t user_key_lookups(void)
+{
+	return nss_lookups;
+}
+
 struct user_key user_key_resolve(const char *name)
 {
 	struct user_key k = { .set = name != NULL };
@@ -70,12 +90,25 @@ struct user_key user_key_resolve(const char *name)
 		k.uid = (uid_t)v;
 		return k;
 	}
+	uint64_t now = mono_coarse_ns();
+	size_t len = strlen(name);
+	for (unsigned i = 0; i < USER_KEEP_N; i++)
+		if (user_kept[i].at_ns && now - user_kept[i].at_ns < USER_KEEP_NS &&
+		    strcmp(user_kept[i].name, name) == 0)
+			return user_kept[i].k;
 	struct passwd pw, *res = NULL;
 	char buf[16384];
 	/* an unknown user (or an NSS failure) matches nothing */
+	nss_lookups++;
 	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res) {
 		k.ok = true;
 		k.uid = res->pw_uid;
+	}
+	if (len < sizeof(user_kept[0].name)) { /* longer names: asked each time */
+		unsigned i = user_next++ % USER_KEEP_N;
+		memcpy(user_kept[i].name, name, len + 1);
+		user_kept[i].k = k;
+		user_kept[i].at_ns = now ? now : 1;
 	}
 	return k;
 }

@@ -8,6 +8,7 @@
 #define OVERCOMMITD_TRUST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "proc.h"
 #include "roots.h"
@@ -30,8 +31,11 @@ int uid_min_parse(const char *buf, uid_t *out);
 int uid_min_read(const struct roots *r, uid_t *out);
 
 /* match_user -> uid: a number, or a name through NSS.  Unknown: ok=false
- * (matches nothing). */
+ * (matches nothing).  A name's answer, found or not, is kept 10 s (per
+ * thread, 8 names): it is asked on the exec path. */
 struct user_key user_key_resolve(const char *name);
+/* NSS lookups this thread made (the cache's misses). */
+uint64_t user_key_lookups(void);
 
 /* May a process of this service with these ids be acted on? */
 bool trust_uid(const struct user_key *u, uid_t uid_min, uid_t ruid, uid_t euid);

@@ -74,6 +74,19 @@ static void who_may_be_acted_on(void **state)
 	assert_int_equal(user_key_resolve("0").uid, 0);
 	assert_true(user_key_resolve("root").ok);
 	assert_false(user_key_resolve("no-such-user-oc").ok);
+	/* asked again at once: the kept answers, found and not found, and
+	 * no NSS lookup (the exec path asks for every matching exec) */
+	uint64_t n = user_key_lookups();
+	for (int i = 0; i < 5; i++) {
+		struct user_key r = user_key_resolve("root");
+		assert_true(r.ok);
+		assert_int_equal(r.uid, 0);
+		assert_false(user_key_resolve("no-such-user-oc").ok);
+	}
+	assert_int_equal(user_key_lookups(), n);
+	/* a name never asked is looked up */
+	assert_false(user_key_resolve("no-such-user-oc2").ok);
+	assert_int_equal(user_key_lookups(), n + 1);
 	assert_false(user_key_resolve(NULL).set);
 }
 
