@@ -98,11 +98,14 @@ for k in LockPersonality RestrictRealtime ProtectClock ProtectHostname \
 	key_is "$k" yes
 done
 key_is RestrictAddressFamilies "AF_UNIX AF_NETLINK"
-sysfilter=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$UNIT")
-if [ "$sysfilter" = "@system-service seccomp bpf" ] && grep -qx 'SystemCallFilter=~@resources' "$UNIT"; then
-	ok "SystemCallFilter= @system-service seccomp bpf, ~@resources"
+# in this order: systemd applies them left to right, so setpriority (the
+# smaps reader thread's nice 10) comes back after ~@resources took it away
+sysfilter=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$UNIT" | tr '\n' ' ')
+filters=$(grep '^SystemCallFilter=' "$UNIT" | tr '\n' ' ')
+if [ "$filters" = "SystemCallFilter=@system-service seccomp bpf SystemCallFilter=~@resources SystemCallFilter=setpriority " ]; then
+	ok "SystemCallFilter= @system-service seccomp bpf, ~@resources, then setpriority"
 else
-	not_ok "SystemCallFilter= @system-service seccomp bpf, ~@resources" "got: $(grep '^SystemCallFilter=' "$UNIT" | tr '\n' ' ')"
+	not_ok "SystemCallFilter= @system-service seccomp bpf, ~@resources, then setpriority" "got: $filters"
 fi
 key_is SystemCallArchitectures native
 key_is MemoryMax 64M
@@ -137,7 +140,7 @@ for s in socket bind setsockopt getsockopt recvmsg sendmsg sendto recvfrom \
 	poll ppoll epoll_wait signalfd4 timerfd_create timerfd_settime rt_sigprocmask \
 	openat read write close fsync rename renameat mkdir rmdir getdents64 \
 	statx newfstatat prctl capget capset pidfd_open kill clock_gettime getrandom \
-	socketpair clone setgroups setresuid setresgid seccomp readlink bpf; do
+	socketpair clone setgroups setresuid setresgid seccomp readlink bpf setpriority; do
 	grep -qx "$s" "$allowed" || missing="$missing $s"
 done
 if [ -s "$allowed" ] && [ -z "$missing" ]; then

@@ -160,6 +160,12 @@ if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "/proc/$pid/status" ]; then
 	info privsep "reader pid $rpid uid $ruid CapEff $reff CapBnd $rbnd Seccomp $rsec"
 	check privsep "want uid 65534, CapEff = CapBnd = 0000000000080000, Seccomp 2" \
 		test "$ruid $reff $rbnd $rsec" = "65534 0000000000080000 0000000000080000 2"
+	# the smaps reader thread at nice 10: the unit lets setpriority through
+	# (until round 9 it was refused, and the page walk ran at nice 0)
+	nices=$(for t in /proc/"$pid"/task/*; do awk '{ print $19 }' "$t/stat"; done | sort -n | tr '\n' ' ')
+	info reader-nice "the daemon's threads at nice: $nices"
+	check reader-nice "want one thread (the smaps reader) at nice 10" \
+		sh -c "echo '$nices' | grep -qw 10"
 	info mem-selftest "$(journalctl -q -o cat -u overcommitd.service | grep -m 1 'self-test: /proc/1/mem' || true)"
 	check mem-selftest "the daemon did not log /proc/1/mem as refused" \
 		sh -c "journalctl -q -o cat -u overcommitd.service | grep -q 'self-test: /proc/1/mem cannot be opened for writing'"
