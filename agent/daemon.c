@@ -25,6 +25,7 @@
 #include "daemon_charges.h"
 #include "daemon_refusal.h"
 #include "daemon_scope.h"
+#include "evwait.h"
 #include "journal.h"
 #include "learn.h"
 #include "log.h"
@@ -1223,7 +1224,7 @@ static void log_stopping(const struct daemon *d)
 		 d->drift.oom_conflicts_total);
 }
 
-/* What one poll() woke up for, in a fixed order: signals first. */
+/* What one wait woke up for, in a fixed order: signals first. */
 static void dispatch(struct daemon *d, const struct pollfd *fds)
 {
 	if (fds[SLOT_SIGNAL].revents & POLLIN)
@@ -1281,6 +1282,14 @@ int cmd_run(const struct cli *c)
 		[SLOT_READER] = { .fd = privsep_fd(), .events = 0 },
 	};
 	int exit_code = EXIT_OK;
+	struct evwait w; /* epoll: a wake costs the ready descriptor alone */
+	unsigned bus_seen = d.bus_opened;
+	rc = evwait_open(&w);
+	if (rc < 0) {
+		log_errno(LOG_LVL_ERR, rc, "epoll");
+		d.stop = true;
+		exit_code = EXIT_ERR;
+	}
 	while (!d.stop) {
 		if (privsep_lost()) {
 			log_err("privilege separation: the /proc reader is gone; exiting to be restarted");
@@ -1289,10 +1298,16 @@ int cmd_run(const struct cli *c)
 		}
 		int timeout = -1;
 		scope_pollfd(&d, &fds[SLOT_BUS], &timeout); /* systemd's answers */
-		if (poll(fds, NSLOTS, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_errno(LOG_LVL_ERR, errno, "poll");
+		if (d.bus_opened != bus_seen) { /* a new connection: its fd afresh */
+			evwait_forget(&w, SLOT_BUS);
+			bus_seen = d.bus_opened;
+		}
+		rc = evwait_poll(&w, fds, NSLOTS, timeout);
+		if (rc == -EINTR)
+			continue;
+		if (rc < 0) {
+			log_errno(LOG_LVL_ERR, rc, "epoll_wait");
+			exit_code = EXIT_ERR;
 			break;
 		}
 		if (fds[SLOT_READER].revents & (POLLHUP | POLLERR)) {
@@ -1303,6 +1318,7 @@ int cmd_run(const struct cli *c)
 		dispatch(&d, fds);
 		scope_dispatch(&d);
 	}
+	evwait_close(&w);
 	sd_notify(0, "STOPPING=1");
 	log_stopping(&d);
 	teardown(&d);

@@ -61,6 +61,7 @@ struct daemon {
 	bool said_mount;            /* cgroup_favordynmods left to apply: said once */
 	/* fork children's transient scopes under systemd units (daemon_scope.c) */
 	struct sdscope_bus *bus;    /* NULL until the first scope is asked for */
+	unsigned bus_opened;        /* connections made: the wait re-registers a new one's fd */
 	struct scope_back *back;    /* cancelled children to move back */
 	size_t nback;
 	bool scope_warned;          /* a failure was logged (once) */

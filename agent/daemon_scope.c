@@ -62,6 +62,8 @@ static int bus_ready(struct daemon *d)
 	int rc = sdscope_open(&d->bus);
 	if (rc < 0)
 		d->bus = NULL;
+	else
+		d->bus_opened++; /* its fd may reuse a closed one's number */
 	return rc;
 }
 
