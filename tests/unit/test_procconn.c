@@ -679,8 +679,19 @@ static unsigned drain_all_in_steps(struct procconn *pc, struct seen *s, unsigned
 	double end = now_s() + 5.0; /* 80 slow events: 1.7 s with 10 ms ticks */
 	while ((s->child_forks < total || s->child_exits < total) && now_s() < end) {
 		int n = procconn_drain(pc, record, s);
-		if (n == -ENOBUFS)
-			fail_msg("events lost with a 4 MiB buffer and %u children", total);
+		if (n == -ENOBUFS) {
+			/* every event is slow here, other processes' too: a busy
+			 * machine (a parallel build) overruns even 4 MiB */
+			struct pc_stats st;
+			procconn_stats(pc, &st);
+			uint64_t foreign = st.events - s->child_forks - s->child_exits;
+			if (foreign < 2 * total)
+				fail_msg("events lost with a 4 MiB buffer and %u children", total);
+			print_message("events lost under outside load (%llu foreign events): the "
+				      "budget is not judged here\n", (unsigned long long)foreign);
+			procconn_close(pc);
+			skip();
+		}
 		assert_true(n >= 0 && n <= max_per_drain);
 		drains += n > 0;
 	}
