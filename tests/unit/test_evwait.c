@@ -11,14 +11,30 @@
 
 #include "evwait.h"
 
+/* Two pipes and an open wait. */
+static void setup_pipes(int a[2], int b[2], struct evwait *w)
+{
+	assert_int_equal(pipe(a), 0);
+	if (b)
+		assert_int_equal(pipe(b), 0);
+	assert_int_equal(evwait_open(w), 0);
+}
+
+/* The wait closed, then every descriptor of fds[n] that is not -1. */
+static void teardown_all(struct evwait *w, const int *fds, size_t n)
+{
+	evwait_close(w);
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static void ready_slot_only(void **state)
 {
 	(void)state;
 	int a[2], b[2];
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
 	struct evwait w;
-	assert_int_equal(evwait_open(&w), 0);
+	setup_pipes(a, b, &w);
 	struct pollfd fds[3] = {
 		{ .fd = a[0], .events = POLLIN },
 		{ .fd = -1, .events = POLLIN }, /* left out, as by poll() */
@@ -37,11 +53,7 @@ static void ready_slot_only(void **state)
 	assert_int_equal(read(b[0], &c, 1), 1);
 	assert_int_equal(evwait_poll(&w, fds, 3, 0), 0);
 	assert_int_equal(fds[2].revents, 0);
-	evwait_close(&w);
-	close(a[0]);
-	close(a[1]);
-	close(b[0]);
-	close(b[1]);
+	teardown_all(&w, (const int[]){ a[0], a[1], b[0], b[1] }, 4);
 }
 
 /* A slot given another descriptor, or other events, or none: followed. */
@@ -49,10 +61,8 @@ static void slots_change(void **state)
 {
 	(void)state;
 	int a[2], b[2];
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
 	struct evwait w;
-	assert_int_equal(evwait_open(&w), 0);
+	setup_pipes(a, b, &w);
 	struct pollfd fds[1] = { { .fd = a[0], .events = POLLIN } };
 	assert_int_equal(write(a[1], "x", 1), 1);
 	assert_int_equal(evwait_poll(&w, fds, 1, 0), 1);
@@ -72,10 +82,7 @@ static void slots_change(void **state)
 	fds[0] = (struct pollfd){ .fd = a[1], .events = POLLOUT };
 	assert_int_equal(evwait_poll(&w, fds, 1, 0), 1);
 	assert_int_equal(fds[0].revents, POLLOUT);
-	evwait_close(&w);
-	close(a[0]);
-	close(a[1]);
-	close(b[0]);
+	teardown_all(&w, (const int[]){ a[0], a[1], b[0] }, 3); /* b[1]: closed above */
 }
 
 /* A descriptor closed and its number given to another with the same
@@ -85,9 +92,8 @@ static void number_reused(void **state)
 {
 	(void)state;
 	int a[2], b[2];
-	assert_int_equal(pipe(a), 0);
 	struct evwait w;
-	assert_int_equal(evwait_open(&w), 0);
+	setup_pipes(a, NULL, &w);
 	struct pollfd fds[1] = { { .fd = a[0], .events = POLLIN } };
 	assert_int_equal(evwait_poll(&w, fds, 1, 0), 0);
 	int num = a[0];
@@ -104,9 +110,7 @@ static void number_reused(void **state)
 	evwait_forget(&w, 0);
 	assert_int_equal(evwait_poll(&w, fds, 1, 0), 1);
 	assert_int_equal(fds[0].revents, POLLIN);
-	evwait_close(&w);
-	close(b[0]);
-	close(b[1]);
+	teardown_all(&w, b, 2);
 }
 
 static void bounds(void **state)
