@@ -36,6 +36,15 @@ static short from_epoll(uint32_t ev)
 		       (ev & EPOLLERR ? POLLERR : 0));
 }
 
+void evwait_forget(struct evwait *w, size_t i)
+{
+	if (i >= EVW_SLOTS || w->fd[i] < 0)
+		return;
+	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->fd[i], NULL); /* gone already, maybe */
+	w->fd[i] = -1;
+	w->ev[i] = 0;
+}
+
 /* Slot i registered as fds says.  A descriptor closed since it was added
  * left the set by itself (its number may be new): its removal may fail. */
 static int sync_slot(struct evwait *w, size_t i, const struct pollfd *p)
@@ -47,23 +56,12 @@ static int sync_slot(struct evwait *w, size_t i, const struct pollfd *p)
 		w->ev[i] = p->events;
 		return 0;
 	}
-	if (w->fd[i] >= 0)
-		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->fd[i], NULL);
-	w->fd[i] = -1;
+	evwait_forget(w, i);
 	if (p->fd >= 0 && epoll_ctl(w->ep, EPOLL_CTL_ADD, p->fd, &e) < 0)
 		return -errno;
 	w->fd[i] = p->fd;
 	w->ev[i] = p->events;
 	return 0;
-}
-
-void evwait_forget(struct evwait *w, size_t i)
-{
-	if (i >= EVW_SLOTS || w->fd[i] < 0)
-		return;
-	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->fd[i], NULL); /* gone already, maybe */
-	w->fd[i] = -1;
-	w->ev[i] = 0;
 }
 
 int evwait_poll(struct evwait *w, struct pollfd *fds, size_t n, int timeout_ms)
