@@ -177,9 +177,7 @@ static int apply_oom(const struct roots *r, const struct action *a, struct journ
 		ap_set(res, AP_FAILED, -EINVAL, "%s: bad desired value \"%.64s\"", t.name, a->desired);
 		return 0;
 	}
-	struct tbuf b; /* the exec path: no printf (textbuf.h) */
-	tb_init(&b, want, sizeof(want));
-	tb_i64(&b, v);
+	tb_set_i64(want, sizeof(want), v); /* the exec path: no printf (textbuf.h) */
 	if (ap_pin(r, a->pid, a->start_time, pin, &t, "", res))
 		return 0;
 	int stop = 0;

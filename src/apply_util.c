@@ -97,9 +97,7 @@ int ap_journal_pid(struct journal *j, enum jkind kind, int pid, uint64_t start,
 		   const char *original)
 {
 	char key[24];
-	struct tbuf b; /* the exec path: no printf (textbuf.h) */
-	tb_init(&b, key, sizeof(key));
-	tb_i64(&b, pid);
+	tb_set_i64(key, sizeof(key), pid); /* the exec path: no printf (textbuf.h) */
 	const struct jentry *old = journal_find(j, kind, key);
 	if (old && old->start_time != start) {
 		/* pid now belongs to another process: the old one is gone, and

@@ -370,10 +370,7 @@ int cgb_attach(const struct cgb *b, const char *group, pid_t pid)
 		return rc == -ENOENT ? -ESRCH : rc;
 	}
 	char line[24];
-	struct tbuf t; /* the exec path: no printf (textbuf.h) */
-	tb_init(&t, line, sizeof(line));
-	tb_i64(&t, pid);
-	int len = tb_len(&t, line);
+	int len = tb_set_i64(line, sizeof(line), pid); /* the exec path: no printf (textbuf.h) */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = kept_fd(b, group, attempt > 0);
 		if (fd < 0)

@@ -565,11 +565,8 @@ static int format_line(const struct journal *j, bool add, const struct jentry *e
 	op.pid = e->pid;
 	op.start_time = e->start_time;
 	op.seq = e->seq;
-	struct tbuf t;
-	tb_init(&t, op.original, sizeof(op.original));
-	tb_str(&t, e->original);
-	tb_init(&t, op.key, sizeof(op.key));
-	tb_i64(&t, e->pid);
+	tb_set_str(op.original, sizeof(op.original), e->original);
+	tb_set_i64(op.key, sizeof(op.key), e->pid);
 	if (strcmp(op.key, e->key) != 0)
 		return -EINVAL; /* a per-process entry is keyed by its pid */
 	int b = 0;

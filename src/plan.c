@@ -705,10 +705,8 @@ static int oom_action(struct plan *p, const struct pol_service *ps, const struct
 	/* the exec path: texts without printf (textbuf.h) */
 	struct tbuf b;
 	process_target(a, pi);
-	tb_init(&b, a->current, sizeof(a->current));
-	tb_i64(&b, pi->oom_score_adj);
-	tb_init(&b, a->desired, sizeof(a->desired));
-	tb_i64(&b, want->v);
+	tb_set_i64(a->current, sizeof(a->current), pi->oom_score_adj);
+	tb_set_i64(a->desired, sizeof(a->desired), want->v);
 	tb_init(&b, a->reason, sizeof(a->reason));
 	tb_str(&b, role);
 	tb_str(&b, " of ");
@@ -731,12 +729,9 @@ static int attach_one(struct plan *p, const struct pol_service *ps, const struct
 	a->start_time = pi->st.start_time;
 	struct tbuf b;
 	process_target(a, pi);
-	tb_init(&b, a->cgroup, sizeof(a->cgroup));
-	tb_str(&b, target);
-	tb_init(&b, a->current, sizeof(a->current));
-	tb_str(&b, pi->cgroup[0] ? pi->cgroup : "?");
-	tb_init(&b, a->desired, sizeof(a->desired));
-	tb_str(&b, target);
+	tb_set_str(a->cgroup, sizeof(a->cgroup), target);
+	tb_set_str(a->current, sizeof(a->current), pi->cgroup[0] ? pi->cgroup : "?");
+	tb_set_str(a->desired, sizeof(a->desired), target);
 	tb_init(&b, a->reason, sizeof(a->reason));
 	tb_str(&b, ps->name);
 	tb_str(&b, " has no cgroup of its own (it is in ");

@@ -59,3 +59,19 @@ int tb_len(const struct tbuf *b, const char *buf)
 {
 	return b->cut ? -1 : (int)(b->p - buf);
 }
+
+int tb_set_i64(char *buf, size_t size, int64_t v)
+{
+	struct tbuf b;
+	tb_init(&b, buf, size);
+	tb_i64(&b, v);
+	return tb_len(&b, buf);
+}
+
+int tb_set_str(char *buf, size_t size, const char *s)
+{
+	struct tbuf b;
+	tb_init(&b, buf, size);
+	tb_str(&b, s);
+	return tb_len(&b, buf);
+}

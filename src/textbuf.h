@@ -32,5 +32,9 @@ void tb_i64(struct tbuf *b, int64_t v);
 void tb_u64(struct tbuf *b, uint64_t v);
 /* The length of the text; -1 when it was cut (as snprintf's n >= size). */
 int tb_len(const struct tbuf *b, const char *buf);
+/* The whole text in one piece, as snprintf(buf, size, "%lld" or "%s"):
+ * its length, -1 when cut. */
+int tb_set_i64(char *buf, size_t size, int64_t v);
+int tb_set_str(char *buf, size_t size, const char *s);
 
 #endif

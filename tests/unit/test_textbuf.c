@@ -71,12 +71,28 @@ static void cut_like_snprintf(void **state)
 	}
 }
 
+/* The one-piece forms: snprintf's text, and its length or -1 when cut. */
+static void whole_texts(void **state)
+{
+	(void)state;
+	for (size_t size = 1; size <= 8; size++) {
+		char got[8], want[8];
+		int n = snprintf(want, size, "%d", -4242);
+		assert_int_equal(tb_set_i64(got, size, -4242), (size_t)n >= size ? -1 : n);
+		assert_string_equal(got, want);
+		n = snprintf(want, size, "%s", "/svc");
+		assert_int_equal(tb_set_str(got, size, "/svc"), (size_t)n >= size ? -1 : n);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(numbers_as_printf),
 		cmocka_unit_test(pieces_and_precision),
 		cmocka_unit_test(cut_like_snprintf),
+		cmocka_unit_test(whole_texts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
