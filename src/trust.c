@@ -92,10 +92,16 @@ struct user_key user_key_resolve(const char *name)
 	}
 	uint64_t now = mono_coarse_ns();
 	size_t len = strlen(name);
-	for (unsigned i = 0; i < USER_KEEP_N; i++)
-		if (user_kept[i].at_ns && now - user_kept[i].at_ns < USER_KEEP_NS &&
-		    strcmp(user_kept[i].name, name) == 0)
+	unsigned slot = user_next % USER_KEEP_N; /* a new name: the oldest entry */
+	bool known = false;
+	for (unsigned i = 0; i < USER_KEEP_N && !known; i++) {
+		if (!user_kept[i].at_ns || strcmp(user_kept[i].name, name) != 0)
+			continue;
+		if (now - user_kept[i].at_ns < USER_KEEP_NS)
 			return user_kept[i].k;
+		slot = i; /* expired: asked again, kept in its own place */
+		known = true;
+	}
 	struct passwd pw, *res = NULL;
 	char buf[16384];
 	/* an unknown user (or an NSS failure) matches nothing */
@@ -105,10 +111,11 @@ struct user_key user_key_resolve(const char *name)
 		k.uid = res->pw_uid;
 	}
 	if (len < sizeof(user_kept[0].name)) { /* longer names: asked each time */
-		unsigned i = user_next++ % USER_KEEP_N;
-		memcpy(user_kept[i].name, name, len + 1);
-		user_kept[i].k = k;
-		user_kept[i].at_ns = now ? now : 1;
+		if (!known)
+			user_next++;
+		memcpy(user_kept[slot].name, name, len + 1);
+		user_kept[slot].k = k;
+		user_kept[slot].at_ns = now ? now : 1;
 	}
 	return k;
 }
